@@ -1,0 +1,170 @@
+"""Instants, course-file dates and time zones.
+
+An *instant* is an ``int``: microseconds since the Unix epoch, UTC. Integers make timelines
+exact (no float rounding at a deadline) and fast to search.
+
+Course files write dates without an offset; they mean wall time in the course instance's time
+zone. A date with an explicit offset (``Z`` or ``+02:00``) is honoured as written. Wall times that
+a daylight-saving change makes ambiguous or impossible are resolved deterministically:
+
+* ambiguous (clocks go back, the wall time happens twice): the **first** occurrence, the one in
+  daylight time, is used;
+* non-existent (clocks go forward, the wall time never happens): the time is read with the
+  offset in force *before* the change, which lands it as many minutes after the jump as it was
+  after the old hour (02:30 on a spring-forward night becomes 03:30 daylight time).
+
+Both cases return a warning so that ``coursegate validate`` can tell the instructor.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Instant = int
+"""Microseconds since 1970-01-01T00:00:00Z."""
+
+MICROS = 1_000_000
+MINUTE = 60 * MICROS
+SECOND = MICROS
+MIN_INSTANT: Instant = -(2**62)
+"""Stands for "since forever" in half-open intervals."""
+MAX_INSTANT: Instant = 2**62
+"""Stands for "for ever" in half-open intervals."""
+
+DEFAULT_TIMEZONE = "America/Chicago"
+"""PrairieLearn's default when a course names no time zone."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_DATE_RE = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.(?P<frac>\d{1,6}))?)?)?"
+    r"(?P<tz>Z|z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+class DateError(ValueError):
+    """A date string that cannot be read; the message is written for an instructor."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTimeWarning:
+    """A wall time that a daylight-saving change makes ambiguous or non-existent."""
+
+    kind: str  # "ambiguous" | "nonexistent"
+    text: str
+    resolved: Instant
+
+    @property
+    def message(self) -> str:
+        when = format_instant(self.resolved, None)
+        if self.kind == "ambiguous":
+            return (
+                f"{self.text} happens twice on this day because clocks go back; "
+                f"coursegate uses the first time it happens ({when} UTC). Write an explicit "
+                "offset (for example -05:00) to choose the other one."
+            )
+        return (
+            f"{self.text} does not exist on this day because clocks go forward; coursegate "
+            f"reads it as {when} UTC (the same number of minutes after the jump). Pick a time "
+            "outside the change to avoid surprises."
+        )
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``; raises :class:`DateError` with a readable message."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise DateError(
+            f"{name!r} is not an IANA time zone name (for example 'America/Chicago')"
+        ) from exc
+
+
+def to_instant(dt: datetime) -> Instant:
+    """An aware datetime as an instant."""
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: localise it first")
+    delta = dt - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * MICROS + delta.microseconds
+
+
+def from_instant(t: Instant, tz: tzinfo | None = None) -> datetime:
+    """The instant as an aware datetime in ``tz`` (UTC when None)."""
+    dt = _EPOCH + timedelta(microseconds=t)
+    return dt.astimezone(tz) if tz is not None else dt
+
+
+def localise(naive: datetime, tz: ZoneInfo) -> tuple[Instant, LocalTimeWarning | None]:
+    """Wall time ``naive`` in ``tz`` as an instant, with a warning on DST gaps and folds."""
+    first = naive.replace(tzinfo=tz, fold=0)
+    second = naive.replace(tzinfo=tz, fold=1)
+    off0, off1 = first.utcoffset(), second.utcoffset()
+    t = to_instant(first)
+    if off0 == off1:
+        return t, None
+    text = naive.isoformat(sep=" ")
+    # A wall time that exists round-trips through UTC; one in a gap does not.
+    if from_instant(t, tz).replace(tzinfo=None) == naive:
+        return t, LocalTimeWarning("ambiguous", text, t)
+    return t, LocalTimeWarning("nonexistent", text, t)
+
+
+def parse_date(text: str, tz: ZoneInfo) -> tuple[Instant, LocalTimeWarning | None]:
+    """Read a course-file date. Without an offset it is wall time in ``tz``."""
+    m = _DATE_RE.match(text.strip()) if isinstance(text, str) else None
+    if m is None:
+        raise DateError(
+            f"{text!r} is not a date; write it as YYYY-MM-DDTHH:MM:SS, for example "
+            "2024-03-21T23:59:00"
+        )
+    frac = (m["frac"] or "").ljust(6, "0")
+    try:
+        naive = datetime.fromisoformat(
+            f"{m['date']}T{m['h'] or '00'}:{m['m'] or '00'}:{m['s'] or '00'}"
+            + (f".{frac}" if m["frac"] else "")
+        )
+    except ValueError as exc:
+        raise DateError(f"{text!r} is not a real date or time ({exc})") from exc
+    offset = m["tz"]
+    if offset:
+        if offset in ("Z", "z"):
+            return to_instant(naive.replace(tzinfo=UTC)), None
+        sign = 1 if offset[0] == "+" else -1
+        digits = offset[1:].replace(":", "")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        return to_instant(naive.replace(tzinfo=UTC) - sign * delta), None
+    return localise(naive, tz)
+
+
+def format_instant(t: Instant, tz: tzinfo | None) -> str:
+    """ISO 8601 with offset, in ``tz`` (UTC when None), seconds precision unless finer."""
+    dt = from_instant(t, tz)
+    spec = "seconds" if dt.microsecond == 0 else "microseconds"
+    return dt.isoformat(timespec=spec)
+
+
+def format_for_people(t: Instant, tz: tzinfo, *, relative_to: Instant | None = None) -> str:
+    """A short local rendering such as ``23:59, Thu, Mar 21`` (seconds when not :00).
+
+    The year is added when it differs from that of ``relative_to``.
+    """
+    dt = from_instant(t, tz)
+    clock = f"{dt:%H:%M}" if dt.second == 0 and dt.microsecond == 0 else f"{dt:%H:%M:%S}"
+    text = f"{clock}, {dt:%a}, {dt:%b} {dt.day}"
+    if (
+        relative_to is not None
+        and MIN_INSTANT < relative_to < MAX_INSTANT
+        and from_instant(relative_to, tz).year != dt.year
+    ):
+        text += f", {dt.year}"
+    return text
+
+
+def format_wall(t: Instant, tz: tzinfo) -> str:
+    """``2024-03-21 23:59:00 CDT``: a wall time with its zone abbreviation, for tables."""
+    dt = from_instant(t, tz)
+    return f"{dt:%Y-%m-%d %H:%M:%S} {dt.tzname()}"

@@ -1,0 +1,374 @@
+"""The privilege table: which role holds which privilege at which level, and their plain names.
+
+Two text formats, both LON-CAPA's:
+
+``roles.tab``
+    one row per role and level: ``role:level priv&conditions:priv:...``, e.g.
+    ``ta:c bre&RL:vgr&CR:srm``. A privilege without ``&`` is full (``F``). Blank lines and lines
+    starting with ``#`` are ignored.
+``rolesplain.tab``
+    one ``code:plain English`` line per level, condition, role and privilege code.
+
+:meth:`RoleTable.default` loads the tables shipped in ``coursegate/roles/data``; a deployment
+replaces them with :meth:`RoleTable.parse` or extends them with :meth:`RoleTable.extended`
+(a row for the same ``role:level`` replaces the shipped row; new roles and privilege codes are
+added). Every code must have a plain-English name, because refusals and ``coursegate roles
+table`` speak in those names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+
+from coursegate.roles.areas import AreaKind
+from coursegate.roles.privileges import (
+    AUTH_CONDITIONS,
+    FULL,
+    Condition,
+    Level,
+    StandardRole,
+    normalize_conditions,
+)
+
+__all__ = [
+    "COURSE_WIDE_ONLY_ROLES",
+    "CUSTOM_ROLE_PREFIX",
+    "RoleTable",
+    "TableError",
+    "format_privilege_list",
+    "parse_privilege_list",
+]
+
+CUSTOM_ROLE_PREFIX = "cr/"
+"""Custom roles are named ``cr/<domain>/<author>/<name>`` in assignments."""
+
+COURSE_WIDE_ONLY_ROLES = frozenset({StandardRole.COURSE_COORDINATOR.value})
+"""Roles held for a whole course instance, never for one section."""
+
+_ROLE_CODE = re.compile(r"[a-z][a-z0-9]{0,15}")
+_PRIVILEGE_CODE = re.compile(r"[a-z][a-z0-9]{1,15}")
+_PLAIN_CODE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,15}")
+_CONDITION_LETTERS = frozenset(condition.value for condition in Condition)
+_LEVEL_ORDER = (Level.SYSTEM, Level.DOMAIN, Level.COURSE)
+_RESERVED_ROLES = frozenset({"cm"})
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+class TableError(ValueError):
+    """A role table could not be read; the message names the file and line."""
+
+    def __init__(self, message: str, *, source: str, line: int | None = None) -> None:
+        where = source if line is None else f"{source}, line {line}"
+        super().__init__(f"{where}: {message}")
+        self.source = source
+        self.line = line
+        self.reason = message
+
+
+def parse_privilege_list(text: str) -> dict[str, str]:
+    """Read ``bre&R:vgr&SCR:srm`` into ``{"bre": "R", "vgr": "SCR", "srm": ""}``.
+
+    ``""`` as conditions means full (no restrictions). Raises ValueError with a plain message.
+    """
+    privileges: dict[str, str] = {}
+    if not text.strip():
+        return privileges
+    for item in text.strip().split(":"):
+        code, amp, letters = item.partition("&")
+        if not _PRIVILEGE_CODE.fullmatch(code):
+            raise ValueError(
+                f"{item!r} is not a privilege: a privilege code is 2 to 16 lower-case letters "
+                "or digits starting with a letter, optionally followed by &conditions"
+            )
+        if amp and not letters:
+            raise ValueError(f"{item!r} has '&' but no condition letters after it")
+        if letters == FULL:
+            letters = ""
+        unknown = sorted(set(letters) - _CONDITION_LETTERS)
+        if unknown:
+            known = ", ".join(condition.value for condition in Condition)
+            raise ValueError(
+                f"{item!r} uses unknown condition letter(s) {', '.join(unknown)}; "
+                f"the known letters are {known} (and F alone for no restrictions)"
+            )
+        if code in privileges:
+            raise ValueError(f"privilege {code!r} is listed twice")
+        privileges[code] = normalize_conditions(letters)
+    return privileges
+
+
+def format_privilege_list(privileges: Mapping[str, str]) -> str:
+    """The inverse of :func:`parse_privilege_list`."""
+    return ":".join(f"{code}&{letters}" if letters else code for code, letters in privileges.items())
+
+
+class RoleTable:
+    """An immutable, validated privilege table with plain-English names."""
+
+    __slots__ = ("_granted_by", "_names", "_order", "_privileges", "_rows")
+
+    def __init__(
+        self,
+        rows: Mapping[tuple[str, Level], Mapping[str, str]],
+        names: Mapping[str, str],
+        *,
+        source: str = "role table",
+    ) -> None:
+        self._rows: dict[tuple[str, Level], Mapping[str, str]] = {
+            (role, Level(level)): MappingProxyType(dict(privileges))
+            for (role, level), privileges in rows.items()
+        }
+        self._names: Mapping[str, str] = MappingProxyType(dict(names))
+        order: list[str] = []
+        for role, _level in self._rows:
+            if role not in order:
+                order.append(role)
+        self._order = tuple(order)
+        self._privileges = frozenset(
+            code for privileges in self._rows.values() for code in privileges
+        ) | frozenset(
+            code
+            for code in self._names
+            if len(code) > 1
+            and code.islower()
+            and code not in self._order
+            and code not in _RESERVED_ROLES
+        )
+        self._granted_by: dict[str, str] = {
+            f"c{role}": role for role in self._order if f"c{role}" in self._privileges
+        }
+        self._validate(source)
+
+    def _validate(self, source: str) -> None:
+        for role, _level in self._rows:
+            if not _ROLE_CODE.fullmatch(role):
+                raise TableError(f"{role!r} is not a role code", source=source)
+            if role in _RESERVED_ROLES:
+                raise TableError(
+                    f"{role!r} is reserved for cumulative privileges and cannot be a role",
+                    source=source,
+                )
+        used: set[str] = set(self._order)
+        for privileges in self._rows.values():
+            for code, letters in privileges.items():
+                used.add(code)
+                used.update(letters)
+        missing = sorted(code for code in used if code not in self._names)
+        if missing:
+            raise TableError(
+                "no plain-English name in rolesplain.tab for: " + ", ".join(missing),
+                source=source,
+            )
+
+    # -- loading ------------------------------------------------------------------------------
+
+    @classmethod
+    def parse(
+        cls,
+        roles_tab: str,
+        rolesplain_tab: str,
+        *,
+        roles_source: str = "roles.tab",
+        plain_source: str = "rolesplain.tab",
+    ) -> RoleTable:
+        """Read a table from the text of ``roles.tab`` and ``rolesplain.tab``."""
+        return cls(
+            _parse_rows(roles_tab, roles_source),
+            _parse_names(rolesplain_tab, plain_source),
+            source=roles_source,
+        )
+
+    @staticmethod
+    def default() -> RoleTable:
+        """The table shipped with coursegate (the seed's table plus ``dro`` and ``ain``)."""
+        return _default_table()
+
+    def extended(
+        self,
+        roles_tab: str = "",
+        rolesplain_tab: str = "",
+        *,
+        roles_source: str = "roles.tab",
+        plain_source: str = "rolesplain.tab",
+    ) -> RoleTable:
+        """A copy with rows and names added; a row for an existing ``role:level`` replaces it."""
+        rows = dict(self._rows)
+        rows.update(_parse_rows(roles_tab, roles_source))
+        names = dict(self._names)
+        names.update(_parse_names(rolesplain_tab, plain_source))
+        return RoleTable(rows, names, source=roles_source)
+
+    # -- questions ----------------------------------------------------------------------------
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Role codes in the order of the table (``cr`` is the custom-role template)."""
+        return self._order
+
+    @property
+    def privileges(self) -> frozenset[str]:
+        """Every privilege code the table knows (in a row or with a plain name)."""
+        return self._privileges
+
+    @property
+    def names(self) -> Mapping[str, str]:
+        """Every code with its plain-English name."""
+        return self._names
+
+    def has_role(self, role: str) -> bool:
+        return role in self._order
+
+    def row(self, role: str, level: Level) -> Mapping[str, str]:
+        """The privileges of ``role`` at ``level`` (code -> condition letters, ``""`` = full)."""
+        return self._rows.get((role, level), _EMPTY)
+
+    def rows(self) -> Iterable[tuple[str, Level, Mapping[str, str]]]:
+        """Every row, in table order."""
+        for role in self._order:
+            for level in _LEVEL_ORDER:
+                if (role, level) in self._rows:
+                    yield role, level, self._rows[(role, level)]
+
+    def levels_of(self, role: str) -> tuple[Level, ...]:
+        return tuple(level for level in _LEVEL_ORDER if (role, level) in self._rows)
+
+    def holding_kinds(self, role: str) -> frozenset[AreaKind]:
+        """Where a role may be held: roles with course privileges (and custom roles) in a course
+        or section (coordinators: course only); others in a domain if they have domain
+        privileges, otherwise in the system."""
+        if role.startswith(CUSTOM_ROLE_PREFIX):
+            return frozenset({AreaKind.COURSE, AreaKind.SECTION})
+        levels = self.levels_of(role)
+        if Level.COURSE in levels:
+            if role in COURSE_WIDE_ONLY_ROLES:
+                return frozenset({AreaKind.COURSE})
+            return frozenset({AreaKind.COURSE, AreaKind.SECTION})
+        if Level.DOMAIN in levels:
+            return frozenset({AreaKind.DOMAIN})
+        return frozenset({AreaKind.SYSTEM})
+
+    def grant_privilege(self, role: str) -> str:
+        """The privilege needed to grant or revoke ``role``: ``c`` + code, ``ccr`` for custom."""
+        if role.startswith(CUSTOM_ROLE_PREFIX):
+            return f"c{StandardRole.CUSTOM.value}"
+        return f"c{role}"
+
+    def granted_role(self, privilege: str) -> str | None:
+        """The role a grant privilege grants (``cst`` -> ``st``), or None for other privileges."""
+        return self._granted_by.get(privilege)
+
+    # -- plain English ------------------------------------------------------------------------
+
+    def name(self, code: str) -> str:
+        """The plain-English name of a code, or the code itself when it has none."""
+        if code.startswith(CUSTOM_ROLE_PREFIX):
+            return f"custom role {code[len(CUSTOM_ROLE_PREFIX) :]}"
+        return self._names.get(code, code)
+
+    def describe(self, code: str) -> str:
+        """``View grades (vgr)``."""
+        if code.startswith(CUSTOM_ROLE_PREFIX):
+            return f"Custom role {code}"
+        return f"{self.name(code)} ({code})"
+
+    def describe_conditions(self, letters: str) -> str:
+        """``according to course preferences; according to resource settings``; auth letters
+        are grouped as ``only for users who are UNIX authenticated or Kerberos authenticated``."""
+        if not letters:
+            return self._names.get(FULL, "no restrictions")
+        auth = [self.name(letter) for letter in letters if letter in AUTH_CONDITIONS]
+        other = [self.name(letter) for letter in letters if letter not in AUTH_CONDITIONS]
+        parts: list[str] = []
+        if auth:
+            parts.append("only for users who are " + " or ".join(auth))
+        parts.extend(other)
+        return "; ".join(parts)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def to_roles_tab(self) -> str:
+        """The table in roles.tab format (without comments)."""
+        return "".join(
+            f"{role}:{level.value} {format_privilege_list(privileges)}".rstrip() + "\n"
+            for role, level, privileges in self.rows()
+        )
+
+    def to_rolesplain_tab(self) -> str:
+        return "".join(f"{code}:{text}\n" for code, text in self._names.items())
+
+
+def _content_lines(text: str) -> Iterable[tuple[int, str]]:
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            yield number, line
+
+
+def _parse_rows(text: str, source: str) -> dict[tuple[str, Level], Mapping[str, str]]:
+    rows: dict[tuple[str, Level], Mapping[str, str]] = {}
+    for number, line in _content_lines(text):
+        key, _, body = line.partition(" ")
+        role, colon, level_code = key.partition(":")
+        if not colon:
+            raise TableError(
+                f"{key!r} should be role:level, e.g. 'ta:c', followed by the privileges",
+                source=source,
+                line=number,
+            )
+        if not _ROLE_CODE.fullmatch(role):
+            raise TableError(
+                f"{role!r} is not a role code (1 to 16 lower-case letters or digits)",
+                source=source,
+                line=number,
+            )
+        try:
+            level = Level(level_code)
+        except ValueError:
+            raise TableError(
+                f"{level_code!r} is not a level: use s (system), d (domain) or c (course)",
+                source=source,
+                line=number,
+            ) from None
+        if (role, level) in rows:
+            raise TableError(
+                f"the row {role}:{level.value} appears twice", source=source, line=number
+            )
+        try:
+            rows[(role, level)] = parse_privilege_list(body)
+        except ValueError as error:
+            raise TableError(str(error), source=source, line=number) from None
+    return rows
+
+
+def _parse_names(text: str, source: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for number, line in _content_lines(text):
+        code, colon, plain = line.partition(":")
+        if not colon or not plain.strip():
+            raise TableError(
+                f"{line!r} should be code:plain English name", source=source, line=number
+            )
+        if not _PLAIN_CODE.fullmatch(code):
+            raise TableError(f"{code!r} is not a code", source=source, line=number)
+        if code in names:
+            raise TableError(f"{code!r} is named twice", source=source, line=number)
+        names[code] = plain.strip()
+    return names
+
+
+@cache
+def _default_table() -> RoleTable:
+    data = resources.files("coursegate.roles") / "data"
+    roles_tab = (data / "roles.tab").read_text(encoding="utf-8")
+    rolesplain_tab = (data / "rolesplain.tab").read_text(encoding="utf-8")
+    return RoleTable.parse(
+        roles_tab,
+        rolesplain_tab,
+        roles_source="coursegate/roles/data/roles.tab",
+        plain_source="coursegate/roles/data/rolesplain.tab",
+    )
