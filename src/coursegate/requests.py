@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict
 
 from coursegate.core.course_instance import CourseInstancePolicy
 from coursegate.core.decision import Decision
-from coursegate.core.engine import AssessmentConfig, Facts, decide as core_decide, timelines
-from coursegate.core.instants import DateError, Instant, parse_date, zone
+from coursegate.core.engine import AssessmentConfig, Facts, timelines
+from coursegate.core.engine import decide as core_decide
+from coursegate.core.instants import DateError, Instant, zone
 from coursegate.core.model import (
     EnrollmentFacts,
     InstanceFacts,
@@ -167,7 +168,9 @@ def resolve(request: dict[str, Any] | str | bytes) -> ResolvedRequest:
         try:
             course = load_course_cached(req.course)
         except CourseError as exc:
-            raise CourseError([Problem(REQUEST, "$.course", p.message) for p in exc.problems]) from exc
+            raise CourseError(
+                [Problem(REQUEST, "$.course", p.message) for p in exc.problems]
+            ) from exc
         institution = course.institution
         ci_id = req.course_instance
         if ci_id is None:
@@ -190,7 +193,8 @@ def resolve(request: dict[str, Any] | str | bytes) -> ResolvedRequest:
                         REQUEST,
                         "$.course_instance",
                         f"no course instance {ci_id!r} in {req.course} (there are: "
-                        + ", ".join(sorted(course.instances)) + ")",
+                        + ", ".join(sorted(course.instances))
+                        + ")",
                     )
                 )
             else:
@@ -258,11 +262,15 @@ def resolve(request: dict[str, Any] | str | bytes) -> ResolvedRequest:
     if req.enrollment is not None:
         enrollment = EnrollmentFacts(
             req.enrollment.status,
-            rr.date(req.enrollment.publishing_extension_end, "$.enrollment.publishing_extension_end"),
+            rr.date(
+                req.enrollment.publishing_extension_end, "$.enrollment.publishing_extension_end"
+            ),
         )
     instance = None
     if req.instance is not None:
-        instance = InstanceFacts(req.instance.open, rr.date(req.instance.date_limit, "$.instance.date_limit"))
+        instance = InstanceFacts(
+            req.instance.open, rr.date(req.instance.date_limit, "$.instance.date_limit")
+        )
     personal: tuple[Any, ...] = ()
     if req.student_overrides:
         if source is None:
@@ -271,7 +279,9 @@ def resolve(request: dict[str, Any] | str | bytes) -> ResolvedRequest:
             )
         else:
             pr = Reader(REQUEST, files_tz)
-            personal = personal_overrides(pr, source, req.student_overrides, "$.student_overrides") or ()
+            personal = (
+                personal_overrides(pr, source, req.student_overrides, "$.student_overrides") or ()
+            )
             problems += pr.problems
     problems += rr.problems
     errors = [p for p in problems if p.severity == "error"]
@@ -314,4 +324,11 @@ def request_timelines(request: dict[str, Any] | str | bytes) -> tuple[ResolvedRe
     return rr, ci_tl, tl
 
 
-__all__ = ["UTC", "DecisionRequestModel", "ResolvedRequest", "decide", "request_timelines", "resolve"]
+__all__ = [
+    "UTC",
+    "DecisionRequestModel",
+    "ResolvedRequest",
+    "decide",
+    "request_timelines",
+    "resolve",
+]

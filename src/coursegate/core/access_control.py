@@ -109,21 +109,21 @@ class ExamLink:
 
 @dataclass(frozen=True, slots=True)
 class DateControlPatch:
-    release: Instant | None | Unset = UNSET
-    due: Due | None | Unset = UNSET
-    early: tuple[Deadline, ...] | None | Unset = UNSET
-    late: tuple[Deadline, ...] | None | Unset = UNSET
-    after_last: AfterLastDeadline | None | Unset = UNSET
-    sessions: tuple[Session, ...] | None | Unset = UNSET
-    duration_minutes: int | None | Unset = UNSET
-    duration_percent: float | None | Unset = UNSET
-    password: str | None | Unset = UNSET
+    release: Instant | Unset | None = UNSET
+    due: Due | Unset | None = UNSET
+    early: tuple[Deadline, ...] | Unset | None = UNSET
+    late: tuple[Deadline, ...] | Unset | None = UNSET
+    after_last: AfterLastDeadline | Unset | None = UNSET
+    sessions: tuple[Session, ...] | Unset | None = UNSET
+    duration_minutes: int | Unset | None = UNSET
+    duration_percent: float | Unset | None = UNSET
+    password: str | Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True)
 class AfterCompletePatch:
-    questions: RevealRule | None | Unset = UNSET
-    score: RevealRule | None | Unset = UNSET
+    questions: RevealRule | Unset | None = UNSET
+    score: RevealRule | Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +134,10 @@ class AccessPatch:
     labels: frozenset[str] | None = None
     """Sections/labels it applies to; None for the defaults and for a student's overrides."""
     published: bool | Unset = UNSET
-    listed_before_release: bool | None | Unset = UNSET
-    date_control: DateControlPatch | None | Unset = UNSET
-    exams: tuple[ExamLink, ...] | None | Unset = UNSET
-    after_complete: AfterCompletePatch | None | Unset = UNSET
+    listed_before_release: bool | Unset | None = UNSET
+    date_control: DateControlPatch | Unset | None = UNSET
+    exams: tuple[ExamLink, ...] | Unset | None = UNSET
+    after_complete: AfterCompletePatch | Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +187,7 @@ def _pick(value: T | Unset, inherited: T) -> T:
     return inherited if isinstance(value, Unset) else value
 
 
-def _pick_list(value: tuple[T, ...] | None | Unset, inherited: tuple[T, ...]) -> tuple[T, ...]:
+def _pick_list(value: tuple[T, ...] | Unset | None, inherited: tuple[T, ...]) -> tuple[T, ...]:
     if isinstance(value, Unset):
         return inherited
     return value or ()
@@ -350,8 +350,12 @@ def deadline_grants(
         for n, s in enumerate(sessions, start=1):
             if previous_end is not None and previous_end < s.start:
                 grants.append(
-                    replace(closed, source=f"between sessions {n - 1} and {n}",
-                            start=previous_end, end=s.start)
+                    replace(
+                        closed,
+                        source=f"between sessions {n - 1} and {n}",
+                        start=previous_end,
+                        end=s.start,
+                    )
                 )
             grants.append(
                 replace(

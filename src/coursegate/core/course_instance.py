@@ -4,9 +4,12 @@ Three forms, as for assessments:
 
 * legacy ``allowAccess`` rules (``uids``, ``role``, inclusive ``startDate``/``endDate``,
   ``institution``: absent = the course's own, ``"Any"``, or a named one); any rule grants;
+
+End dates of course instances are inclusive to the second in every form (``23:59:59`` holds
+until 00:00:00).
 * modern ``publishing`` (``startDate`` and ``endDate`` together; no start date = unpublished):
-  students have access from the start until the end, and after the end only while holding a
-  publishing extension;
+  students have access from the start through the end, and after the end only while holding a
+  publishing extension (until its end, exclusive);
 * the RFC's ``accessControl`` object (``published`` defaulting to false, optional dates) with
   ``accessControlOverrides`` by ``sections``: the first matching override applies.
 
@@ -21,7 +24,13 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from coursegate.core.decision import CourseInstanceDecision
-from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, format_for_people
+from coursegate.core.instants import (
+    MAX_INSTANT,
+    MIN_INSTANT,
+    Instant,
+    format_for_people,
+    inclusive_end,
+)
 from coursegate.core.model import EnrollmentFacts, Role, UserFacts
 from coursegate.core.timeline import Timeline, with_next_changes
 
@@ -92,7 +101,7 @@ def _legacy_rule_holds(
         return False
     if rule.start is not None and t < rule.start:
         return False
-    if rule.end is not None and t > rule.end:
+    if rule.end is not None and t >= inclusive_end(rule.end):
         return False
     wanted = rule.institution if rule.institution is not None else home
     return not (
@@ -118,7 +127,9 @@ def decide_course_instance_at(
 ) -> CourseInstanceDecision:
     """Course-instance access at ``t`` (without ``next_change``)."""
     if user.role is Role.INSTRUCTOR or (user.role is Role.TA and policy.form != "legacy"):
-        return CourseInstanceDecision(True, (f"{user.role.label}: course staff always have access",))
+        return CourseInstanceDecision(
+            True, (f"{user.role.label}: course staff always have access",)
+        )
     if enrollment is not None and enrollment.status == "blocked":
         return CourseInstanceDecision(False, ("the student is blocked from this course instance",))
     if policy.form == "open":
@@ -142,7 +153,7 @@ def decide_course_instance_at(
             return CourseInstanceDecision(
                 False, (f"the course instance opens at {format_for_people(pub.start, tz)}",)
             )
-        if pub.end is None or t < pub.end:
+        if pub.end is None or t < inclusive_end(pub.end):
             return CourseInstanceDecision(
                 True, ("published " + _window_text(pub.start, pub.end, tz),)
             )
@@ -168,7 +179,7 @@ def decide_course_instance_at(
     if not control.published:
         return CourseInstanceDecision(False, (f"{source}: not published",))
     if (control.start is not None and t < control.start) or (
-        control.end is not None and t > control.end
+        control.end is not None and t >= inclusive_end(control.end)
     ):
         return CourseInstanceDecision(
             False, (f"{source}: open only " + _window_text(control.start, control.end, tz),)
@@ -184,9 +195,12 @@ def _points(policy: CourseInstancePolicy, enrollment: EnrollmentFacts | None) ->
         if r.start is not None:
             pts.add(r.start)
         if r.end is not None:
-            pts.add(r.end + 1)
+            pts.add(inclusive_end(r.end))
     if policy.publishing is not None:
-        pts.update(x for x in (policy.publishing.start, policy.publishing.end) if x is not None)
+        if policy.publishing.start is not None:
+            pts.add(policy.publishing.start)
+        if policy.publishing.end is not None:
+            pts.add(inclusive_end(policy.publishing.end))
     if enrollment is not None and enrollment.publishing_extension_end is not None:
         pts.add(enrollment.publishing_extension_end)
     controls = [policy.control] if policy.control else []
@@ -195,7 +209,7 @@ def _points(policy: CourseInstancePolicy, enrollment: EnrollmentFacts | None) ->
         if c.start is not None:
             pts.add(c.start)
         if c.end is not None:
-            pts.add(c.end + 1)
+            pts.add(inclusive_end(c.end))
     return pts
 
 

@@ -70,7 +70,7 @@ class AssessmentConfig:
 class Facts:
     """Everything about the user and their attempt that a decision may depend on."""
 
-    user: UserFacts = UserFacts()
+    user: UserFacts = field(default_factory=UserFacts)
     mode: Mode = Mode.PUBLIC
     reservations: tuple[Reservation, ...] = ()
     personal: tuple[PersonalOverride, ...] = ()
@@ -240,9 +240,13 @@ class CompiledCourseInstance:
         self.ci_timelines: list[Timeline[CourseInstanceDecision]] = []
         ci_keys: list[object] = []
         for s in self.students:
-            key: object = (s.user.role, s.user.uid if ci.form == "legacy" else None,
-                   s.user.sections if ci.form == "rfc" else None, s.enrollment,
-                   s.user.institution)
+            key: object = (
+                s.user.role,
+                s.user.uid if ci.form == "legacy" else None,
+                s.user.sections if ci.form == "rfc" else None,
+                s.enrollment,
+                s.user.institution,
+            )
             tl = ci_cache.get(key)
             if tl is None:
                 tl = compile_course_instance(ci, s.user, s.enrollment, tz)
@@ -296,7 +300,9 @@ class CompiledCourseInstance:
 
     def row(self, student: int, at: Instant) -> list[AssessmentDecision]:
         """One student's decisions for every assessment."""
-        return [col[idx[student]].at(at) for col, idx in zip(self._columns, self._index, strict=True)]
+        return [
+            col[idx[student]].at(at) for col, idx in zip(self._columns, self._index, strict=True)
+        ]
 
     def matrix(self, at: Instant) -> Matrix:
         """Every student × every assessment at ``at``."""

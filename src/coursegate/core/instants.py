@@ -140,6 +140,16 @@ def parse_date(text: str, tz: ZoneInfo) -> tuple[Instant, LocalTimeWarning | Non
     return localise(naive, tz)
 
 
+def inclusive_end(t: Instant) -> Instant:
+    """The exclusive end of an inclusive end date: the end of its second.
+
+    Course files write times to the second, so ``23:59:59`` inclusive means "until 00:00:00"
+    (a request at 23:59:59.4 is still inside). A time written with a fraction of a second ends
+    one microsecond after it.
+    """
+    return t + (SECOND if t % SECOND == 0 else 1)
+
+
 def format_instant(t: Instant, tz: tzinfo | None) -> str:
     """ISO 8601 with offset, in ``tz`` (UTC when None), seconds precision unless finer."""
     dt = from_instant(t, tz)

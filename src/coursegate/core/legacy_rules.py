@@ -3,7 +3,9 @@
 A rule grants access when all its restrictions hold; among the rules that grant access the one
 with the highest ``credit`` wins (an explicit 0 beats an absent credit; ties go to the earlier
 rule) and every modifier (time limit, password, active, what stays visible after closing) comes
-from the winner. Dates are inclusive.
+from the winner. Dates are inclusive, at the resolution of the file: ``"endDate":
+"2014-10-15T23:59:59"`` holds through the whole second 23:59:59, so access ends at 00:00:00
+(see :func:`~coursegate.core.instants.inclusive_end`).
 
 Mode, as coursegate reads it (see the core issue and ``docs/access-rules.md``):
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant
+from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, inclusive_end
 from coursegate.core.model import (
     ALWAYS,
     NEVER,
@@ -60,7 +62,7 @@ class LegacyRule:
 def rule_to_grant(rule: LegacyRule) -> Grant:
     """The grant a legacy rule stands for."""
     exam = rule.exam_uuid is not None or rule.mode is Mode.EXAM
-    end = MAX_INSTANT if rule.end is None else rule.end + 1
+    end = MAX_INSTANT if rule.end is None else inclusive_end(rule.end)
     return Grant(
         source=rule.name,
         start=MIN_INSTANT if rule.start is None else rule.start,
@@ -75,7 +77,7 @@ def rule_to_grant(rule: LegacyRule) -> Grant:
         active=rule.active,
         can_create=rule.active,
         time_limit_minutes=rule.time_limit_minutes,
-        cap_end=rule.end,
+        cap_end=None if rule.end is None else end,
         password=rule.password,
         read_only=not rule.active,
         questions=Visibility(

@@ -201,8 +201,8 @@ def staff_decision(form: Form, role: Role, state: str) -> AssessmentDecision:
         listed=True,
         can_start=True,
         submittable=not done,
-        credit=100,
-        credit_text=STAFF_TEXT,
+        credit=0 if done else 100,
+        credit_text="None" if done else STAFF_TEXT,
         time_limit_minutes=None,
         password_required=False,
         read_only=False,
@@ -288,9 +288,7 @@ def decide_segment(
     complete = inst_done or g.complete
     questions = submittable or not complete or g.questions.visible_at(t)
     score = (
-        not complete
-        or g.score.visible_at(t)
-        or (g.score_visible_while_open and state == "open")
+        not complete or g.score.visible_at(t) or (g.score_visible_while_open and state == "open")
     )
     if g.hidden_score_hides_questions and not score:
         questions = False
@@ -300,7 +298,9 @@ def decide_segment(
         why.append(g.score.reason)
     if credit > 0:
         end = g.shown_end if g.shown_end is not None else (None if g.end >= MAX_INSTANT else g.end)
-        text = _pct(credit) + ("" if end is None else f" until {format_for_people(end, tz, relative_to=t)}")
+        text = _pct(credit) + (
+            "" if end is None else f" until {format_for_people(end, tz, relative_to=t)}"
+        )
     else:
         text = "None"
     return AssessmentDecision(

@@ -48,9 +48,7 @@ def check_top_level(data: dict[str, object], known: frozenset[str], file: str) -
             continue
         hint = did_you_mean(key, known)
         if hint is not None:
-            out.append(
-                Problem(file, f"$.{key}", f"unknown key {key!r} (did you mean {hint!r}?)")
-            )
+            out.append(Problem(file, f"$.{key}", f"unknown key {key!r} (did you mean {hint!r}?)"))
         else:
             out.append(
                 Problem(

@@ -83,14 +83,18 @@ def read_json(path: Path, shown: str) -> tuple[Any, list[Problem]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, [
-            Problem(shown, "$", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")
+            Problem(
+                shown, "$", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            )
         ]
     if not isinstance(data, dict):
         return None, [Problem(shown, "$", "the file must contain one JSON object {...}")]
     return data, []
 
 
-def _zone(name: Any, reader_file: str, path: str, fallback: ZoneInfo) -> tuple[ZoneInfo, list[Problem]]:
+def _zone(
+    name: Any, reader_file: str, path: str, fallback: ZoneInfo
+) -> tuple[ZoneInfo, list[Problem]]:
     if name is None:
         return fallback, []
     if not isinstance(name, str):
@@ -128,12 +132,16 @@ def load_course(root: str | Path) -> LoadedCourse:
             name = str(data.get("name", ""))
             inst = data.get("institution")
             institution = inst if isinstance(inst, str) else None
-            course_tz, errs = _zone(data.get("timezone"), shown(course_file), "$.timezone", course_tz)
+            course_tz, errs = _zone(
+                data.get("timezone"), shown(course_file), "$.timezone", course_tz
+            )
             problems += errs
             tz_name = course_tz.key
     else:
         problems.append(
-            Problem(shown(course_file), "$", "infoCourse.json is missing; using the defaults", "warning")
+            Problem(
+                shown(course_file), "$", "infoCourse.json is missing; using the defaults", "warning"
+            )
         )
     instances: dict[str, LoadedInstance] = {}
     ci_root = base / "courseInstances"

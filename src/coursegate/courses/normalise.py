@@ -7,6 +7,7 @@ due, deadlines in order, credits decreasing, ...) and explain coursegate's exten
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -113,13 +114,13 @@ def legacy_rules(r: Reader, data: Any, path: str) -> tuple[LegacyRule, ...] | No
         if not rule.active and rule.credit:
             r.error(
                 f"{p}.credit",
-                "a rule with \"active\": false gives view-only access, so its credit must be 0",
+                'a rule with "active": false gives view-only access, so its credit must be 0',
             )
         if rule.examUuid is not None and rule.mode == "Public":
             r.warn(
                 f"{p}.mode",
                 "a rule with examUuid applies only in Exam mode (with a reservation); "
-                "\"mode\": \"Public\" is ignored",
+                '"mode": "Public" is ignored',
             )
         if rule.mode == "Exam" and rule.examUuid is None:
             r.warn(
@@ -178,7 +179,7 @@ def _sessions(r: Reader, items: list[m.SessionModel] | None, path: str) -> tuple
             continue
         out.append(Session(a, b, s.password, s.credit))
     ordered = sorted(out, key=lambda s: s.start)
-    for x, y in zip(ordered, ordered[1:], strict=False):
+    for x, y in itertools.pairwise(ordered):
         if y.start < x.end:
             r.error(path, f"sessions overlap around {r.when(y.start)}; give each its own time")
     return tuple(out)
@@ -193,8 +194,8 @@ def _reveal(r: Reader, rm: m.RevealModel, path: str, hidden_default: bool) -> Re
 
 
 def _after_complete(r: Reader, ac: m.AfterCompleteModel, path: str) -> AfterCompletePatch:
-    q: RevealRule | None | Unset = UNSET
-    s: RevealRule | None | Unset = UNSET
+    q: RevealRule | Unset | None = UNSET
+    s: RevealRule | Unset | None = UNSET
     if _set(ac, "questions"):
         q = None if ac.questions is None else _reveal(r, ac.questions, f"{path}.questions", True)
     if _set(ac, "score"):
@@ -205,17 +206,21 @@ def _after_complete(r: Reader, ac: m.AfterCompleteModel, path: str) -> AfterComp
 def modern_patch(
     r: Reader, el: m.ModernElementModel, path: str, source: str, *, defaults: bool
 ) -> AccessPatch:
-    dc: DateControlPatch | None | Unset = UNSET
+    dc: DateControlPatch | Unset | None = UNSET
     if _set(el, "dateControl"):
         if el.dateControl is None:
             dc = None
         else:
             d = el.dateControl
             p = f"{path}.dateControl"
-            due: Due | None | Unset = UNSET
+            due: Due | Unset | None = UNSET
             if _set(d, "due"):
-                due = None if d.due is None else Due(r.date(d.due.date, f"{p}.due.date"), d.due.credit)
-            after: AfterLastDeadline | None | Unset = UNSET
+                due = (
+                    None
+                    if d.due is None
+                    else Due(r.date(d.due.date, f"{p}.due.date"), d.due.credit)
+                )
+            after: AfterLastDeadline | Unset | None = UNSET
             if _set(d, "afterLastDeadline"):
                 a = d.afterLastDeadline
                 if a is not None and not a.allowSubmissions and a.credit is not None:
@@ -232,23 +237,28 @@ def modern_patch(
                 )
             dc = DateControlPatch(
                 release=(
-                    UNSET if not _set(d, "release")
-                    else None if d.release is None
+                    UNSET
+                    if not _set(d, "release")
+                    else None
+                    if d.release is None
                     else r.date(d.release.date, f"{p}.release.date")
                 ),
                 due=due,
                 early=_deadlines(r, d.earlyDeadlines, f"{p}.earlyDeadlines")
-                if _set(d, "earlyDeadlines") else UNSET,
+                if _set(d, "earlyDeadlines")
+                else UNSET,
                 late=_deadlines(r, d.lateDeadlines, f"{p}.lateDeadlines")
-                if _set(d, "lateDeadlines") else UNSET,
+                if _set(d, "lateDeadlines")
+                else UNSET,
                 after_last=after,
                 sessions=_sessions(r, d.sessions, f"{p}.sessions")
-                if _set(d, "sessions") else UNSET,
+                if _set(d, "sessions")
+                else UNSET,
                 duration_minutes=d.durationMinutes if _set(d, "durationMinutes") else UNSET,
                 duration_percent=d.durationPercent if _set(d, "durationPercent") else UNSET,
                 password=d.password if _set(d, "password") else UNSET,
-            )  # fmt: skip
-    exams: tuple[ExamLink, ...] | None | Unset = UNSET
+            )
+    exams: tuple[ExamLink, ...] | Unset | None = UNSET
     if _set(el, "integrations"):
         pt = el.integrations.prairieTest if el.integrations is not None else None
         exams = tuple(
@@ -270,14 +280,14 @@ def modern_patch(
             )
             for e in (pt.exams if pt is not None else [])
         )
-    after_complete: AfterCompletePatch | None | Unset = UNSET
+    after_complete: AfterCompletePatch | Unset | None = UNSET
     if _set(el, "afterComplete"):
         after_complete = (
             None
             if el.afterComplete is None
             else _after_complete(r, el.afterComplete, f"{path}.afterComplete")
         )
-    listed: bool | None | Unset = UNSET
+    listed: bool | Unset | None = UNSET
     if _set(el, "beforeRelease"):
         listed = el.beforeRelease.listed if el.beforeRelease is not None else None
     return AccessPatch(
@@ -352,15 +362,22 @@ def _merge_models(base: M, over: M) -> M:
 
 
 _RFC_DATE_FIELDS = (
-    "availableDate", "dueDate", "earlyDeadlines", "lateDeadlines", "lateCredit",
-    "durationMinutes", "durationPercent", "password", "sessions",
-)  # fmt: skip
+    "availableDate",
+    "dueDate",
+    "earlyDeadlines",
+    "lateDeadlines",
+    "lateCredit",
+    "durationMinutes",
+    "durationPercent",
+    "password",
+    "sessions",
+)
 
 
 def rfc_patch(r: Reader, a: m.RfcAccessModel, path: str, source: str) -> AccessPatch:
     fs = a.model_fields_set
     date_fields = [f for f in _RFC_DATE_FIELDS if f in fs and getattr(a, f) is not None]
-    dc: DateControlPatch | None | Unset = UNSET
+    dc: DateControlPatch | Unset | None = UNSET
     if a.dateControl is False:
         if date_fields:
             r.error(
@@ -369,7 +386,7 @@ def rfc_patch(r: Reader, a: m.RfcAccessModel, path: str, source: str) -> AccessP
             )
         dc = None
     elif a.dateControl or a.availableDate is not None or a.dueDate is not None or date_fields:
-        after: AfterLastDeadline | None | Unset = UNSET
+        after: AfterLastDeadline | Unset | None = UNSET
         if a.lateCredit is not None:
             after = AfterLastDeadline(True, a.lateCredit)
         elif a.zeroCreditPractice:
@@ -377,20 +394,24 @@ def rfc_patch(r: Reader, a: m.RfcAccessModel, path: str, source: str) -> AccessP
         elif "zeroCreditPractice" in fs or "lateCredit" in fs:
             after = None
         dc = DateControlPatch(
-            release=r.date(a.availableDate, f"{path}.availableDate") if "availableDate" in fs
+            release=r.date(a.availableDate, f"{path}.availableDate")
+            if "availableDate" in fs
             else UNSET,
             due=(Due(r.date(a.dueDate, f"{path}.dueDate")) if a.dueDate is not None else None)
-            if "dueDate" in fs else UNSET,
+            if "dueDate" in fs
+            else UNSET,
             early=_deadlines(r, a.earlyDeadlines, f"{path}.earlyDeadlines")
-            if "earlyDeadlines" in fs else UNSET,
+            if "earlyDeadlines" in fs
+            else UNSET,
             late=_deadlines(r, a.lateDeadlines, f"{path}.lateDeadlines")
-            if "lateDeadlines" in fs else UNSET,
+            if "lateDeadlines" in fs
+            else UNSET,
             after_last=after,
             sessions=_sessions(r, a.sessions, f"{path}.sessions") if "sessions" in fs else UNSET,
             duration_minutes=a.durationMinutes if "durationMinutes" in fs else UNSET,
             duration_percent=a.durationPercent if "durationPercent" in fs else UNSET,
             password=a.password if "password" in fs else UNSET,
-        )  # fmt: skip
+        )
     exams: tuple[ExamLink, ...] | Unset = UNSET
     if a.prairieTestExamUuids is not None:
         r.warn(
@@ -405,9 +426,12 @@ def rfc_patch(r: Reader, a: m.RfcAccessModel, path: str, source: str) -> AccessP
         )
     after_complete: AfterCompletePatch | Unset = UNSET
     reveal_keys = {
-        "hideQuestionsAfterCompletion", "hideScoreAfterCompletion", "revealDate",
-        "revealScoreDate", "revealUntilDate",
-    }  # fmt: skip
+        "hideQuestionsAfterCompletion",
+        "hideScoreAfterCompletion",
+        "revealDate",
+        "revealScoreDate",
+        "revealUntilDate",
+    }
     if fs & reveal_keys:
         reveal = r.date(a.revealDate, f"{path}.revealDate")
         reveal_score = r.date(a.revealScoreDate, f"{path}.revealScoreDate")
@@ -422,13 +446,21 @@ def rfc_patch(r: Reader, a: m.RfcAccessModel, path: str, source: str) -> AccessP
                 "can still work out their score from the questions",
             )
         after_complete = AfterCompletePatch(
-            questions=RevealRule(bool(a.hideQuestionsAfterCompletion) or until is not None,
-                                 reveal if a.hideQuestionsAfterCompletion else (
-                                     None if until is None else MIN_INSTANT), until),
-            score=RevealRule(bool(a.hideScoreAfterCompletion) or until is not None,
-                             score_from if a.hideScoreAfterCompletion else (
-                                 None if until is None else MIN_INSTANT), until),
-        )  # fmt: skip
+            questions=RevealRule(
+                bool(a.hideQuestionsAfterCompletion) or until is not None,
+                reveal
+                if a.hideQuestionsAfterCompletion
+                else (None if until is None else MIN_INSTANT),
+                until,
+            ),
+            score=RevealRule(
+                bool(a.hideScoreAfterCompletion) or until is not None,
+                score_from
+                if a.hideScoreAfterCompletion
+                else (None if until is None else MIN_INSTANT),
+                until,
+            ),
+        )
     return AccessPatch(
         source=source,
         published=a.published if a.published is not None else UNSET,
@@ -479,7 +511,11 @@ def rfc_access(
 
 
 def check_settings(
-    r: Reader, config: AccessControlConfig, path: str, where: str, personal: Sequence[AccessPatch] = ()
+    r: Reader,
+    config: AccessControlConfig,
+    path: str,
+    where: str,
+    personal: Sequence[AccessPatch] = (),
 ) -> None:
     """Check the settings that result for everyone, and for each override on the defaults."""
     cases: list[tuple[str, list[AccessPatch]]] = [("", [])]
@@ -512,11 +548,15 @@ def settings_problems(s: Any, r: Reader, *, is_defaults: bool) -> list[str]:
                 "sessions replace the release date, the due date and the deadlines; "
                 "use one or the other"
             )
-        if due is not None and due.date is not None and dc.release is not None:
-            if due.date <= dc.release:
-                out.append(
-                    f"the due date {r.when(due.date)} is not after the release {r.when(dc.release)}"
-                )
+        if (
+            due is not None
+            and due.date is not None
+            and dc.release is not None
+            and due.date <= dc.release
+        ):
+            out.append(
+                f"the due date {r.when(due.date)} is not after the release {r.when(dc.release)}"
+            )
         for x in dc.early:
             if dc.release is not None and x.date <= dc.release:
                 out.append(f"early deadline {r.when(x.date)} is not after the release date")
@@ -537,7 +577,10 @@ def settings_problems(s: Any, r: Reader, *, is_defaults: bool) -> list[str]:
             if due is not None and due.date is not None and x.date <= due.date:
                 out.append(f"late deadline {r.when(x.date)} is not after the due date")
             if x.credit >= 100:
-                out.append(f"late deadline {r.when(x.date)} gives {x.credit:g}%; late credit must be below 100%")
+                out.append(
+                    f"late deadline {r.when(x.date)} gives {x.credit:g}%; "
+                    "late credit must be below 100%"
+                )
         dates = sorted([*(d.date for d in dc.early), *(d.date for d in dc.late)])
         if len(set(dates)) != len(dates):
             out.append("two deadlines fall on the same instant")
@@ -545,18 +588,18 @@ def settings_problems(s: Any, r: Reader, *, is_defaults: bool) -> list[str]:
             [*((d.date, d.credit) for d in dc.early), *((d.date, d.credit) for d in dc.late)]
             + ([(due.date, due.credit)] if due is not None and due.date is not None else [])
         )
-        for (t1, c1), (t2, c2) in zip(chain, chain[1:], strict=False):
+        for (t1, c1), (t2, c2) in itertools.pairwise(chain):
             if c2 >= c1:
                 out.append(
                     f"credit must decrease over time: {c1:g}% until {r.when(t1)} is followed "
                     f"by {c2:g}% until {r.when(t2)}"
                 )
-        if dc.after_last and dc.after_last.allow_submissions and chain:
-            if dc.after_last.credit >= chain[-1][1] and chain[-1][1] > 0:
-                out.append(
-                    f"credit after the last deadline ({dc.after_last.credit:g}%) must be below "
-                    f"the last deadline's ({chain[-1][1]:g}%)"
-                )
+        after = dc.after_last
+        if after and after.allow_submissions and chain and after.credit >= chain[-1][1] > 0:
+            out.append(
+                f"credit after the last deadline ({dc.after_last.credit:g}%) must be below "
+                f"the last deadline's ({chain[-1][1]:g}%)"
+            )
     q, sc = s.questions, s.score
     if not rfc and sc.hidden and not q.hidden:
         out.append("a hidden score requires hidden questions (questions show the score)")
@@ -592,14 +635,19 @@ class InstanceSettings:
     set_access: dict[str, tuple[AccessPatch, tuple[AccessPatch, ...]]]
 
 
-def instance_policy(
-    r: Reader, data: dict[str, Any], institution: str | None
-) -> InstanceSettings:
+def instance_policy(r: Reader, data: dict[str, Any], institution: str | None) -> InstanceSettings:
     has_legacy = "allowAccess" in data
     has_rfc = "accessControl" in data
     has_pub = "publishing" in data
-    forms = [n for n, f in (("allowAccess", has_legacy), ("accessControl", has_rfc),
-                            ("publishing", has_pub)) if f]  # fmt: skip
+    forms = [
+        n
+        for n, f in (
+            ("allowAccess", has_legacy),
+            ("accessControl", has_rfc),
+            ("publishing", has_pub),
+        )
+        if f
+    ]
     if len(forms) > 1:
         r.error("$", f"use only one of {', '.join(forms)} to control access to a course instance")
     se = r.model(m.SelfEnrollmentModel, data.get("selfEnrollment", {}), "$.selfEnrollment")
@@ -622,7 +670,10 @@ def instance_policy(
         out = []
         for i, rule in enumerate(rules or []):
             p = f"$.allowAccess[{i}]"
-            start, end = r.date(rule.startDate, f"{p}.startDate"), r.date(rule.endDate, f"{p}.endDate")
+            start, end = (
+                r.date(rule.startDate, f"{p}.startDate"),
+                r.date(rule.endDate, f"{p}.endDate"),
+            )
             if start is not None and end is not None and start > end:
                 r.error(p, f"startDate {rule.startDate} is after endDate {rule.endDate}")
             out.append(
@@ -636,9 +687,11 @@ def instance_policy(
                 )
             )
         policy = CourseInstancePolicy(
-            form="legacy", legacy_rules=tuple(out), institution=institution,
+            form="legacy",
+            legacy_rules=tuple(out),
+            institution=institution,
             self_enrollment=self_enrollment,
-        )  # fmt: skip
+        )
     elif has_pub:
         pub = r.model(m.PublishingModel, data["publishing"], "$.publishing")
         if pub is not None:
@@ -649,22 +702,26 @@ def instance_policy(
             if start is not None and end is not None and start >= end:
                 r.error("$.publishing", "the publishing startDate must be before its endDate")
             policy = CourseInstancePolicy(
-                form="modern", publishing=Publishing(start, end), institution=institution,
+                form="modern",
+                publishing=Publishing(start, end),
+                institution=institution,
                 self_enrollment=self_enrollment,
-            )  # fmt: skip
+            )
     elif has_rfc:
         ac = r.model(m.InstanceAccessModel, data["accessControl"], "$.accessControl")
         ovs = r.model(
-            list[m.InstanceOverrideModel], data.get("accessControlOverrides", []),
+            list[m.InstanceOverrideModel],
+            data.get("accessControlOverrides", []),
             "$.accessControlOverrides",
-        )  # fmt: skip
+        )
         if ac is not None and ovs is not None:
 
             def control(x: m.InstanceAccessModel, p: str) -> InstanceAccessControl:
                 c = InstanceAccessControl(
-                    bool(x.published), r.date(x.startDate, f"{p}.startDate"),
+                    bool(x.published),
+                    r.date(x.startDate, f"{p}.startDate"),
                     r.date(x.endDate, f"{p}.endDate"),
-                )  # fmt: skip
+                )
                 if c.start is not None and c.end is not None and c.start > c.end:
                     r.error(p, "startDate is after endDate")
                 return c
@@ -675,10 +732,12 @@ def instance_policy(
                 overrides=tuple(
                     InstanceOverride(
                         frozenset(o.sections),
-                        control(_merge_models(ac, o.accessControl),
-                                f"$.accessControlOverrides[{i}].accessControl"),
+                        control(
+                            _merge_models(ac, o.accessControl),
+                            f"$.accessControlOverrides[{i}].accessControl",
+                        ),
                         f"accessControlOverrides[{i}]",
-                    )  # fmt: skip
+                    )
                     for i, o in enumerate(ovs)
                 ),
                 institution=institution,
@@ -695,23 +754,28 @@ def instance_policy(
                 base, ovs2 = got
                 set_access[name] = (
                     AccessPatch(
-                        source=f"set {name} defaults", labels=None, published=base.published,
+                        source=f"set {name} defaults",
+                        labels=None,
+                        published=base.published,
                         listed_before_release=base.listed_before_release,
-                        date_control=base.date_control, exams=base.exams,
+                        date_control=base.date_control,
+                        exams=base.exams,
                         after_complete=base.after_complete,
                     ),
                     tuple(
                         AccessPatch(
                             source=f"set {name} override {i + 1}"
                             + (f" (labels: {', '.join(sorted(o.labels))})" if o.labels else ""),
-                            labels=o.labels, published=o.published,
+                            labels=o.labels,
+                            published=o.published,
                             listed_before_release=o.listed_before_release,
-                            date_control=o.date_control, exams=o.exams,
+                            date_control=o.date_control,
+                            exams=o.exams,
                             after_complete=o.after_complete,
                         )
                         for i, o in enumerate(ovs2)
                     ),
-                )  # fmt: skip
+                )
     return InstanceSettings(policy, labels, set_access)
 
 
@@ -815,9 +879,7 @@ def personal_overrides(
             merged = _merge_models(source.rfc.defaults, a)
             out.append(rfc_patch(r, merged, p, f"your override {i + 1}"))
     if cfg.access is not None and out:
-        check_settings(
-            r, cfg.access, path, "", [o for o in out if isinstance(o, AccessPatch)]
-        )
+        check_settings(r, cfg.access, path, "", [o for o in out if isinstance(o, AccessPatch)])
     return tuple(out)
 
 

@@ -95,7 +95,9 @@ def from_validation_error(
             out.append(Problem(file, path, f"{_TYPE_WORDS[kind]} (found {_show(err['input'])})"))
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
-            out.append(Problem(file, path, f"must be one of {expected} (found {_show(err['input'])})"))
+            out.append(
+                Problem(file, path, f"must be one of {expected} (found {_show(err['input'])})")
+            )
         elif kind == "value_error":
             out.append(Problem(file, path, str(err["msg"]).removeprefix("Value error, ")))
         else:

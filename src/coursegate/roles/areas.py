@@ -25,7 +25,9 @@ from functools import lru_cache
 __all__ = ["Area", "AreaError", "AreaKind", "walk"]
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
-_NAME_RULE = "letters, digits, '_', '-' and '.', at most 64 characters, not starting with '.' or '-'"
+_NAME_RULE = (
+    "letters, digits, '_', '-' and '.', at most 64 characters, not starting with '.' or '-'"
+)
 _HOW_TO_WRITE = (
     "write / for the whole system, /dom/ for a domain, /dom/course for a course instance "
     "or /dom/course/section for a section"
@@ -110,7 +112,7 @@ class Area:
 
     @staticmethod
     def parse(text: str) -> Area:
-        """Read the written form of an area; :class:`AreaError` says what is wrong and how to fix it."""
+        """Read the written form of an area; :class:`AreaError` says what is wrong and how."""
         return _parse(text)
 
     # -- relations ----------------------------------------------------------------------------
@@ -182,8 +184,7 @@ def _parse(text: str) -> Area:
         )
     if len(parts) > 3:
         raise AreaError(
-            f"{text!r} has {len(parts)} parts; an area has at most three "
-            "(domain, course, section)"
+            f"{text!r} has {len(parts)} parts; an area has at most three (domain, course, section)"
         )
     domain = _named("domain", parts[0], text)
     course = _named("course", parts[1], text)

@@ -25,6 +25,7 @@ __all__ = [
     "SelectedRole",
     "User",
     "custom_role_name",
+    "describe_window",
     "parse_custom_role_name",
     "require_aware",
 ]
@@ -95,7 +96,13 @@ class User:
     def __post_init__(self) -> None:
         check_uid(self.uid)
         _check_domain(self.domain)
-        object.__setattr__(self, "auth", AuthKind(self.auth))
+        try:
+            object.__setattr__(self, "auth", AuthKind(self.auth))
+        except ValueError:
+            kinds = ", ".join(kind.value for kind in AuthKind)
+            raise ValueError(
+                f"{self.auth!r} is not an authentication kind; use one of {kinds}"
+            ) from None
         if self.class_course is not None:
             if not self.class_account:
                 raise ValueError(
@@ -132,6 +139,21 @@ def parse_custom_role_name(role: str) -> tuple[str, str, str]:
             f"{name!r} is not a valid custom role name: use letters, digits, '_' and '-'"
         )
     return domain, author, name
+
+
+def describe_window(start: datetime | None, end: datetime | None) -> str:
+    """``from <start> until <end>``, ``from <start>``, ``until <end>`` or ``with no start or end
+    date``; ``start`` is inclusive and ``end`` exclusive."""
+    if start is None and end is None:
+        return "with no start or end date"
+    if start is None:
+        assert end is not None
+        return f"until {end.isoformat()}"
+    if end is None:
+        return f"from {start.isoformat()}"
+    if start == end:
+        return f"revoked before it began (at {start.isoformat()})"
+    return f"from {start.isoformat()} until {end.isoformat()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,16 +209,7 @@ class RoleAssignment:
 
     def describe_window(self) -> str:
         """``from 2001-07-01T00:00:00-04:00 until 2001-12-31T00:00:00-05:00`` and the like."""
-        if self.start is None and self.end is None:
-            return "with no start or end date"
-        if self.start is None:
-            assert self.end is not None
-            return f"until {self.end.isoformat()}"
-        if self.end is None:
-            return f"from {self.start.isoformat()}"
-        if self.start == self.end:
-            return f"revoked before it began (at {self.start.isoformat()})"
-        return f"from {self.start.isoformat()} until {self.end.isoformat()}"
+        return describe_window(self.start, self.end)
 
     def describe(self) -> str:
         """``st at /msu/c1 from ... until ...``."""

@@ -140,7 +140,7 @@ def normalize_conditions(letters: str) -> str:
 def merge_conditions(first: str, second: str) -> str:
     """Merge two permissions the way the table defines it: ``F`` wins, otherwise the condition
     letters of both are joined. ``""`` (no privilege) merges as the identity."""
-    if first == FULL or second == FULL:
+    if FULL in (first, second):
         return FULL
     if not first:
         return second

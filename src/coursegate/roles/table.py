@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -37,14 +38,19 @@ from coursegate.roles.privileges import (
 __all__ = [
     "COURSE_WIDE_ONLY_ROLES",
     "CUSTOM_ROLE_PREFIX",
+    "CUSTOM_ROLE_TEMPLATE",
     "RoleTable",
     "TableError",
+    "TemplateViolation",
     "format_privilege_list",
     "parse_privilege_list",
 ]
 
 CUSTOM_ROLE_PREFIX = "cr/"
 """Custom roles are named ``cr/<domain>/<author>/<name>`` in assignments."""
+
+CUSTOM_ROLE_TEMPLATE = StandardRole.CUSTOM.value
+"""The role code whose rows (``cr:s``, ``cr:d``, ``cr:c``) bound what a custom role may hold."""
 
 COURSE_WIDE_ONLY_ROLES = frozenset({StandardRole.COURSE_COORDINATOR.value})
 """Roles held for a whole course instance, never for one section."""
@@ -104,7 +110,23 @@ def parse_privilege_list(text: str) -> dict[str, str]:
 
 def format_privilege_list(privileges: Mapping[str, str]) -> str:
     """The inverse of :func:`parse_privilege_list`."""
-    return ":".join(f"{code}&{letters}" if letters else code for code, letters in privileges.items())
+    return ":".join(
+        f"{code}&{letters}" if letters else code for code, letters in privileges.items()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateViolation:
+    """A privilege or condition of a custom role that its template row does not allow."""
+
+    level: Level
+    privilege: str
+    message: str
+
+    @property
+    def code(self) -> str:
+        """``c:vgr``: the level and the privilege, as LON-CAPA reports a refusal."""
+        return f"{self.level.value}:{self.privilege}"
 
 
 class RoleTable:
@@ -261,6 +283,62 @@ class RoleTable:
     def granted_role(self, privilege: str) -> str | None:
         """The role a grant privilege grants (``cst`` -> ``st``), or None for other privileges."""
         return self._granted_by.get(privilege)
+
+    # -- custom-role template ------------------------------------------------------------------
+
+    def template_violations(
+        self, privileges: Mapping[Level, Mapping[str, str]]
+    ) -> list[TemplateViolation]:
+        """Every privilege or condition outside the template rows ``cr:s``, ``cr:d``, ``cr:c``.
+
+        A custom role may hold a privilege only if the template row of that level lists it, and
+        may write only condition letters the template lists for it (the template's letters
+        always apply, see :meth:`apply_template`).
+        """
+        violations: list[TemplateViolation] = []
+        for level in _LEVEL_ORDER:
+            template = self.row(CUSTOM_ROLE_TEMPLATE, level)
+            extent = self.name(level.value)
+            for code, letters in privileges.get(level, _EMPTY).items():
+                if code not in template:
+                    allowed = ", ".join(template) if template else "none at all"
+                    violations.append(
+                        TemplateViolation(
+                            level,
+                            code,
+                            f"{self.describe(code)} is not in the custom-role template "
+                            f"{CUSTOM_ROLE_TEMPLATE}:{level.value} ({extent}); "
+                            f"the template allows: {allowed}",
+                        )
+                    )
+                    continue
+                extra = normalize_conditions("".join(set(letters) - set(template[code])))
+                if extra:
+                    allowed_letters = template[code] or "none (the privilege is full)"
+                    violations.append(
+                        TemplateViolation(
+                            level,
+                            code,
+                            f"condition {extra} ({self.describe_conditions(extra)}) on "
+                            f"{self.describe(code)} is outside the custom-role template "
+                            f"{CUSTOM_ROLE_TEMPLATE}:{level.value}, which allows the letters "
+                            f"{allowed_letters}",
+                        )
+                    )
+        return violations
+
+    def apply_template(
+        self, privileges: Mapping[Level, Mapping[str, str]]
+    ) -> dict[Level, dict[str, str]]:
+        """The privileges with the template's condition letters added (they always apply)."""
+        applied: dict[Level, dict[str, str]] = {}
+        for level in _LEVEL_ORDER:
+            template = self.row(CUSTOM_ROLE_TEMPLATE, level)
+            applied[level] = {
+                code: normalize_conditions(letters + template.get(code, ""))
+                for code, letters in privileges.get(level, _EMPTY).items()
+            }
+        return applied
 
     # -- plain English ------------------------------------------------------------------------
 

@@ -1,0 +1,42 @@
+"""``make bench``: every benchmark in turn, each under its own header.
+
+``bench.bench_core`` (the decision core) always runs; ``bench.bench_roles`` (roles and
+privileges) runs when it can be imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+
+BENCHMARKS = (
+    ("bench.bench_core", "decision core: compiled timelines, single decisions, the matrix"),
+    ("bench.bench_roles", "roles and privileges"),
+)
+
+
+def _header(title: str) -> None:
+    print()
+    print(f"== {title} ".ljust(78, "="), flush=True)
+
+
+def main() -> None:
+    for module_name, title in BENCHMARKS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            if module_name == "bench.bench_core":
+                raise
+            _header(f"{module_name}: skipped")
+            print(f"not importable: {exc}")
+            continue
+        run: Callable[[], object] = module.main
+        _header(f"{module_name}: {title}")
+        t0 = time.perf_counter()
+        run()
+        print(f"({module_name} took {time.perf_counter() - t0:.1f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Commands about access: ``decide``, ``timeline``, ``validate``, ``convert``, ``schema``.
+
+Thin: parse arguments, call :mod:`coursegate.requests` / :mod:`coursegate.courses` /
+:mod:`coursegate.core`, print. Bad input exits with status 2 and prints
+``{"errors": [{"file", "path", "message"}]}``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from coursegate.core.instants import (
+    MAX_INSTANT,
+    MIN_INSTANT,
+    DateError,
+    format_instant,
+    format_wall,
+    parse_date,
+)
+from coursegate.courses.problems import CourseError, Problem
+
+RequestOpt = Annotated[
+    str, typer.Option("--request", "-r", help="Request JSON file, or - for standard input.")
+]
+
+
+def read_request(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    try:
+        return Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail([Problem(source, "$", f"cannot read the request file: {exc.strerror}")])
+
+
+def fail(problems: list[Problem]) -> NoReturn:
+    print(json.dumps({"errors": [p.to_json() for p in problems]}, indent=2))
+    raise typer.Exit(2)
+
+
+def decide_cmd(request: RequestOpt) -> None:
+    """Decide one request and print the decision as JSON."""
+    from coursegate.requests import decide
+
+    try:
+        decision = decide(read_request(request))
+    except CourseError as exc:
+        fail(exc.problems)
+    print(json.dumps(decision.to_json(), indent=2))
+
+
+def timeline_cmd(
+    request: RequestOpt,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Show from this instant (default: first change).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Show until this instant (default: last change).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Every interval of the user's decision: what changes, when, and why."""
+    from coursegate.requests import request_timelines
+
+    try:
+        rr, ci_tl, tl = request_timelines(read_request(request))
+    except CourseError as exc:
+        fail(exc.problems)
+    timeline = tl if tl is not None else ci_tl
+    lo, hi = MIN_INSTANT, MAX_INSTANT
+    try:
+        if start is not None:
+            lo = parse_date(start, rr.tz)[0]  # type: ignore[arg-type]
+        if end is not None:
+            hi = parse_date(end, rr.tz)[0]  # type: ignore[arg-type]
+    except DateError as exc:
+        fail([Problem("command line", "--from/--to", str(exc))])
+    rows = timeline.intervals(lo, hi)
+    if as_json:
+        out = [
+            {
+                "from": None if a <= MIN_INSTANT else format_instant(a, rr.tz),
+                "to": None if b >= MAX_INSTANT else format_instant(b, rr.tz),
+                "decision": v.to_json(rr.tz),
+            }
+            for a, b, v in rows
+        ]
+        print(json.dumps(out, indent=2))
+        return
+    print(render_table(rows, rr.tz, assessment=tl is not None))
+
+
+def render_table(rows: list[Any], tz: Any, *, assessment: bool) -> str:
+    def when(t: int, edge: str) -> str:
+        return edge if t <= MIN_INSTANT or t >= MAX_INSTANT else format_wall(t, tz)
+
+    lines = []
+    for a, b, v in rows:
+        head = f"{when(a, 'the beginning')}  →  {when(b, 'for ever')}"
+        if assessment:
+            state = (
+                "no access" + (" (listed)" if v.listed else "")
+                if not v.access
+                else ", ".join(
+                    x
+                    for x in (
+                        f"credit {v.credit_text}",
+                        "can start" if v.can_start else "cannot start",
+                        "submissions accepted" if v.submittable else "no submissions",
+                        f"time limit {v.time_limit_minutes} min" if v.time_limit_minutes else "",
+                        "password" if v.password_required else "",
+                        "read-only" if v.read_only else "",
+                        "complete" if v.complete else "",
+                        "questions " + ("visible" if v.questions_visible else "hidden"),
+                        "score " + ("visible" if v.score_visible else "hidden"),
+                    )
+                    if x
+                )
+            )
+        else:
+            state = "access" if v.access else "no access"
+        lines.append(head)
+        lines.append(f"    {state}")
+        lines.extend(f"    why: {w}" for w in v.explanation)
+    return "\n".join(lines)
+
+
+def validate_cmd(
+    course: Annotated[Path, typer.Argument(help="The course directory.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check every course file; print each error and warning with file, JSON path and why.
+
+    Exits 1 when there are errors, 0 otherwise (warnings alone do not fail).
+    """
+    from coursegate.courses.loader import load_course
+
+    try:
+        loaded = load_course(course)
+    except CourseError as exc:
+        fail(exc.problems)
+    problems = sorted(loaded.problems, key=lambda p: (p.file, p.severity != "error", p.path))
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "errors": [p.to_json() for p in problems if p.severity == "error"],
+                    "warnings": [p.to_json() for p in problems if p.severity == "warning"],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for p in problems:
+            print(f"{p.severity.upper():7} {p.file}  {p.path}\n        {p.message}")
+        n_a = sum(len(i.assessment_files) for i in loaded.instances.values())
+        print(
+            f"{len(loaded.instances)} course instance(s), {n_a} assessment(s): "
+            f"{len(loaded.errors)} error(s), {len(loaded.warnings)} warning(s)"
+        )
+    raise typer.Exit(1 if loaded.errors else 0)
+
+
+def schema_cmd(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Directory to write the schemas into.")
+    ] = Path("schemas"),
+) -> None:
+    """Write JSON Schemas of the course files for editors (infoAssessment.json, ...)."""
+    from coursegate.courses.schema import write_schemas
+
+    for path in write_schemas(out):
+        print(path)
+
+
+def convert_cmd(
+    target: Annotated[Path, typer.Argument(help="A course directory or one infoAssessment.json.")],
+    write: Annotated[
+        bool, typer.Option("--write", help="Rewrite the files when the conversion is equivalent.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Convert legacy allowAccess to modern accessControl and prove the result equivalent.
+
+    Decisions are compared at every change point for every class of users the rules
+    distinguish; where they cannot be equivalent, the exact differences are printed.
+    Exits 0 when every conversion is equivalent, 1 otherwise.
+    """
+    from coursegate.convert_files import convert_path
+
+    try:
+        reports = convert_path(target, write=write)
+    except CourseError as exc:
+        fail(exc.problems)
+    if as_json:
+        print(json.dumps([r.to_json() for r in reports], indent=2))
+    else:
+        for r in reports:
+            print(r.render())
+        if not reports:
+            print("no legacy allowAccess rules found")
+    raise typer.Exit(0 if all(r.equivalent for r in reports) else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("decide")(decide_cmd)
+    app.command("timeline")(timeline_cmd)
+    app.command("validate")(validate_cmd)
+    app.command("convert")(convert_cmd)
+    app.command("schema")(schema_cmd)

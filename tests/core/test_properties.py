@@ -1,0 +1,277 @@
+"""Properties of the decision core (hypothesis)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from coursegate.core.access_control import (
+    AccessControlConfig,
+    AccessPatch,
+    AfterLastDeadline,
+    DateControlPatch,
+    Deadline,
+    Due,
+)
+from coursegate.core.convert import compare, propose_modern, substance, user_classes
+from coursegate.core.course_instance import CourseInstancePolicy
+from coursegate.core.decision import AssessmentDecision
+from coursegate.core.engine import (
+    AssessmentConfig,
+    CompiledCourseInstance,
+    Facts,
+    Student,
+    decide_directly,
+    policy_for,
+    timelines,
+)
+from coursegate.core.instants import MINUTE, zone
+from coursegate.core.legacy_rules import LegacyRule, legacy_policy
+from coursegate.core.model import Form, InstanceFacts, Mode, Role, UserFacts
+
+TZ = zone("America/Chicago")
+BASE = 1_710_000_000 * 1_000_000  # March 2024
+CI = CourseInstancePolicy()
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+minutes = st.integers(min_value=0, max_value=20_000)
+
+
+def at_minute(m: int) -> int:
+    return BASE + m * MINUTE
+
+
+@st.composite
+def modern_configs(draw: st.DrawFn) -> AssessmentConfig:
+    """Valid modern assessments: release, early > due > late credits, optional extras."""
+    points = sorted(draw(st.lists(minutes, min_size=2, max_size=7, unique=True)))
+    release = at_minute(points[0])
+    rest = [at_minute(p) for p in points[1:]]
+    n_early = draw(st.integers(0, max(0, len(rest) - 1)))
+    due_credit = draw(st.sampled_from([100, 100, 110]))
+    early_credits = sorted(
+        draw(
+            st.lists(
+                st.integers(due_credit + 1, 200), min_size=n_early, max_size=n_early, unique=True
+            )
+        ),
+        reverse=True,
+    )
+    early = tuple(Deadline(t, c) for t, c in zip(rest[:n_early], early_credits, strict=True))
+    has_due = draw(st.booleans()) or len(rest) > n_early + 1
+    due_t = rest[n_early] if has_due and len(rest) > n_early else None
+    late_ts = rest[n_early + 1 :] if due_t is not None else []
+    late_credits = sorted(
+        draw(
+            st.lists(st.integers(1, 99), min_size=len(late_ts), max_size=len(late_ts), unique=True)
+        ),
+        reverse=True,
+    )
+    late = tuple(Deadline(t, c) for t, c in zip(late_ts, late_credits, strict=True))
+    last_credit = late_credits[-1] if late_credits else due_credit
+    after = None
+    if due_t is not None and draw(st.booleans()):
+        after = AfterLastDeadline(True, draw(st.integers(0, min(99, last_credit - 1))))
+    dc = DateControlPatch(
+        release=release,
+        due=Due(due_t, due_credit),
+        early=early,
+        late=late,
+        after_last=after,
+        duration_minutes=draw(st.one_of(st.none(), st.integers(1, 120))),
+        password=draw(st.one_of(st.none(), st.just("pw"))),
+    )
+    overrides: list[AccessPatch] = []
+    if draw(st.booleans()):
+        shift = draw(st.integers(1, 3000)) * MINUTE
+        overrides.append(
+            AccessPatch(
+                source="accessControl[1] (labels: a)",
+                labels=frozenset({"a"}),
+                date_control=DateControlPatch(
+                    due=Due(None if due_t is None else due_t + shift, due_credit),
+                    late=tuple(Deadline(d.date + shift, d.credit) for d in late),
+                ),
+            )
+        )
+    defaults = AccessPatch(source="accessControl[0] (defaults)", date_control=dc)
+    return AssessmentConfig(
+        id="a",
+        form=Form.MODERN,
+        access=AccessControlConfig(Form.MODERN, defaults, tuple(overrides)),
+    )
+
+
+@st.composite
+def legacy_configs(draw: st.DrawFn) -> AssessmentConfig:
+    rules = []
+    for i in range(draw(st.integers(1, 5))):
+        a, b = sorted(draw(st.lists(minutes, min_size=2, max_size=2, unique=True)))
+        rules.append(
+            LegacyRule(
+                index=i,
+                start=at_minute(a) if draw(st.booleans()) else None,
+                end=at_minute(b) if draw(st.booleans()) else None,
+                credit=draw(st.one_of(st.none(), st.sampled_from([0, 50, 80, 100, 110, 120]))),
+                time_limit_minutes=draw(st.one_of(st.none(), st.integers(1, 90))),
+                active=draw(st.sampled_from([True, True, True, False])),
+                role=draw(st.sampled_from([None, None, Role.TA])),
+                uids=draw(st.sampled_from([None, None, frozenset({"u1"})])),
+                mode=draw(st.sampled_from([None, None, Mode.EXAM])),
+                show_closed_assessment=draw(st.booleans()),
+                password=draw(st.sampled_from([None, "p"])),
+            )
+        )
+    rules = [
+        r if r.active else replace(r, credit=0 if r.credit is not None else None) for r in rules
+    ]
+    return AssessmentConfig(
+        id="l", form=Form.LEGACY, legacy_rules=tuple(rules), uids_named=frozenset({"u1"})
+    )
+
+
+users = st.sampled_from(
+    [
+        UserFacts(uid="s", role=Role.STUDENT),
+        UserFacts(uid="u1", role=Role.STUDENT, sections=frozenset({"a"})),
+        UserFacts(uid="t", role=Role.TA),
+    ]
+)
+instances = st.sampled_from(
+    [
+        None,
+        InstanceFacts(open=True),
+        InstanceFacts(open=False),
+        InstanceFacts(True, at_minute(5000)),
+    ]
+)
+
+
+def normal_text(d: AssessmentDecision) -> tuple[object, ...]:
+    text = d.credit_text.split(" now;")[0]
+    return (*substance(d), text, d.exam_access_end)
+
+
+def check_timeline_against_direct(
+    config: AssessmentConfig, facts: Facts, t: int, probes: list[int]
+) -> None:
+    _, tl = timelines(CI, config, facts, TZ)
+    assert tl is not None
+    here = tl.at(t)
+    direct = decide_directly(CI, config, facts, t, TZ)
+    assert normal_text(here) == normal_text(direct)
+    nxt = here.next_change
+    if nxt is not None:
+        assert nxt > t
+        # Something observable changes exactly at next_change ...
+        assert tl.at(nxt).key() != here.key()
+        assert substance(decide_directly(CI, config, facts, nxt, TZ)) == substance(tl.at(nxt))
+    # ... and nothing observable changes before it.
+    end = nxt if nxt is not None else t + 30_000 * MINUTE
+    for p in probes:
+        u = t + (end - t) * p // 1000
+        if t <= u < end:
+            assert substance(decide_directly(CI, config, facts, u, TZ)) == substance(here)
+
+
+@SETTINGS
+@given(modern_configs(), users, instances, minutes, st.lists(st.integers(0, 999), max_size=8))
+def test_modern_compiled_timeline_agrees_with_direct_evaluation(
+    config: AssessmentConfig, user: UserFacts, inst: InstanceFacts | None, m: int, probes: list[int]
+) -> None:
+    check_timeline_against_direct(config, Facts(user=user, instance=inst), at_minute(m), probes)
+
+
+@SETTINGS
+@given(
+    legacy_configs(),
+    users,
+    instances,
+    st.sampled_from([Mode.PUBLIC, Mode.EXAM]),
+    minutes,
+    st.lists(st.integers(0, 999), max_size=8),
+)
+def test_legacy_compiled_timeline_agrees_with_direct_evaluation(
+    config: AssessmentConfig,
+    user: UserFacts,
+    inst: InstanceFacts | None,
+    mode: Mode,
+    m: int,
+    probes: list[int],
+) -> None:
+    check_timeline_against_direct(
+        config, Facts(user=user, instance=inst, mode=mode), at_minute(m), probes
+    )
+
+
+@SETTINGS
+@given(modern_configs(), st.lists(minutes, min_size=2, max_size=12))
+def test_under_modern_rules_credit_never_rises_with_time(
+    config: AssessmentConfig, ms: list[int]
+) -> None:
+    policy = policy_for(config, UserFacts(uid="s"))
+    assert config.access is not None
+    release = min(g.start for g in policy.grants)
+    facts = Facts(user=UserFacts(uid="s"))
+    credits = [
+        decide_directly(CI, config, facts, max(release, at_minute(m)), TZ).credit
+        for m in sorted(ms)
+    ]
+    assert all(a >= b for a, b in itertools.pairwise(credits))
+
+
+@SETTINGS
+@given(modern_configs(), st.integers(1, 5000), minutes)
+def test_an_override_never_changes_another_students_decision(
+    config: AssessmentConfig, extension: int, m: int
+) -> None:
+    someone = Student(UserFacts(uid="x", sections=frozenset({"a"})))
+    others = [
+        Student(UserFacts(uid=f"s{i}", sections=frozenset({"a"} if i % 2 else set())))
+        for i in range(4)
+    ]
+    own = (
+        AccessPatch(
+            source="your override 1",
+            date_control=DateControlPatch(due=Due(at_minute(m) + extension * MINUTE), late=()),
+        ),
+    )
+    before = CompiledCourseInstance(CI, [config], [someone, *others], TZ)
+    after = CompiledCourseInstance(
+        CI, [config], [replace(someone, personal={"a": own}), *others], TZ
+    )
+    for i in range(1, len(others) + 1):
+        assert before.timeline(i, 0) == after.timeline(i, 0)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(legacy_configs(), st.lists(minutes, min_size=1, max_size=10))
+def test_converted_rules_agree_wherever_convert_claims_equivalence(
+    config: AssessmentConfig, ms: list[int]
+) -> None:
+    from coursegate.courses.normalise import Reader, modern_access
+
+    rules = config.legacy_rules
+    proposal = propose_modern(rules, TZ)
+    r = Reader("converted", TZ)
+    parsed = modern_access(r, proposal.access_control, "$.accessControl", None)
+    assume(parsed is not None and r.ok and not proposal.student_overrides)
+    assert parsed is not None
+    modern_cfg = AssessmentConfig(
+        id="m", form=Form.MODERN, access=AccessControlConfig(Form.MODERN, parsed[0], parsed[1])
+    )
+    classes = user_classes(rules)
+    diffs = compare(
+        lambda u: legacy_policy(rules), lambda u: policy_for(modern_cfg, u), classes, TZ
+    )
+    for c in classes:
+        facts = Facts(user=c.user, mode=c.mode, reservations=c.reservations, instance=c.instance)
+        for m in ms:
+            t = at_minute(m)
+            a = substance(decide_directly(CI, config, facts, t, TZ))
+            b = substance(decide_directly(CI, modern_cfg, facts, t, TZ))
+            claimed_same = not any(d.who == c.label and d.start <= t < d.end for d in diffs)
+            assert claimed_same == (a == b)
