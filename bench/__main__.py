@@ -18,7 +18,7 @@ BENCHMARKS = (
 
 def _header(title: str) -> None:
     print()
-    print(f"== {title} ".ljust(78, "="), flush=True)
+    print(f"== {title} " + "=" * max(3, 74 - len(title)), flush=True)
 
 
 def main() -> None:

@@ -24,13 +24,14 @@ import random
 import statistics
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from time import perf_counter, perf_counter_ns
 
 from bench import workload
 from bench.workload import Workload
 from coursegate.core.decision import AssessmentDecision
 from coursegate.core.engine import CompiledCourseInstance, Facts, decide_directly, decide_matrix
-from coursegate.core.instants import Instant, format_instant
+from coursegate.core.instants import Instant, format_instant, to_instant
 
 SINGLE_TARGET = 250_000
 """Single decisions per second on one core."""
@@ -231,8 +232,8 @@ def _rows_ms(compiled: CompiledCourseInstance, at: Instant, students: list[int])
 
 
 def _matrix_instant(w: Workload) -> Instant:
-    """A fixed instant in the middle of the term (most assessments released, many open)."""
-    return w.term_start + (w.term_end - w.term_start) * 55 // 100
+    """A fixed instant mid-term, 10:00 local on a Tuesday: most assessments released, many open."""
+    return to_instant(datetime(2024, 3, 19, 10, 0, tzinfo=w.tz))
 
 
 # ----------------------------------------------------------------------------------- main

@@ -40,8 +40,17 @@ class Report:
     written: bool = False
 
     @property
+    def student_differences(self) -> list[Difference]:
+        return [d for d in self.differences if not d.staff]
+
+    @property
+    def staff_differences(self) -> list[Difference]:
+        return [d for d in self.differences if d.staff]
+
+    @property
     def equivalent(self) -> bool:
-        return self.proposal is not None and not self.differences and not self.problems
+        """Equivalent for every student (staff bypass the rules in the modern form)."""
+        return self.proposal is not None and not self.student_differences and not self.problems
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,7 +59,8 @@ class Report:
             "accessControl": self.proposal.access_control if self.proposal else None,
             "student_overrides": self.proposal.student_overrides if self.proposal else [],
             "notes": self.proposal.notes if self.proposal else [],
-            "differences": [d.render(self.tz) for d in self.differences],
+            "differences": [d.render(self.tz) for d in self.student_differences],
+            "staff_differences": [d.render(self.tz) for d in self.staff_differences],
             "errors": [p.to_json() for p in self.problems],
             "written": self.written,
         }
@@ -70,12 +80,20 @@ class Report:
                     + json.dumps(o["element"])
                 )
             lines += [f"  note: {n}" for n in self.proposal.notes]
-        shown = self.differences[:60]
-        if shown:
-            lines.append("  where the decisions differ:")
-            lines += [f"    - {d.render(self.tz)}" for d in shown]
-            if len(self.differences) > len(shown):
-                lines.append(f"    ... and {len(self.differences) - len(shown)} more")
+        for title, diffs in (
+            ("where the decisions differ for students:", self.student_differences),
+            (
+                "where they differ for TAs (not counted: in the modern form course staff "
+                "bypass the rules):",
+                self.staff_differences,
+            ),
+        ):
+            shown = diffs[:60]
+            if shown:
+                lines.append(f"  {title}")
+                lines += [f"    - {d.render(self.tz)}" for d in shown]
+                if len(diffs) > len(shown):
+                    lines.append(f"    ... and {len(diffs) - len(shown)} more")
         if self.written:
             lines.append("  written.")
         return "\n".join(lines)

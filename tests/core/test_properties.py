@@ -274,4 +274,5 @@ def test_converted_rules_agree_wherever_convert_claims_equivalence(
             a = substance(decide_directly(CI, config, facts, t, TZ))
             b = substance(decide_directly(CI, modern_cfg, facts, t, TZ))
             claimed_same = not any(d.who == c.label and d.start <= t < d.end for d in diffs)
+            assert all(d.staff == c.staff for d in diffs if d.who == c.label)
             assert claimed_same == (a == b)

@@ -22,6 +22,7 @@ from coursegate.core.instants import (
     format_wall,
     parse_date,
 )
+from coursegate.core.timeline import Stretch, readable_stretches
 from coursegate.courses.problems import CourseError, Problem
 
 RequestOpt = Annotated[
@@ -80,8 +81,8 @@ def timeline_cmd(
             hi = parse_date(end, rr.tz)[0]  # type: ignore[arg-type]
     except DateError as exc:
         fail([Problem("command line", "--from/--to", str(exc))])
-    rows = timeline.intervals(lo, hi)
     if as_json:
+        rows = timeline.intervals(lo, hi)
         out = [
             {
                 "from": None if a <= MIN_INSTANT else format_instant(a, rr.tz),
@@ -92,17 +93,25 @@ def timeline_cmd(
         ]
         print(json.dumps(out, indent=2))
         return
-    print(render_table(rows, rr.tz, assessment=tl is not None))
+    if tl is not None:
+        stretches = readable_stretches(tl, lo, hi)
+    else:
+        stretches = [Stretch(a, b, v, v) for a, b, v in ci_tl.intervals(lo, hi)]  # type: ignore[arg-type]
+    print(render_table(stretches, rr.tz, assessment=tl is not None))
 
 
 def render_table(rows: list[Any], tz: Any, *, assessment: bool) -> str:
+    """A readable table: one block per interval (countdowns of a time limit folded)."""
+
     def when(t: int, edge: str) -> str:
         return edge if t <= MIN_INSTANT or t >= MAX_INSTANT else format_wall(t, tz)
 
     lines = []
-    for a, b, v in rows:
-        head = f"{when(a, 'the beginning')}  →  {when(b, 'for ever')}"
+    for row in rows:
+        a, b, v = row.start, row.end, row.first
+        lines.append(f"{when(a, 'the beginning')}  →  {when(b, 'for ever')}")
         if assessment:
+            limit = row.time_limit_text
             state = (
                 "no access" + (" (listed)" if v.listed else "")
                 if not v.access
@@ -112,7 +121,7 @@ def render_table(rows: list[Any], tz: Any, *, assessment: bool) -> str:
                         f"credit {v.credit_text}",
                         "can start" if v.can_start else "cannot start",
                         "submissions accepted" if v.submittable else "no submissions",
-                        f"time limit {v.time_limit_minutes} min" if v.time_limit_minutes else "",
+                        f"time limit {limit}" if limit else "",
                         "password" if v.password_required else "",
                         "read-only" if v.read_only else "",
                         "complete" if v.complete else "",
@@ -124,7 +133,6 @@ def render_table(rows: list[Any], tz: Any, *, assessment: bool) -> str:
             )
         else:
             state = "access" if v.access else "no access"
-        lines.append(head)
         lines.append(f"    {state}")
         lines.extend(f"    why: {w}" for w in v.explanation)
     return "\n".join(lines)

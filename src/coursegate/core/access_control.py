@@ -372,12 +372,14 @@ def deadline_grants(
         last_end = sessions[-1].end
     else:
         deadlines: list[tuple[Instant, float, str]] = [
-            (d.date, d.credit, f"early deadline {i + 1}") for i, d in enumerate(dc.early)
+            (d.date, d.credit, f"before early deadline {i + 1}") for i, d in enumerate(dc.early)
         ]
         due = dc.due or Due(None)
         if due.date is not None:
-            deadlines.append((due.date, due.credit, "due date"))
-        deadlines += [(d.date, d.credit, f"late deadline {i + 1}") for i, d in enumerate(dc.late)]
+            deadlines.append((due.date, due.credit, "before the due date"))
+        deadlines += [
+            (d.date, d.credit, f"before late deadline {i + 1}") for i, d in enumerate(dc.late)
+        ]
         deadlines.sort(key=lambda d: d[0])
         previous = start
         for date, credit, name in deadlines:
@@ -385,7 +387,7 @@ def deadline_grants(
                 grants.append(
                     replace(
                         base,
-                        source=f"{name} ({credit:g}% until it)",
+                        source=name,
                         start=previous,
                         end=date,
                         shown_end=date,
@@ -398,7 +400,7 @@ def deadline_grants(
             grants.append(
                 replace(
                     base,
-                    source="no due date (open at the due credit)",
+                    source="no due date",
                     start=previous,
                     credit=due.credit,
                     password=dc.password,
@@ -413,7 +415,7 @@ def deadline_grants(
             grants.append(
                 replace(
                     base,
-                    source=f"after the last deadline ({after.credit:g}% credit)",
+                    source="after the last deadline",
                     start=last_end,
                     credit=after.credit,
                     can_create=after.can_create,
@@ -458,7 +460,7 @@ def compile_settings(settings: AccessSettings) -> AssessmentPolicy:
         score_visible_while_open=rfc,
         hidden_score_hides_questions=not rfc,
     )
-    notes = tuple(f"settings from {s}" for s in settings.applied) + settings.notes
+    notes = tuple(f"uses {s}" for s in settings.applied) + settings.notes
     if not settings.published:
         return AssessmentPolicy(form=form, grants=(), published=False, notes=notes)
     grants: list[Grant] = []

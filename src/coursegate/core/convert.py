@@ -115,6 +115,9 @@ class UserClass:
     mode: Mode = Mode.PUBLIC
     reservations: tuple[Reservation, ...] = ()
     instance: InstanceFacts | None = None
+    staff: bool = False
+    """Course staff: the modern form lets them bypass the rules, so their differences are
+    reported but do not count against equivalence."""
 
 
 def user_classes(rules: Sequence[LegacyRule]) -> list[UserClass]:
@@ -127,8 +130,9 @@ def user_classes(rules: Sequence[LegacyRule]) -> list[UserClass]:
     out: list[UserClass] = []
     for label, user in people:
         for state, inst in (("", None), (" with a closed attempt", InstanceFacts(open=False))):
-            out.append(UserClass(label + state, user, Mode.PUBLIC, (), inst))
-            out.append(UserClass(label + " in Exam mode" + state, user, Mode.EXAM, (), inst))
+            staff = user.role is not Role.STUDENT
+            out.append(UserClass(label + state, user, Mode.PUBLIC, (), inst, staff))
+            out.append(UserClass(label + " in Exam mode" + state, user, Mode.EXAM, (), inst, staff))
             for e in exams:
                 out.append(
                     UserClass(
@@ -137,6 +141,7 @@ def user_classes(rules: Sequence[LegacyRule]) -> list[UserClass]:
                         Mode.EXAM,
                         (Reservation(e, MIN_INSTANT, MAX_INSTANT),),
                         inst,
+                        staff,
                     )
                 )
     return out
@@ -149,6 +154,7 @@ class Difference:
     end: Instant
     legacy: str
     modern: str
+    staff: bool = False
 
     def render(self, tz: tzinfo) -> str:
         a = "the beginning" if self.start <= MIN_INSTANT else format_wall(self.start, tz)
@@ -191,11 +197,11 @@ def compare(
             if da == db:
                 da, db = _detail(a, b)
             if current is not None and (current.legacy, current.modern) == (da, db):
-                current = Difference(c.label, current.start, end, da, db)
+                current = Difference(c.label, current.start, end, da, db, c.staff)
             else:
                 if current is not None:
                     out.append(current)
-                current = Difference(c.label, t, end, da, db)
+                current = Difference(c.label, t, end, da, db, c.staff)
         if current is not None:
             out.append(current)
     return out

@@ -252,7 +252,7 @@ def decide_segment(
         return _denied(form, listed is not None, inst_done, tuple(why))
     g = best.grant
     why = list(policy.notes)
-    why.append(f"{g.source} gives access" + (f" ({_pct(g.credit)} credit)" if g.active else ""))
+    why.append(f"now: {g.source}" + (f", {_pct(g.credit)} credit" if g.active else ", view only"))
     for other in holding:
         if other is not best:
             why.append(
@@ -390,3 +390,42 @@ def decide_assessment_directly(
     """Evaluate the rules at ``t`` alone (no timeline, no ``next_change``, no look-ahead)."""
     live = applicable(policy, user, mode, reservations)
     return decide_segment(policy, user, mode, live, t, instance, course_instance(t), tz)
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """A run of intervals for display: equal except for a time limit counting down."""
+
+    start: Instant
+    end: Instant
+    first: AssessmentDecision
+    last: AssessmentDecision
+
+    @property
+    def time_limit_text(self) -> str | None:
+        a, b = self.first.time_limit_minutes, self.last.time_limit_minutes
+        if a is None:
+            return None
+        return f"{a} min" if a == b else f"{a} min, shrinking to {b} min as the end nears"
+
+
+def readable_stretches(
+    tl: Timeline[AssessmentDecision], lo: Instant = MIN_INSTANT, hi: Instant = MAX_INSTANT
+) -> list[Stretch]:
+    """:meth:`Timeline.intervals`, with minute-by-minute time-limit countdowns folded."""
+    out: list[Stretch] = []
+    for a, b, v in tl.intervals(lo, hi):
+        if out:
+            prev = out[-1]
+            same = replace(v, time_limit_minutes=None, explanation=(), next_change=None)
+            was = replace(prev.last, time_limit_minutes=None, explanation=(), next_change=None)
+            if (
+                prev.end == a
+                and same.key() == was.key()
+                and v.time_limit_minutes is not None
+                and prev.last.time_limit_minutes is not None
+            ):
+                out[-1] = Stretch(prev.start, b, prev.first, v)
+                continue
+        out.append(Stretch(a, b, v, v))
+    return out

@@ -112,10 +112,8 @@ def load_course(root: str | Path) -> LoadedCourse:
     course_file = base / "infoCourse.json"
 
     def shown(p: Path) -> str:
-        try:
-            return str(p.relative_to(base.parent)) if base.parent != p else str(p)
-        except ValueError:
-            return str(p)
+        """The file as the user would name it: under the directory they gave."""
+        return str(base / p.relative_to(base))
 
     title = name = ""
     institution: str | None = None

@@ -24,6 +24,8 @@ __all__ = [
     "RoleAssignment",
     "SelectedRole",
     "User",
+    "check_role_name",
+    "check_uid",
     "custom_role_name",
     "describe_window",
     "parse_custom_role_name",
@@ -156,6 +158,17 @@ def describe_window(start: datetime | None, end: datetime | None) -> str:
     return f"from {start.isoformat()} until {end.isoformat()}"
 
 
+def check_role_name(role: str) -> None:
+    """Raise ValueError unless ``role`` is written like a role code or a custom role name."""
+    if role.startswith(CUSTOM_ROLE_PREFIX):
+        parse_custom_role_name(role)
+    elif not _ROLE_CODE.fullmatch(role):
+        raise ValueError(
+            f"{role!r} is not a role: use a role code of the table such as 'st', "
+            "or a custom role name cr/<domain>/<author>/<name>"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class RoleAssignment:
     """``uid`` holds ``role`` in ``area`` from ``start`` (inclusive) until ``end`` (exclusive).
@@ -175,13 +188,7 @@ class RoleAssignment:
         if not self.uid:
             raise ValueError("a role assignment needs the user id of its holder")
         role = self.role
-        if role.startswith(CUSTOM_ROLE_PREFIX):
-            parse_custom_role_name(role)
-        elif not _ROLE_CODE.fullmatch(role):
-            raise ValueError(
-                f"{role!r} is not a role: use a role code of the table such as 'st', "
-                "or a custom role name cr/<domain>/<author>/<name>"
-            )
+        check_role_name(role)
         if self.start is not None and self.start.tzinfo is None:
             require_aware(self.start, "the start of a role")
         if self.end is not None and self.end.tzinfo is None:

@@ -14,7 +14,6 @@ from enum import StrEnum
 __all__ = [
     "ADMINISTRATOR_ROLES",
     "AUTH_CONDITIONS",
-    "CONDITION_ORDER",
     "FULL",
     "Condition",
     "Level",
@@ -60,9 +59,6 @@ class Condition(StrEnum):
 
 FULL = "F"
 """The merged permission of a privilege held without restrictions."""
-
-CONDITION_ORDER = "UIKECSRLX"
-"""The order in which merged condition letters are written."""
 
 AUTH_CONDITIONS = frozenset("UIKE")
 """Letters that restrict a grant privilege by the target user's authentication kind."""
@@ -132,9 +128,9 @@ ADMINISTRATOR_ROLES = frozenset(
 
 
 def normalize_conditions(letters: str) -> str:
-    """Condition letters without repeats, in :data:`CONDITION_ORDER` (``"RXL"`` -> ``"RLX"``)."""
-    present = set(letters)
-    return "".join(letter for letter in CONDITION_ORDER if letter in present)
+    """Condition letters without repeats, in the order they first appear (``"RLRXL"`` ->
+    ``"RLX"``), so a single row's letters come back exactly as the table writes them."""
+    return "".join(dict.fromkeys(letters))
 
 
 def merge_conditions(first: str, second: str) -> str:

@@ -312,7 +312,7 @@ class RoleTable:
                         )
                     )
                     continue
-                extra = normalize_conditions("".join(set(letters) - set(template[code])))
+                extra = "".join(letter for letter in letters if letter not in template[code])
                 if extra:
                     allowed_letters = template[code] or "none (the privilege is full)"
                     violations.append(
@@ -330,12 +330,13 @@ class RoleTable:
     def apply_template(
         self, privileges: Mapping[Level, Mapping[str, str]]
     ) -> dict[Level, dict[str, str]]:
-        """The privileges with the template's condition letters added (they always apply)."""
+        """The privileges with the template's condition letters (they always apply). Call it on
+        privileges without :meth:`template_violations`; others are left as they are."""
         applied: dict[Level, dict[str, str]] = {}
         for level in _LEVEL_ORDER:
             template = self.row(CUSTOM_ROLE_TEMPLATE, level)
             applied[level] = {
-                code: normalize_conditions(letters + template.get(code, ""))
+                code: template[code] if code in template else letters
                 for code, letters in privileges.get(level, _EMPTY).items()
             }
         return applied
