@@ -52,7 +52,7 @@ def test_modern_publishing_with_extension() -> None:
     assert not ci("2024-05-18T00:00", cfg)["access"]
     ext = {"status": "joined", "publishing_extension_end": "2024-06-01T00:00:00"}
     assert ci("2024-05-20T00:00", cfg, enrollment=ext)["access"]
-    assert not ci("2024-06-01T00:00", cfg, enrollment=ext)["access"]
+    assert not ci("2024-06-01T00:00:01", cfg, enrollment=ext)["access"]
     assert ci("2024-05-20T00:00", cfg, user={"role": "Instructor"})["access"]
 
 
@@ -117,3 +117,24 @@ def test_self_enrollment_rules() -> None:
     assert may_self_enroll(coded, home, None, 0, code="y", expected_code="y").allowed
     off = CourseInstancePolicy(self_enrollment=SelfEnrollment(enabled=False))
     assert "turned off" in may_self_enroll(off, home, None, 0).reason
+
+
+def test_not_enrolled_students_get_in_only_while_they_could_enroll() -> None:
+    cfg = {
+        "publishing": {"startDate": "2024-01-16T00:00:00", "endDate": "2024-05-17T23:59:59"},
+        "selfEnrollment": {"beforeDate": "2024-02-01T00:00:00"},
+    }
+    none = {"status": "none"}
+    d = ci("2024-01-20T00:00", cfg, enrollment=none)
+    assert d["access"] and d["next_change"] == "2024-02-01T00:00:00-06:00"
+    late = ci("2024-02-02T00:00", cfg, enrollment=none)
+    assert not late["access"] and "closed" in late["explanation"][0]
+    assert ci("2024-02-02T00:00", cfg, enrollment={"status": "invited"})["access"]
+    assert ci("2024-02-02T00:00", cfg)["access"]  # no enrollment facts: taken as enrolled
+
+
+def test_publishing_extension_end_is_inclusive_like_end_dates() -> None:
+    cfg = {"publishing": {"startDate": "2024-01-16T00:00:00", "endDate": "2024-05-17T23:59:59"}}
+    ext = {"status": "joined", "publishing_extension_end": "2024-05-31T23:59:59"}
+    assert ci("2024-05-31T23:59:59", cfg, enrollment=ext)["access"]
+    assert not ci("2024-06-01T00:00:00", cfg, enrollment=ext)["access"]

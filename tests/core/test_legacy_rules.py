@@ -196,8 +196,10 @@ def test_exam_uuid_needs_a_reservation_whose_window_contains_now() -> None:
 def test_time_limit_is_capped_by_the_rule_end_less_grace() -> None:
     cfg = {"allowAccess": [{"credit": 100, "timeLimitMin": 60, "endDate": "2024-03-01T11:00:00"}]}
     assert assess(cfg, "2024-03-01T09:00")["time_limit_minutes"] == 60
-    # 11:00:01 (end of the inclusive second) - 31 s - 10:30 = 29.5 min → rounds to 30.
-    assert assess(cfg, "2024-03-01T10:30")["time_limit_minutes"] == 30
+    # 11:00:01 (end of the inclusive second) - 31 s - 10:30 = 29.5 min: a half rounds down.
+    assert assess(cfg, "2024-03-01T10:30")["time_limit_minutes"] == 29
+    assert assess(cfg, "2024-03-01T10:29:59")["time_limit_minutes"] == 30
+    assert assess(cfg, "2024-03-01T10:29:59")["next_change"] == "2024-03-01T10:30:00-06:00"
     d = assess(cfg, "2024-03-01T10:59:50")
     assert not d["can_start"] and d["time_limit_minutes"] is None
 

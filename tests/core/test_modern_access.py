@@ -309,3 +309,14 @@ def test_no_access_control_means_no_student_access() -> None:
 def test_tas_are_staff_in_the_modern_form() -> None:
     d = assess(HW, "2020-01-01T00:00", user={"role": "TA"})
     assert d["access"] and d["credit_text"] == "100% (Staff override)"
+
+
+def test_after_a_testing_centre_exam_the_score_stays_visible() -> None:
+    """RFC use case 3: after the reservation, the total score but not the questions."""
+    cfg = {
+        "accessControl": [{"integrations": {"prairieTest": {"exams": [{"examUuid": EXAM_UUID}]}}}]
+    }
+    assert not assess(cfg, "2024-02-02T10:00")["access"]  # never took it: nothing
+    d = assess(cfg, "2024-02-02T10:00", instance={"open": False})
+    assert d["access"] and d["complete"] and d["score_visible"] and not d["questions_visible"]
+    assert not d["can_start"] and not d["submittable"]

@@ -11,22 +11,32 @@ import pytest
 from coursegate.courses.loader import load_course
 
 
-def course(tmp_path: Path, assessment: dict[str, Any], instance: dict[str, Any] | None = None) -> Path:
+def course(
+    tmp_path: Path, assessment: dict[str, Any], instance: dict[str, Any] | None = None
+) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "infoCourse.json").write_text(json.dumps({"title": "T", "timezone": "America/Chicago"}))
+    (tmp_path / "infoCourse.json").write_text(
+        json.dumps({"title": "T", "timezone": "America/Chicago"})
+    )
     ci = tmp_path / "courseInstances" / "Sp24"
     a = ci / "assessments" / "hw" / "hw1"
     a.mkdir(parents=True, exist_ok=True)
     (ci / "infoCourseInstance.json").write_text(json.dumps(instance or {"longName": "Spring"}))
-    (a / "infoAssessment.json").write_text(json.dumps({"title": "HW1", "set": "Homework", **assessment}))
+    (a / "infoAssessment.json").write_text(
+        json.dumps({"title": "HW1", "set": "Homework", **assessment})
+    )
     return tmp_path
 
 
-def problems(tmp_path: Path, assessment: dict[str, Any], instance: dict[str, Any] | None = None) -> list[Any]:
+def problems(
+    tmp_path: Path, assessment: dict[str, Any], instance: dict[str, Any] | None = None
+) -> list[Any]:
     return load_course(course(tmp_path, assessment, instance)).problems
 
 
-def errors(tmp_path: Path, assessment: dict[str, Any], instance: dict[str, Any] | None = None) -> list[Any]:
+def errors(
+    tmp_path: Path, assessment: dict[str, Any], instance: dict[str, Any] | None = None
+) -> list[Any]:
     return [p for p in problems(tmp_path, assessment, instance) if p.severity == "error"]
 
 
@@ -40,7 +50,9 @@ def test_valid_file_has_no_problems_and_nested_id(tmp_path: Path) -> None:
 
 
 def test_unknown_key_in_access_control_suggests_the_right_one(tmp_path: Path) -> None:
-    (p,) = errors(tmp_path, {"accessControl": [{"dateControl": {"relase": {"date": "2024-03-01"}}}]})
+    (p,) = errors(
+        tmp_path, {"accessControl": [{"dateControl": {"relase": {"date": "2024-03-01"}}}]}
+    )
     assert p.file.endswith("courseInstances/Sp24/assessments/hw/hw1/infoAssessment.json")
     assert p.path == "$.accessControl[0].dateControl"
     assert "'relase'" in p.message and "did you mean 'release'" in p.message
@@ -81,23 +93,63 @@ def test_wrong_type_in_plain_words(tmp_path: Path) -> None:
     [
         ({"due": {"date": "2024-03-01T00:00"}}, "release date is required"),
         ({**REL, "due": {"date": "2024-02-01T00:00"}}, "is not after the release"),
-        ({**REL, "due": {"date": "2024-03-10T00:00"},
-          "lateDeadlines": [{"date": "2024-03-05T00:00", "credit": 50}]}, "not after the due date"),
-        ({**REL, "due": {"date": "2024-03-10T00:00"},
-          "lateDeadlines": [{"date": "2024-03-12T00:00", "credit": 50},
-                            {"date": "2024-03-14T00:00", "credit": 60}]}, "must decrease"),
-        ({**REL, "due": {"date": "2024-03-10T00:00"},
-          "lateDeadlines": [{"date": "2024-03-12T00:00", "credit": 100}]}, "below 100%"),
+        (
+            {
+                **REL,
+                "due": {"date": "2024-03-10T00:00"},
+                "lateDeadlines": [{"date": "2024-03-05T00:00", "credit": 50}],
+            },
+            "not after the due date",
+        ),
+        (
+            {
+                **REL,
+                "due": {"date": "2024-03-10T00:00"},
+                "lateDeadlines": [
+                    {"date": "2024-03-12T00:00", "credit": 50},
+                    {"date": "2024-03-14T00:00", "credit": 60},
+                ],
+            },
+            "must decrease",
+        ),
+        (
+            {
+                **REL,
+                "due": {"date": "2024-03-10T00:00"},
+                "lateDeadlines": [{"date": "2024-03-12T00:00", "credit": 100}],
+            },
+            "below 100%",
+        ),
         ({**REL, "lateDeadlines": [{"date": "2024-03-12T00:00", "credit": 50}]}, "need a due date"),
-        ({**REL, "due": {"date": "2024-03-10T00:00"},
-          "earlyDeadlines": [{"date": "2024-03-05T00:00", "credit": 90}]}, "not more than"),
-        ({**REL, "due": {"date": "2024-03-10T00:00"},
-          "earlyDeadlines": [{"date": "2024-03-12T00:00", "credit": 120}]}, "after the due date"),
-        ({**REL, "due": {"date": "2024-03-10T00:00"},
-          "afterLastDeadline": {"allowSubmissions": False, "credit": 10}}, "no meaning"),
+        (
+            {
+                **REL,
+                "due": {"date": "2024-03-10T00:00"},
+                "earlyDeadlines": [{"date": "2024-03-05T00:00", "credit": 90}],
+            },
+            "not more than",
+        ),
+        (
+            {
+                **REL,
+                "due": {"date": "2024-03-10T00:00"},
+                "earlyDeadlines": [{"date": "2024-03-12T00:00", "credit": 120}],
+            },
+            "after the due date",
+        ),
+        (
+            {
+                **REL,
+                "due": {"date": "2024-03-10T00:00"},
+                "afterLastDeadline": {"allowSubmissions": False, "credit": 10},
+            },
+            "no meaning",
+        ),
         ({**REL, "durationPercent": 150}, "belongs in an override"),
-        ({**REL, "sessions": [{"startDate": "2024-03-02T00:00", "endDate": "2024-03-02T01:00"}]},
-         "sessions replace"),
+        (
+            {**REL, "sessions": [{"startDate": "2024-03-02T00:00", "endDate": "2024-03-02T01:00"}]},
+            "sessions replace",
+        ),
     ],
 )
 def test_modern_date_control_checks(tmp_path: Path, dc: dict[str, Any], needle: str) -> None:
@@ -109,14 +161,24 @@ def test_modern_date_control_checks(tmp_path: Path, dc: dict[str, Any], needle: 
 def test_override_problems_name_the_override(tmp_path: Path) -> None:
     cfg = {
         "accessControl": [
-            {"dateControl": {**REL, "due": {"date": "2024-03-10T00:00"},
-                             "lateDeadlines": [{"date": "2024-03-12T00:00", "credit": 50}]}},
-            {"uuid": "0b31c53c-0a94-4380-bd01-c75b8f5d3fcc", "labels": ["x"],
-             "dateControl": {"due": {"date": "2024-03-13T00:00"}}},
+            {
+                "dateControl": {
+                    **REL,
+                    "due": {"date": "2024-03-10T00:00"},
+                    "lateDeadlines": [{"date": "2024-03-12T00:00", "credit": 50}],
+                }
+            },
+            {
+                "uuid": "0b31c53c-0a94-4380-bd01-c75b8f5d3fcc",
+                "labels": ["x"],
+                "dateControl": {"due": {"date": "2024-03-13T00:00"}},
+            },
         ]
     }
     errs = errors(tmp_path, cfg)
-    assert any("accessControl[1]" in p.message and "not after the due date" in p.message for p in errs)
+    assert any(
+        "accessControl[1]" in p.message and "not after the due date" in p.message for p in errs
+    )
 
 
 def test_override_needs_uuid_and_known_labels(tmp_path: Path) -> None:
@@ -134,8 +196,14 @@ def test_defaults_must_not_have_labels_or_uuid(tmp_path: Path) -> None:
 
 
 def test_hidden_score_requires_hidden_questions(tmp_path: Path) -> None:
-    cfg = {"accessControl": [{"dateControl": REL, "afterComplete": {"questions": {"hidden": False},
-                                                                    "score": {"hidden": True}}}]}
+    cfg = {
+        "accessControl": [
+            {
+                "dateControl": REL,
+                "afterComplete": {"questions": {"hidden": False}, "score": {"hidden": True}},
+            }
+        ]
+    }
     assert any("hidden score requires hidden questions" in p.message for p in errors(tmp_path, cfg))
 
 
@@ -184,3 +252,34 @@ def test_json_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
     (root / "courseInstances/Sp24/assessments/hw/hw1/infoAssessment.json").write_text('{"a": 1,}')
     (p,) = load_course(root).errors
     assert "line 1" in p.message and "not valid JSON" in p.message
+
+
+def test_semantic_problems_point_at_the_key(tmp_path: Path) -> None:
+    cfg = {"accessControl": [{"dateControl": {**REL, "due": {"date": "2024-02-01T00:00"}}}]}
+    (p,) = errors(tmp_path, cfg)
+    assert p.path == "$.accessControl[0].dateControl.due.date"
+    rfc = {
+        "accessControl": {
+            "published": True,
+            "availableDate": "2024-03-01T00:00",
+            "dueDate": "2024-02-01T00:00",
+        }
+    }
+    (q,) = errors(tmp_path / "rfc", rfc)
+    assert q.path == "$.accessControl.dueDate"
+
+
+def test_duration_percent_without_a_duration_is_a_warning(tmp_path: Path) -> None:
+    cfg = {
+        "accessControl": [
+            {"dateControl": REL},
+            {
+                "uuid": "0b31c53c-0a94-4380-bd01-c75b8f5d3fcc",
+                "labels": ["x"],
+                "dateControl": {"durationPercent": 150},
+            },
+        ]
+    }
+    (p,) = problems(tmp_path, cfg)
+    assert p.severity == "warning" and p.path == "$.accessControl[1]"
+    assert "no effect" in p.message

@@ -16,7 +16,11 @@ from coursegate.roles import Area, AreaError, AreaKind, walk
         ("/msu/", AreaKind.DOMAIN, ("msu", "", "")),
         ("/msu/c1", AreaKind.COURSE, ("msu", "c1", "")),
         ("/msu/c1/s1", AreaKind.SECTION, ("msu", "c1", "s1")),
-        ("/msu.edu/12679c3ed543a25msul1/A-2", AreaKind.SECTION, ("msu.edu", "12679c3ed543a25msul1", "A-2")),
+        (
+            "/msu.edu/12679c3ed543a25msul1/A-2",
+            AreaKind.SECTION,
+            ("msu.edu", "12679c3ed543a25msul1", "A-2"),
+        ),
     ],
 )
 def test_parse_and_write(text: str, kind: AreaKind, parts: tuple[str, str, str]) -> None:
@@ -43,7 +47,7 @@ def test_parse_and_write(text: str, kind: AreaKind, parts: tuple[str, str, str])
     ],
 )
 def test_parse_errors_say_how_to_write_it(text: str, message: str) -> None:
-    with pytest.raises(AreaError, match="") as caught:
+    with pytest.raises(AreaError) as caught:
         Area.parse(text)
     assert message in str(caught.value)
 

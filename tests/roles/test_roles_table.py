@@ -116,7 +116,11 @@ def test_every_row_of_the_seed(role: str, level: Level, privilege: str, conditio
     assert [s.level for s in permission.sources] == [level]
     assert permission.sources[0].role == held_role
     # Lower areas see it too (a course privilege in a section, a domain one in its courses).
-    below = {Level.SYSTEM: OTHER_COURSE, Level.DOMAIN: COURSE, Level.COURSE: Area.parse("/msu/c1/s9")}
+    below = {
+        Level.SYSTEM: OTHER_COURSE,
+        Level.DOMAIN: COURSE,
+        Level.COURSE: Area.parse("/msu/c1/s9"),
+    }
     assert index.allowed("holder", privilege, below[level], at=AT).value == expected
     # ...but it does not reach above its level or sideways.
     if level is Level.COURSE:

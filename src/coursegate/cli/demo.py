@@ -11,11 +11,10 @@ import sys
 from datetime import tzinfo
 from pathlib import Path
 
-from coursegate.core.decision import AssessmentDecision
 from coursegate.core.engine import Facts, timelines
-from coursegate.core.timeline import Stretch, readable_stretches
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, from_instant
 from coursegate.core.model import UserFacts
+from coursegate.core.timeline import Stretch, readable_stretches
 from coursegate.courses.loader import load_course
 
 STUDENTS = [
@@ -88,8 +87,13 @@ def main(argv: list[str] | None = None) -> int:
             for s in rows:
                 print(f"      {when(s.start, inst.tz)} → {when(s.end, inst.tz)}  {summary(s)}")
         print()
-    print("Try one decision:  .venv/bin/coursegate decide --request examples/requests/hw1-early.json")
-    print("or its timeline:   .venv/bin/coursegate timeline --request examples/requests/hw1-early.json")
+    print(
+        "Try one decision:  .venv/bin/coursegate decide --request examples/requests/hw1-early.json"
+    )
+    print(
+        "or its timeline:   .venv/bin/coursegate timeline"
+        " --request examples/requests/hw1-early.json"
+    )
     return 0
 
 

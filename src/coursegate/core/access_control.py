@@ -482,6 +482,19 @@ def compile_settings(settings: AccessSettings) -> AssessmentPolicy:
                     credit_given=False,
                 )
             )
+    if settings.exams and settings.date_control is None:
+        # RFC use case 3: after the reservation, a student who took the exam sees what the
+        # after-completion settings show (by default their score, not the questions).
+        grants.append(
+            replace(
+                base,
+                source="after the testing-centre exam (your attempt)",
+                active=False,
+                can_create=False,
+                complete=True,
+                needs_instance=True,
+            )
+        )
     for n, exam in enumerate(settings.exams, start=1):
         q = questions if exam.questions is None else _reveal_visibility(exam.questions, "questions")
         s = score if exam.score is None else _reveal_visibility(exam.score, "score")

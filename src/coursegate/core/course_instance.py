@@ -125,7 +125,28 @@ def decide_course_instance_at(
     t: Instant,
     tz: tzinfo,
 ) -> CourseInstanceDecision:
-    """Course-instance access at ``t`` (without ``next_change``)."""
+    """Course-instance access at ``t`` (without ``next_change``).
+
+    A student who is not enrolled (status ``none`` or ``removed``) gets access only while they
+    could enroll themselves; with no enrollment facts at all the student is taken as enrolled.
+    """
+    d = _access_by_dates(policy, user, enrollment, t, tz)
+    status = enrollment.status if enrollment is not None else "joined"
+    if not d.access or user.role is not Role.STUDENT or status not in ("none", "removed"):
+        return d
+    verdict = may_self_enroll(policy, user, enrollment, t, check_code=False)
+    if verdict.allowed:
+        return CourseInstanceDecision(True, (*d.explanation, f"not enrolled yet: {verdict.reason}"))
+    return CourseInstanceDecision(False, (f"not enrolled, and {verdict.reason}",))
+
+
+def _access_by_dates(
+    policy: CourseInstancePolicy,
+    user: UserFacts,
+    enrollment: EnrollmentFacts | None,
+    t: Instant,
+    tz: tzinfo,
+) -> CourseInstanceDecision:
     if user.role is Role.INSTRUCTOR or (user.role is Role.TA and policy.form != "legacy"):
         return CourseInstanceDecision(
             True, (f"{user.role.label}: course staff always have access",)
@@ -158,7 +179,7 @@ def decide_course_instance_at(
                 True, ("published " + _window_text(pub.start, pub.end, tz),)
             )
         ext = enrollment.publishing_extension_end if enrollment is not None else None
-        if ext is not None and t < ext:
+        if ext is not None and t < inclusive_end(ext):
             return CourseInstanceDecision(
                 True,
                 (
@@ -202,7 +223,9 @@ def _points(policy: CourseInstancePolicy, enrollment: EnrollmentFacts | None) ->
         if policy.publishing.end is not None:
             pts.add(inclusive_end(policy.publishing.end))
     if enrollment is not None and enrollment.publishing_extension_end is not None:
-        pts.add(enrollment.publishing_extension_end)
+        pts.add(inclusive_end(enrollment.publishing_extension_end))
+    if policy.self_enrollment.before is not None:
+        pts.add(policy.self_enrollment.before)
     controls = [policy.control] if policy.control else []
     controls += [o.control for o in policy.overrides]
     for c in controls:
@@ -239,11 +262,13 @@ def may_self_enroll(
     *,
     code: str | None = None,
     expected_code: str | None = None,
+    check_code: bool = True,
 ) -> EnrollmentVerdict:
     """Whether a student may enroll themselves now (as the reference notes describe)."""
     status = enrollment.status if enrollment is not None else "none"
     if status == "blocked":
         return EnrollmentVerdict(False, "you are blocked from this course instance")
+
     if status in ("joined", "invited"):
         return EnrollmentVerdict(True, f"you are already {status}")
     se = policy.self_enrollment
@@ -261,6 +286,8 @@ def may_self_enroll(
             False,
             f"self-enrollment is limited to {policy.institution}; ask for an invitation",
         )
-    if se.use_code and (expected_code is None or code != expected_code):
+    if se.use_code and check_code and (expected_code is None or code != expected_code):
         return EnrollmentVerdict(False, "the enrollment code is missing or wrong")
+    if se.use_code and not check_code:
+        return EnrollmentVerdict(True, "self-enrollment is open with the enrollment code")
     return EnrollmentVerdict(True, "self-enrollment is open")

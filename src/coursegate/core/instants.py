@@ -57,20 +57,23 @@ class LocalTimeWarning:
     kind: str  # "ambiguous" | "nonexistent"
     text: str
     resolved: Instant
+    used: str = ""
+    """The local reading used, such as ``01:30 CDT (-05:00)``."""
+    other_offset: str = ""
+    """For an ambiguous time: the offset that picks the second occurrence."""
 
     @property
     def message(self) -> str:
-        when = format_instant(self.resolved, None)
         if self.kind == "ambiguous":
             return (
-                f"{self.text} happens twice on this day because clocks go back; "
-                f"coursegate uses the first time it happens ({when} UTC). Write an explicit "
-                "offset (for example -05:00) to choose the other one."
+                f"{self.text} happens twice on this day because clocks go back; coursegate "
+                f"uses the first time it happens, {self.used}. To mean the second one, write "
+                f"the offset explicitly: {self.text.replace(' ', 'T')}{self.other_offset}."
             )
         return (
             f"{self.text} does not exist on this day because clocks go forward; coursegate "
-            f"reads it as {when} UTC (the same number of minutes after the jump). Pick a time "
-            "outside the change to avoid surprises."
+            f"reads it as {self.used} (as many minutes after the jump as it was after the "
+            "hour). Pick a time outside the change to avoid surprises."
         )
 
 
@@ -107,10 +110,19 @@ def localise(naive: datetime, tz: ZoneInfo) -> tuple[Instant, LocalTimeWarning |
     if off0 == off1:
         return t, None
     text = naive.isoformat(sep=" ")
+    local = from_instant(t, tz)
+    used = f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} ({_offset(local)})"
     # A wall time that exists round-trips through UTC; one in a gap does not.
-    if from_instant(t, tz).replace(tzinfo=None) == naive:
-        return t, LocalTimeWarning("ambiguous", text, t)
-    return t, LocalTimeWarning("nonexistent", text, t)
+    if local.replace(tzinfo=None) == naive:
+        return t, LocalTimeWarning("ambiguous", text, t, used, _offset(second))
+    return t, LocalTimeWarning("nonexistent", text, t, used)
+
+
+def _offset(dt: datetime) -> str:
+    off = dt.utcoffset() or timedelta(0)
+    minutes = int(off.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def parse_date(text: str, tz: ZoneInfo) -> tuple[Instant, LocalTimeWarning | None]:

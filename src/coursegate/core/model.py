@@ -103,6 +103,8 @@ class Grant:
     """Being in this grant makes the attempt complete (no positive credit any more)."""
     listed_only: bool = False
     """Lists the assessment (title, no link) without giving access: before release."""
+    needs_instance: bool = False
+    """Holds only for a user who already has an attempt (reviewing a testing-centre exam)."""
     time_limit_minutes: int | None = None
     cap_end: Instant | None = None
     """The time limit is capped by the minutes left until this instant (less 31 s)."""

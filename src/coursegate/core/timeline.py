@@ -116,13 +116,19 @@ class _Live:
 
 
 def applicable(
-    policy: AssessmentPolicy, user: UserFacts, mode: Mode, reservations: Sequence[Reservation]
+    policy: AssessmentPolicy,
+    user: UserFacts,
+    mode: Mode,
+    reservations: Sequence[Reservation],
+    instance: InstanceFacts | None = None,
 ) -> list[_Live]:
     """The grants that can apply to this user in this mode, each with its effective window."""
     out: list[_Live] = []
     exam = mode is Mode.EXAM
     for order, g in enumerate(policy.grants):
         if g.exam_mode != exam:
+            continue
+        if g.needs_instance and instance is None:
             continue
         if g.uids is not None and user.uid not in g.uids:
             continue
@@ -346,7 +352,7 @@ def compile_assessment(
     tz: tzinfo,
 ) -> Timeline[AssessmentDecision]:
     """Every decision this user can get for this assessment, over all time."""
-    live = applicable(policy, user, mode, reservations)
+    live = applicable(policy, user, mode, reservations, instance)
     points = _boundaries(live, mode)
     points.update(course_instance.starts)
     if instance is not None and instance.date_limit is not None:
@@ -388,7 +394,7 @@ def decide_assessment_directly(
     tz: tzinfo,
 ) -> AssessmentDecision:
     """Evaluate the rules at ``t`` alone (no timeline, no ``next_change``, no look-ahead)."""
-    live = applicable(policy, user, mode, reservations)
+    live = applicable(policy, user, mode, reservations, instance)
     return decide_segment(policy, user, mode, live, t, instance, course_instance(t), tz)
 
 

@@ -510,43 +510,93 @@ def rfc_access(
 # ------------------------------------------------------------------------ semantic checks
 
 
+_KEY_PATHS = {
+    Form.MODERN: {
+        "release": ".dateControl.release.date",
+        "due": ".dateControl.due.date",
+        "early": ".dateControl.earlyDeadlines",
+        "late": ".dateControl.lateDeadlines",
+        "after_last": ".dateControl.afterLastDeadline",
+        "sessions": ".dateControl.sessions",
+        "date_control": ".dateControl",
+        "questions": ".afterComplete.questions",
+        "score": ".afterComplete.score",
+    },
+    Form.RFC: {
+        "release": ".availableDate",
+        "due": ".dueDate",
+        "early": ".earlyDeadlines",
+        "late": ".lateDeadlines",
+        "after_last": ".lateCredit",
+        "sessions": ".sessions",
+        "date_control": "",
+        "questions": ".hideQuestionsAfterCompletion",
+        "score": ".hideScoreAfterCompletion",
+    },
+}
+
+
 def check_settings(
     r: Reader,
     config: AccessControlConfig,
     path: str,
     where: str,
     personal: Sequence[AccessPatch] = (),
+    personal_path: str = "$.student_overrides",
 ) -> None:
-    """Check the settings that result for everyone, and for each override on the defaults."""
-    cases: list[tuple[str, list[AccessPatch]]] = [("", [])]
-    cases += [(f" (with {o.source})", [o]) for o in config.overrides if o.labels]
-    cases += [(f" (with {o.source})", [o]) for o in config.set_overrides if o.labels]
-    cases += [(f" (with {p.source})", [p]) for p in personal]
+    """Check the settings that result for everyone, and for each override on the defaults.
+
+    A problem is reported at the element that brings it in: the defaults, or the override
+    (whose own keys may be fine but clash with the defaults, as a due date moved before a late
+    deadline does).
+    """
+    form = config.form
+    base_path = f"{path}[0]" if form is Form.MODERN else path
+    cases: list[tuple[str, str, list[AccessPatch]]] = [("", base_path, [])]
+    for i, o in enumerate(config.overrides):
+        if o.labels:
+            p = f"{path}[{i + 1}]" if form is Form.MODERN else f"$.accessControlOverrides[{i}]"
+            cases.append((f" (with {o.source})", p, [o]))
+    for o in config.set_overrides:
+        if o.labels:
+            cases.append((f" (with {o.source} of infoCourseInstance.json)", base_path, [o]))
+    for i, pp in enumerate(personal):
+        cases.append((f" (with {pp.source})", f"{personal_path}[{i}]", [pp]))
     reported: set[str] = set()
-    for suffix, extra in cases:
-        s = initial_settings(config.form)
-        for p in (*config.set_defaults, config.defaults, *extra):
-            s = apply_patch(s, p)
-        for msg in settings_problems(s, r, is_defaults=not extra):
-            text = msg + suffix
-            if msg not in reported:
-                reported.add(msg)
-                r.error(path if not extra else f"{path} {where}".strip(), text)
+    for suffix, element_path, extra in cases:
+        s = initial_settings(form)
+        for patch in (*config.set_defaults, config.defaults, *extra):
+            s = apply_patch(s, patch)
+        for key, msg in settings_problems(s, r):
+            if msg in reported:
+                continue
+            reported.add(msg)
+            sub = _KEY_PATHS[form].get(key, "") if not extra else ""
+            r.error(element_path + sub, msg + suffix)
+        for note in s.notes:
+            # A set-wide percentage meeting an untimed assessment of the set is expected.
+            if "has no effect" in note and note not in reported and not note.startswith("set "):
+                reported.add(note)
+                r.warn(element_path, note)
 
 
-def settings_problems(s: Any, r: Reader, *, is_defaults: bool) -> list[str]:
-    """PrairieLearn's date-control checks, in words; ``s`` is an AccessSettings."""
-    out: list[str] = []
+def settings_problems(s: Any, r: Reader) -> list[tuple[str, str]]:
+    """PrairieLearn's date-control checks, in words, each with the key it is about;
+    ``s`` is an AccessSettings."""
+    out: list[tuple[str, str]] = []
     rfc = s.form is Form.RFC
     dc = s.date_control
     if dc is not None:
         if dc.release is None and not rfc and not dc.sessions:
-            out.append("a release date is required when dateControl is used")
+            out.append(("date_control", "a release date is required when dateControl is used"))
         due = dc.due
         if dc.sessions and (dc.release is not None or due is not None or dc.early or dc.late):
             out.append(
-                "sessions replace the release date, the due date and the deadlines; "
-                "use one or the other"
+                (
+                    "sessions",
+                    "sessions replace the release date, the due date and the deadlines; "
+                    "use one or the other",
+                )
             )
         if (
             due is not None
@@ -555,35 +605,47 @@ def settings_problems(s: Any, r: Reader, *, is_defaults: bool) -> list[str]:
             and due.date <= dc.release
         ):
             out.append(
-                f"the due date {r.when(due.date)} is not after the release {r.when(dc.release)}"
+                (
+                    "due",
+                    f"the due date {r.when(due.date)} is not after the release "
+                    f"{r.when(dc.release)}",
+                )
             )
         for x in dc.early:
             if dc.release is not None and x.date <= dc.release:
-                out.append(f"early deadline {r.when(x.date)} is not after the release date")
+                out.append(
+                    ("early", f"early deadline {r.when(x.date)} is not after the release date")
+                )
             if due is not None and due.date is not None and x.date > due.date:
-                out.append(f"early deadline {r.when(x.date)} is after the due date")
+                out.append(("early", f"early deadline {r.when(x.date)} is after the due date"))
             if x.credit <= (due.credit if due else 100):
                 out.append(
-                    f"early deadline {r.when(x.date)} gives {x.credit:g}%, which is not more "
-                    "than the due date's credit"
+                    (
+                        "early",
+                        f"early deadline {r.when(x.date)} gives {x.credit:g}%, which is not more "
+                        "than the due date's credit",
+                    )
                 )
         if dc.early and due is not None and due.credit < 100:
-            out.append("early deadlines need a due credit of 100% or more")
+            out.append(("early", "early deadlines need a due credit of 100% or more"))
         if (dc.late or (dc.after_last and dc.after_last.allow_submissions and not rfc)) and (
             due is None or due.date is None
         ):
-            out.append("late deadlines and afterLastDeadline need a due date")
+            out.append(("late", "late deadlines and afterLastDeadline need a due date"))
         for x in dc.late:
             if due is not None and due.date is not None and x.date <= due.date:
-                out.append(f"late deadline {r.when(x.date)} is not after the due date")
+                out.append(("late", f"late deadline {r.when(x.date)} is not after the due date"))
             if x.credit >= 100:
                 out.append(
-                    f"late deadline {r.when(x.date)} gives {x.credit:g}%; "
-                    "late credit must be below 100%"
+                    (
+                        "late",
+                        f"late deadline {r.when(x.date)} gives {x.credit:g}%; "
+                        "late credit must be below 100%",
+                    )
                 )
         dates = sorted([*(d.date for d in dc.early), *(d.date for d in dc.late)])
         if len(set(dates)) != len(dates):
-            out.append("two deadlines fall on the same instant")
+            out.append(("late", "two deadlines fall on the same instant"))
         chain = sorted(
             [*((d.date, d.credit) for d in dc.early), *((d.date, d.credit) for d in dc.late)]
             + ([(due.date, due.credit)] if due is not None and due.date is not None else [])
@@ -591,8 +653,11 @@ def settings_problems(s: Any, r: Reader, *, is_defaults: bool) -> list[str]:
         for (t1, c1), (t2, c2) in itertools.pairwise(chain):
             if c2 >= c1:
                 out.append(
-                    f"credit must decrease over time: {c1:g}% until {r.when(t1)} is followed "
-                    f"by {c2:g}% until {r.when(t2)}"
+                    (
+                        "date_control",
+                        f"credit must decrease over time: {c1:g}% until {r.when(t1)} is "
+                        f"followed by {c2:g}% until {r.when(t2)}",
+                    )
                 )
         after = dc.after_last
         if after and after.allow_submissions and chain and after.credit >= chain[-1][1] > 0:
@@ -602,7 +667,7 @@ def settings_problems(s: Any, r: Reader, *, is_defaults: bool) -> list[str]:
             )
     q, sc = s.questions, s.score
     if not rfc and sc.hidden and not q.hidden:
-        out.append("a hidden score requires hidden questions (questions show the score)")
+        out.append(("score", "a hidden score requires hidden questions (questions show the score)"))
     if (
         not rfc
         and q.hidden
@@ -611,17 +676,17 @@ def settings_problems(s: Any, r: Reader, *, is_defaults: bool) -> list[str]:
         and q.visible_from is not None
         and sc.visible_from > q.visible_from
     ):
-        out.append("the score must not be revealed after the questions")
+        out.append(("score", "the score must not be revealed after the questions"))
     for name, rule in (("questions", q), ("score", sc)):
         if rule.visible_until is not None and rule.visible_from is None and rule.hidden:
-            out.append(f"{name}: visibleUntilDate needs a visibleFromDate")
+            out.append((name, f"{name}: visibleUntilDate needs a visibleFromDate"))
         if (
             rule.visible_until is not None
             and rule.visible_from is not None
             and rule.visible_from > MIN_INSTANT
             and rule.visible_until <= rule.visible_from
         ):
-            out.append(f"{name}: visibleUntilDate must come after visibleFromDate")
+            out.append((name, f"{name}: visibleUntilDate must come after visibleFromDate"))
     return out
 
 

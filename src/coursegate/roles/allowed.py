@@ -698,7 +698,7 @@ class RoleIndex:
         lines.extend(self._describe_source(source) for source in sources)
         if len(sources) > 1:
             if value == FULL:
-                lines.append("merged: a role that gives it without restrictions wins (F)")
+                lines.append("merged: F wins, because a role gives it without restrictions")
             else:
                 joined = " + ".join(source.conditions for source in sources)
                 lines.append(f"merged: the condition letters of the roles are joined: {joined}")

@@ -261,11 +261,12 @@ def _holds(
     ``target``? Returns the reason either way."""
     table = index.table
     checked = replace(context or CheckContext(), target_auth=target.auth)
-    failures: list[str] = []
+    lacking: list[str] = []
+    failing: dict[str, None] = {}
     for place in places:
         permission = allowed_as(index, who, privilege, place, at=at)
         if not permission.granted:
-            failures.append(f"no {table.describe(privilege)} at {place.path}")
+            lacking.append(place.path)
             continue
         decision = evaluate(permission, checked, at=at, table=table)
         if decision.allowed:
@@ -273,6 +274,15 @@ def _holds(
                 f"{source.role} at {source.held_at.path}" for source in permission.sources
             )
             return True, f"{who.effective} holds {privilege} at {place.path} through {roles}"
-        details = "; ".join(reason for reason in decision.reasons[1:])
-        failures.append(f"{table.describe(privilege)} at {place.path} does not apply: {details}")
-    return False, "; ".join(failures)
+        failing.update(dict.fromkeys(decision.reasons[1:]))
+    parts: list[str] = []
+    if failing:
+        parts.append(
+            f"{who.effective} holds {table.describe(privilege)}, but not for this user: "
+            + "; ".join(failing)
+        )
+    if lacking:
+        parts.append(
+            f"{who.effective} holds no {table.describe(privilege)} at {' or '.join(lacking)}"
+        )
+    return False, "; and ".join(parts)

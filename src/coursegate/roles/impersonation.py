@@ -163,19 +163,7 @@ def view_as(
             target,
             f"{real} holds no role in force in {course_area.path}; view-as never crosses courses",
         )
-    covering = [
-        a
-        for a in real_in
-        if a.role in VIEW_AS_RANK and all(a.area.contains(t.area) for t in target_in)
-    ]
-    if not covering:
-        return _refuse(
-            real,
-            target,
-            f"{real}'s roles in {course_area.path} ({_list(real_in)}) do not cover where "
-            f"{target}'s roles are held ({_list(target_in)})",
-        )
-    real_rank = max(VIEW_AS_RANK[a.role] for a in covering)
+    real_rank = max((VIEW_AS_RANK.get(a.role, 0) for a in real_in), default=0)
     if real_rank == target_rank:
         return _refuse(
             real,
@@ -184,13 +172,29 @@ def view_as(
             "peers never view as each other",
         )
     if real_rank < target_rank:
+        what = _RANK_NAME.get(real_rank, f"neither instructor nor TA ({_list(real_in)})")
         return _refuse(
             real,
             target,
-            f"{real} is {_RANK_NAME[real_rank]} and {target} is {_RANK_NAME[target_rank]} in "
+            f"{real} is {what} and {target} is {_RANK_NAME[target_rank]} in "
             f"{course_area.path}; an instructor may view as a TA or a student and a TA as a "
             "student, never the reverse",
         )
+    covering = [
+        a
+        for a in real_in
+        if VIEW_AS_RANK.get(a.role, 0) > target_rank
+        and all(a.area.contains(t.area) for t in target_in)
+    ]
+    if not covering:
+        return _refuse(
+            real,
+            target,
+            f"{real}'s roles in {course_area.path} ({_list(real_in)}) do not cover where "
+            f"{target}'s roles are held ({_list(target_in)}); a section role covers its "
+            "section only",
+        )
+    real_rank = max(VIEW_AS_RANK[a.role] for a in covering)
     context = CheckContext(target_auth=target_user.auth)
     for held in target_in:
         permission = index.allowed(real, Privilege.ASSUME_IDENTITY, held.area, at=at)
