@@ -276,3 +276,38 @@ def test_converted_rules_agree_wherever_convert_claims_equivalence(
             claimed_same = not any(d.who == c.label and d.start <= t < d.end for d in diffs)
             assert all(d.staff == c.staff for d in diffs if d.who == c.label)
             assert claimed_same == (a == b)
+
+
+@st.composite
+def rosters(draw: st.DrawFn) -> list[Student]:
+    out = []
+    for i in range(draw(st.integers(1, 8))):
+        sections = frozenset(draw(st.sets(st.sampled_from(["a", "b", "c"]), max_size=2)))
+        role = draw(st.sampled_from([Role.STUDENT, Role.STUDENT, Role.STUDENT, Role.TA]))
+        personal = {}
+        if draw(st.booleans()):
+            personal["a"] = (
+                AccessPatch(
+                    source="your override 1",
+                    date_control=DateControlPatch(due=Due(at_minute(draw(minutes)))),
+                ),
+            )
+        out.append(Student(UserFacts(uid=f"s{i}", role=role, sections=sections), personal=personal))
+    return out
+
+
+@SETTINGS
+@given(st.lists(modern_configs(), min_size=1, max_size=3), rosters(), minutes)
+def test_compiled_matrix_agrees_with_each_student_evaluated_alone(
+    configs: list[AssessmentConfig], students: list[Student], m: int
+) -> None:
+    configs = [replace(c, id=f"a{j}" if j else "a") for j, c in enumerate(configs)]
+    compiled = CompiledCourseInstance(CI, configs, students, TZ)
+    t = at_minute(m)
+    matrix = compiled.matrix(t)
+    for i, s in enumerate(students):
+        for j, a in enumerate(configs):
+            facts = Facts(user=s.user, personal=s.personal.get(a.id, ()))
+            direct = decide_directly(CI, a, facts, t, TZ)
+            assert substance(matrix.cell(i, j)) == substance(direct)
+            assert compiled.decide(i, j, t) == matrix.cell(i, j)

@@ -14,6 +14,7 @@ matrix is stored in that factorised form and expanded on demand.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import overload
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
@@ -39,6 +40,7 @@ from coursegate.core.model import (
     InstanceFacts,
     Mode,
     Reservation,
+    Role,
     UserFacts,
 )
 from coursegate.core.timeline import (
@@ -189,18 +191,43 @@ def _profile_key(a: AssessmentConfig, s: Student, ci_key: object) -> object:
     return ("access", s.user.role, hits, ci_key)
 
 
+class ColumnIndex(Sequence[int]):
+    """Which distinct decision of a column each student gets: a default with exceptions."""
+
+    __slots__ = ("default", "n", "special")
+
+    def __init__(self, n: int, default: int, special: dict[int, int]) -> None:
+        self.n = n
+        self.default = default
+        self.special = special
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[int]: ...
+    def __getitem__(self, i: int | slice) -> int | list[int]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.n))]
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        return self.special.get(i % self.n, self.default)
+
+
 @dataclass(frozen=True, slots=True)
 class Matrix:
     """Every student × every assessment at one instant, stored factorised.
 
     ``columns[j][k]`` is the k-th distinct decision for assessment j and ``index[j][i]`` says
-    which one student i gets, so ``cell(i, j)`` is two list look-ups.
+    which one student i gets, so ``cell(i, j)`` is two look-ups.
     """
 
     at: Instant
     student_ids: tuple[str, ...]
     assessment_ids: tuple[str, ...]
-    index: tuple[Sequence[int], ...]
+    index: tuple[ColumnIndex, ...]
     columns: tuple[tuple[AssessmentDecision, ...], ...]
 
     def cell(self, i: int, j: int) -> AssessmentDecision:
@@ -217,10 +244,13 @@ class Matrix:
 class CompiledCourseInstance:
     """A course instance compiled once: decisions become look-ups.
 
-    Compilation groups students by what the rules can see of them (see :func:`_profile_key`)
-    and compiles one timeline per group and assessment. Nothing here is mutable after
-    construction; a change of configuration or facts means compiling again (cheap: groups are
-    few).
+    For each assessment most students share one "default" timeline: those whose sections match
+    none of its overrides, with no personal override, attempt, reservation or special role.
+    Only the students an assessment singles out (through the sections its overrides name,
+    uids its legacy rules name, their own overrides, ...) are looked at one by one, so the work
+    grows with the students each assessment affects, not with students × assessments.
+    Nothing here is mutable after construction; a change of configuration or facts means
+    compiling again.
     """
 
     def __init__(
@@ -253,22 +283,61 @@ class CompiledCourseInstance:
                 ci_cache[key] = tl
             ci_keys.append(key)
             self.ci_timelines.append(tl)
+        # Students every assessment must look at one by one, whatever its rules say.
+        common_ci = max(set(ci_keys), key=ci_keys.count) if ci_keys else None
+        always: set[int] = {
+            i
+            for i, s in enumerate(self.students)
+            if s.user.role is not Role.STUDENT
+            or s.reservations
+            or s.mode is not Mode.PUBLIC
+            or ci_keys[i] != common_ci
+        }
+        by_section: dict[str, list[int]] = {}
+        by_uid: dict[str, int] = {}
+        own: dict[str, list[int]] = {}
+        for i, s in enumerate(self.students):
+            for sec in s.user.sections:
+                by_section.setdefault(sec, []).append(i)
+            by_uid[s.user.uid] = i
+            for aid in {*s.personal, *s.instances}:
+                own.setdefault(aid, []).append(i)
         self._columns: list[list[Timeline[AssessmentDecision]]] = []
-        self._index: list[list[int]] = []
+        self._index: list[ColumnIndex] = []
         for a in self.assessments:
-            distinct: dict[object, int] = {}
             column: list[Timeline[AssessmentDecision]] = []
-            idx: list[int] = []
-            for i, s in enumerate(self.students):
+            distinct: dict[object, int] = {}
+
+            def slot(i: int, a: AssessmentConfig = a) -> int:
+                s = self.students[i]
                 key = _profile_key(a, s, ci_keys[i])
                 k = distinct.get(key)
                 if k is None:
                     k = len(column)
                     distinct[key] = k
                     column.append(self._compile_cell(a, s, self.ci_timelines[i]))
-                idx.append(k)
+                return k
+
+            singled: set[int] = set(always)
+            if a.form is Form.LEGACY:
+                singled.update(by_uid[u] for u in a.uids_named if u in by_uid)
+            elif a.access is not None:
+                labels = {
+                    lab
+                    for o in (*a.access.overrides, *a.access.set_overrides)
+                    for lab in (o.labels or ())
+                }
+                for lab in labels:
+                    singled.update(by_section.get(lab, ()))
+            singled.update(own.get(a.id, ()))
+            # The default: any student this assessment does not single out.
+            typical = next((i for i in range(len(self.students)) if i not in singled), None)
+            default = slot(typical) if typical is not None else 0
+            special = {i: k for i in singled if (k := slot(i)) != default}
             self._columns.append(column)
-            self._index.append(idx)
+            self._index.append(ColumnIndex(len(self.students), default, special))
+        if not self.students:
+            self._columns = [[] for _ in self.assessments]
 
     def _compile_cell(
         self, a: AssessmentConfig, s: Student, ci_tl: Timeline[CourseInstanceDecision]
@@ -292,8 +361,9 @@ class CompiledCourseInstance:
         return self._columns[assessment][self._index[assessment][student]]
 
     def decide(self, student: int, assessment: int, at: Instant) -> AssessmentDecision:
-        """One decision: two list look-ups and a binary search."""
-        return self._columns[assessment][self._index[assessment][student]].at(at)
+        """One decision: two look-ups and a binary search."""
+        idx = self._index[assessment]
+        return self._columns[assessment][idx.special.get(student, idx.default)].at(at)
 
     def decide_course_instance(self, student: int, at: Instant) -> CourseInstanceDecision:
         return self.ci_timelines[student].at(at)
@@ -301,7 +371,8 @@ class CompiledCourseInstance:
     def row(self, student: int, at: Instant) -> list[AssessmentDecision]:
         """One student's decisions for every assessment."""
         return [
-            col[idx[student]].at(at) for col, idx in zip(self._columns, self._index, strict=True)
+            col[idx.special.get(student, idx.default)].at(at)
+            for col, idx in zip(self._columns, self._index, strict=True)
         ]
 
     def matrix(self, at: Instant) -> Matrix:

@@ -507,7 +507,7 @@ class RoleIndex:
             scoped = self._scoped.get(uid)
             entry = scoped.get((selected.role, selected.area.path)) if scoped is not None else None
         try:
-            if entry is None or not (entry.lo <= at < entry.hi):
+            if entry is None:
                 entry = self._compile_for(uid, at, selected)
         except TypeError:
             require_aware(at, "at")
