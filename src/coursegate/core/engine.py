@@ -14,9 +14,9 @@ matrix is stored in that factorised form and expanded on demand.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import overload
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from typing import overload
 
 from coursegate.core.access_control import (
     AccessControlConfig,
@@ -305,19 +305,8 @@ class CompiledCourseInstance:
         self._columns: list[list[Timeline[AssessmentDecision]]] = []
         self._index: list[ColumnIndex] = []
         for a in self.assessments:
-            column: list[Timeline[AssessmentDecision]] = []
-            distinct: dict[object, int] = {}
-
-            def slot(i: int, a: AssessmentConfig = a) -> int:
-                s = self.students[i]
-                key = _profile_key(a, s, ci_keys[i])
-                k = distinct.get(key)
-                if k is None:
-                    k = len(column)
-                    distinct[key] = k
-                    column.append(self._compile_cell(a, s, self.ci_timelines[i]))
-                return k
-
+            builder = _ColumnBuilder(self, a, ci_keys)
+            slot = builder.slot
             singled: set[int] = set(always)
             if a.form is Form.LEGACY:
                 singled.update(by_uid[u] for u in a.uids_named if u in by_uid)
@@ -334,7 +323,7 @@ class CompiledCourseInstance:
             typical = next((i for i in range(len(self.students)) if i not in singled), None)
             default = slot(typical) if typical is not None else 0
             special = {i: k for i in singled if (k := slot(i)) != default}
-            self._columns.append(column)
+            self._columns.append(builder.column)
             self._index.append(ColumnIndex(len(self.students), default, special))
         if not self.students:
             self._columns = [[] for _ in self.assessments]
@@ -385,6 +374,29 @@ class CompiledCourseInstance:
             index=tuple(self._index),
             columns=columns,
         )
+
+
+class _ColumnBuilder:
+    """The distinct timelines of one assessment, compiled once per distinct profile."""
+
+    def __init__(
+        self, owner: CompiledCourseInstance, a: AssessmentConfig, ci_keys: list[object]
+    ) -> None:
+        self.owner = owner
+        self.a = a
+        self.ci_keys = ci_keys
+        self.column: list[Timeline[AssessmentDecision]] = []
+        self.distinct: dict[object, int] = {}
+
+    def slot(self, i: int) -> int:
+        s = self.owner.students[i]
+        key = _profile_key(self.a, s, self.ci_keys[i])
+        k = self.distinct.get(key)
+        if k is None:
+            k = len(self.column)
+            self.distinct[key] = k
+            self.column.append(self.owner._compile_cell(self.a, s, self.owner.ci_timelines[i]))
+        return k
 
 
 def decide_matrix(compiled: CompiledCourseInstance, at: Instant) -> Matrix:

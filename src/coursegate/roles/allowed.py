@@ -507,7 +507,7 @@ class RoleIndex:
             scoped = self._scoped.get(uid)
             entry = scoped.get((selected.role, selected.area.path)) if scoped is not None else None
         try:
-            if entry is None:
+            if entry is None or not (entry.lo <= at < entry.hi):
                 entry = self._compile_for(uid, at, selected)
         except TypeError:
             require_aware(at, "at")
@@ -684,7 +684,7 @@ class RoleIndex:
     def _granted(
         self, uid: str, entry: _Compiled, privilege: str, area: Area, sources: list[Source]
     ) -> Permission:
-        if any(not source.conditions for source in sources):
+        if all(not source.conditions for source in sources):
             value = FULL
         else:
             value = normalize_conditions("".join(source.conditions for source in sources))
