@@ -52,7 +52,7 @@ def value(
     return index.allowed(uid, privilege, area, at=at, **kw).value  # type: ignore[arg-type]
 
 
-# -- smith, Fig. 2.1.3 ------------------------------------------------------------------------------
+# -- smith, Fig. 2.1.3 ----------------------------------------------------------------------------
 
 
 class TestSmith:
@@ -131,7 +131,7 @@ class TestSmith:
         assert value(self.index, "smith", "mcr", Area.system(), spring, selected=chosen) == ""
 
 
-# -- jones, Fig. 2.1.4 ------------------------------------------------------------------------------
+# -- jones, Fig. 2.1.4 ----------------------------------------------------------------------------
 
 
 class TestJones:
@@ -276,7 +276,7 @@ def test_chosen_role_lookups_are_dropped_on_change_too() -> None:
     assert value(index, "u", VGR, course, AT, selected=chosen) == ""
 
 
-# -- inputs -----------------------------------------------------------------------------------------
+# -- inputs ---------------------------------------------------------------------------------------
 
 
 def test_naive_times_are_refused() -> None:
@@ -361,7 +361,7 @@ def test_records_validate_themselves() -> None:
         User("jones@msu.edu", "msu")
     with pytest.raises(ValueError, match="not an authentication kind"):
         User("jones", "msu", "ldap")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="ends .* before it starts"):
+    with pytest.raises(ValueError, match=r"ends .* before it starts"):
         RoleAssignment("u", "st", Area.parse("/msu/c1"), AT, AT - MICROSECOND)
     with pytest.raises(ValueError, match="timezone-aware"):
         RoleAssignment("u", "st", Area.parse("/msu/c1"), datetime(2001, 1, 1))
@@ -371,7 +371,7 @@ def test_records_validate_themselves() -> None:
         User("u", "msu", class_course=Area.parse("/msu/c1"))
 
 
-# -- evaluating conditions --------------------------------------------------------------------------
+# -- evaluating conditions ------------------------------------------------------------------------
 
 
 def _verdict(allowed: bool, reason: str) -> object:

@@ -18,9 +18,7 @@ runner = CliRunner()
 ISSUE_EXAMPLE: dict[str, Any] = {
     "at": "2001-09-01T12:00:00Z",
     "users": [{"uid": "smith", "domain": "msu", "auth": "internal"}],
-    "assignments": [
-        {"uid": "smith", "role": "cc", "area": "/msu/c1", "start": None, "end": None}
-    ],
+    "assignments": [{"uid": "smith", "role": "cc", "area": "/msu/c1", "start": None, "end": None}],
     "custom_roles": [
         {
             "name": "helproom",
@@ -51,7 +49,7 @@ def with_changes(**changes: Any) -> dict[str, Any]:
     return request
 
 
-# -- allowed ----------------------------------------------------------------------------------------
+# -- allowed --------------------------------------------------------------------------------------
 
 
 def test_allowed_issue_example(tmp_path: Path) -> None:
@@ -133,7 +131,7 @@ def test_time_windows_in_requests(tmp_path: Path) -> None:
     assert run("allowed", just_before, tmp_path)[1]["permission"] == "F"
 
 
-# -- bad input --------------------------------------------------------------------------------------
+# -- bad input ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -157,7 +155,17 @@ def test_time_windows_in_requests(tmp_path: Path) -> None:
             "held in a course or section",
         ),
         (
-            {"assignments": [{"uid": "smith", "role": "cc", "area": "/msu/c1", "start": "2002-01-01T00:00:00Z", "end": "2001-01-01T00:00:00Z"}]},
+            {
+                "assignments": [
+                    {
+                        "uid": "smith",
+                        "role": "cc",
+                        "area": "/msu/c1",
+                        "start": "2002-01-01T00:00:00Z",
+                        "end": "2001-01-01T00:00:00Z",
+                    }
+                ]
+            },
             "$.assignments[0].end",
             "before the start",
         ),
@@ -182,7 +190,11 @@ def test_time_windows_in_requests(tmp_path: Path) -> None:
             "not in the custom-role template",
         ),
         (
-            {"custom_roles": [{"name": "h", "author": "smith", "domain": "msu", "course": "vgr&Q"}]},
+            {
+                "custom_roles": [
+                    {"name": "h", "author": "smith", "domain": "msu", "course": "vgr&Q"}
+                ]
+            },
             "$.custom_roles[0].course",
             "unknown condition letter",
         ),
@@ -228,7 +240,7 @@ def test_stdin_errors_name_stdin() -> None:
     assert {e["path"] for e in errors} >= {"$.at", "$.uid", "$.privilege", "$.area"}
 
 
-# -- assign -----------------------------------------------------------------------------------------
+# -- assign ---------------------------------------------------------------------------------------
 
 WORLD: dict[str, Any] = {
     "at": "2024-09-01T12:00:00Z",
@@ -268,7 +280,7 @@ def test_assign_bad_input(tmp_path: Path) -> None:
     assert paths == {"$.actor", "$.grant.uid"}
 
 
-# -- define -----------------------------------------------------------------------------------------
+# -- define ---------------------------------------------------------------------------------------
 
 
 def test_define_ok_and_refused(tmp_path: Path) -> None:
@@ -294,7 +306,7 @@ def test_define_bad_input(tmp_path: Path) -> None:
     assert [e["path"] for e in answer["errors"]] == ["$.custom_role.course"]
 
 
-# -- table ------------------------------------------------------------------------------------------
+# -- table ----------------------------------------------------------------------------------------
 
 
 def test_table_in_plain_english() -> None:
@@ -302,8 +314,14 @@ def test_table_in_plain_english() -> None:
     assert result.exit_code == 0
     text = result.stdout
     assert "Teaching Assistant (ta)" in text
-    assert "    vgr  View grades (according to course preferences, according to resource settings)" in text
-    assert "    cst  Grant/revoke role of Student (Internally authenticated, Kerberos authenticated)" in text
+    assert (
+        "    vgr  View grades (according to course preferences, according to resource settings)"
+        in text
+    )
+    assert (
+        "    cst  Grant/revoke role of Student (Internally authenticated, Kerberos authenticated)"
+        in text
+    )
     for role in ("su", "dc", "cc", "in", "ta", "ep", "cr", "st", "ad", "li", "au", "ca", "dg"):
         assert f"({role})\n" in text
 
@@ -315,7 +333,9 @@ def test_table_as_json() -> None:
         "privilege": "bre",
         "name": "Browse resources",
         "permission": "RXL",
-        "conditions": "according to resource settings; according to user session state; unless locked",
+        "conditions": (
+            "according to resource settings; according to user session state; unless locked"
+        ),
     }
 
 

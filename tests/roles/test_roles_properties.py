@@ -173,9 +173,7 @@ def test_the_cached_lookup_agrees_with_a_fresh_one(
         fresh = _build(held).allowed("u", privilege, area, at=at)
         assert cached.value == fresh.value
         assert cached.sources == fresh.sources
-        expected = any(
-            a.is_current(at) and _reaches(index, a, privilege, area) for a in held
-        )
+        expected = any(a.is_current(at) and _reaches(index, a, privilege, area) for a in held)
         assert cached.granted is expected
 
 

@@ -187,7 +187,7 @@ def test_error_names_the_line() -> None:
 
 
 def test_every_code_needs_a_plain_name() -> None:
-    with pytest.raises(TableError, match="no plain-English name in rolesplain.tab for: xyz"):
+    with pytest.raises(TableError, match=r"no plain-English name in rolesplain\.tab for: xyz"):
         RoleTable.default().extended("ta:c xyz")
 
 

@@ -684,7 +684,7 @@ class RoleIndex:
     def _granted(
         self, uid: str, entry: _Compiled, privilege: str, area: Area, sources: list[Source]
     ) -> Permission:
-        if all(not source.conditions for source in sources):
+        if any(not source.conditions for source in sources):
             value = FULL
         else:
             value = normalize_conditions("".join(source.conditions for source in sources))

@@ -336,7 +336,7 @@ class RoleTable:
         for level in _LEVEL_ORDER:
             template = self.row(CUSTOM_ROLE_TEMPLATE, level)
             applied[level] = {
-                code: template[code] if code in template else letters
+                code: template.get(code, letters)
                 for code, letters in privileges.get(level, _EMPTY).items()
             }
         return applied
