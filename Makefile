@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict src/coursegate/core src/coursegate/roles
+	$(BIN)/mypy --strict src/coursegate
 
 test: lint typecheck
 	$(BIN)/python -m pytest

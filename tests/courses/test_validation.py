@@ -283,3 +283,21 @@ def test_duration_percent_without_a_duration_is_a_warning(tmp_path: Path) -> Non
     (p,) = problems(tmp_path, cfg)
     assert p.severity == "warning" and p.path == "$.accessControl[1]"
     assert "no effect" in p.message
+
+
+def test_after_last_deadline_credit_must_be_below_the_last_deadline(tmp_path: Path) -> None:
+    cfg = {
+        "accessControl": [
+            {
+                "dateControl": {
+                    **REL,
+                    "due": {"date": "2024-03-10T00:00"},
+                    "lateDeadlines": [{"date": "2024-03-12T00:00", "credit": 50}],
+                    "afterLastDeadline": {"allowSubmissions": True, "credit": 60},
+                }
+            }
+        ]
+    }
+    (p,) = errors(tmp_path, cfg)
+    assert p.path == "$.accessControl[0].dateControl.afterLastDeadline"
+    assert "must be below the last deadline's (50%)" in p.message

@@ -364,8 +364,9 @@ def test_table_extended_by_a_deployment_file(tmp_path: Path) -> None:
 def test_as_a_subprocess(tmp_path: Path) -> None:
     file = tmp_path / "request.json"
     file.write_text(json.dumps(ISSUE_EXAMPLE))
+    # The public command: `coursegate roles allowed`, through the main entry point.
     completed = subprocess.run(
-        [sys.executable, "-m", "coursegate.cli.roles_cmd", "allowed", "--request", str(file)],
+        [sys.executable, "-m", "coursegate.cli.main", "roles", "allowed", "--request", str(file)],
         capture_output=True,
         text=True,
         check=False,

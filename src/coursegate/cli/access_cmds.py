@@ -96,7 +96,7 @@ def timeline_cmd(
     if tl is not None:
         stretches = readable_stretches(tl, lo, hi)
     else:
-        stretches = [Stretch(a, b, v, v) for a, b, v in ci_tl.intervals(lo, hi)]  # type: ignore[arg-type]
+        stretches = [Stretch(a, b, v, v) for a, b, v in ci_tl.intervals(lo, hi)]
     print(render_table(stretches, rr.tz, assessment=tl is not None))
 
 

@@ -662,8 +662,11 @@ def settings_problems(s: Any, r: Reader) -> list[tuple[str, str]]:
         after = dc.after_last
         if after and after.allow_submissions and chain and after.credit >= chain[-1][1] > 0:
             out.append(
-                f"credit after the last deadline ({dc.after_last.credit:g}%) must be below "
-                f"the last deadline's ({chain[-1][1]:g}%)"
+                (
+                    "after_last",
+                    f"credit after the last deadline ({after.credit:g}%) must be below "
+                    f"the last deadline's ({chain[-1][1]:g}%)",
+                )
             )
     q, sc = s.questions, s.score
     if not rfc and sc.hidden and not q.hidden:

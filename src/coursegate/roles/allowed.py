@@ -14,6 +14,8 @@ Two steps, kept apart as in LON-CAPA:
 Grants, revocations, expiries and custom-role edits take effect on the next check: changing a
 user's roles drops that user's compiled lookup, and each lookup remembers the instants at which
 one of the user's roles starts or ends, so a check at a later (or earlier) time recompiles.
+Cumulative answers are also kept in one flat table keyed by (user, area, privilege), valid while
+``at`` stays inside the intersection of the cached users' windows and cleared by any change.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from coursegate.roles.areas import Area, AreaKind, walk
 from coursegate.roles.model import (
@@ -53,6 +55,7 @@ __all__ = [
     "CoursePreferences",
     "DataProblem",
     "Decision",
+    "Explainer",
     "Locks",
     "Permission",
     "ResourceRule",
@@ -68,6 +71,7 @@ __all__ = [
 
 _BEGINNING = datetime(1, 1, 2, tzinfo=UTC)
 _END_OF_TIME = datetime(9999, 12, 30, tzinfo=UTC)
+_FAST_LIMIT = 250_000
 
 AUTH_CONDITION: Mapping[AuthKind, str] = {
     AuthKind.UNIX: Condition.UNIX.value,
@@ -81,8 +85,7 @@ AUTH_CONDITION: Mapping[AuthKind, str] = {
 # -- answers --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """One role's contribution to a permission: the row of the table (or custom role) it came
     from, where the role is held and its window."""
 
@@ -99,12 +102,30 @@ class Source:
         return self.conditions or FULL
 
 
+class Explainer(Protocol):
+    """Writes out the explanation of a :class:`Permission` from the data it carries."""
+
+    def explain(self, permission: Permission) -> tuple[str, ...]:  # pragma: no cover - protocol
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    lines: tuple[str, ...]
+    then: Explainer | None = None
+
+    def explain(self, permission: Permission) -> tuple[str, ...]:
+        rest = self.then.explain(permission) if self.then is not None else ()
+        return self.lines + rest
+
+
 @dataclass(frozen=True, slots=True)
 class Permission:
     """The merged permission of one privilege for one user at one area, before conditions.
 
     ``value`` is ``"F"`` (full), ``""`` (forbidden) or condition letters. ``sources`` are the
-    roles that contributed; ``explanation`` says in words how the value came about.
+    roles that contributed; ``explanation`` says in words how the value came about (it is
+    written out when asked for, from the data the deciding rule left behind).
     """
 
     uid: str
@@ -112,17 +133,33 @@ class Permission:
     area: Area
     value: str
     sources: tuple[Source, ...]
-    explanation: tuple[str, ...]
+    explainer: Explainer = field(compare=False, repr=False)
 
     @property
     def granted(self) -> bool:
         """True unless forbidden; conditions may still deny (see :func:`evaluate`)."""
         return self.value != ""
 
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """How the value came about, one statement per line."""
+        return self.explainer.explain(self)
+
+    def with_note(self, note: str) -> Permission:
+        """The same answer with ``note`` as the first line of its explanation."""
+        return Permission(
+            self.uid,
+            self.privilege,
+            self.area,
+            self.value,
+            self.sources,
+            _Lines((note,), self.explainer),
+        )
+
     @staticmethod
     def denied(uid: str, privilege: str, area: Area, explanation: Iterable[str]) -> Permission:
         """A forbidden answer with the given explanation."""
-        return Permission(uid, privilege, area, "", (), tuple(explanation))
+        return Permission(uid, privilege, area, "", (), _Lines(tuple(explanation)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,20 +263,41 @@ class RoleDataError(ValueError):
 # -- the compiled lookup --------------------------------------------------------------------------
 
 
+_Anchored = tuple[RoleAssignment, Level, Mapping[str, str]]
+_LEVELS = (Level.SYSTEM, Level.DOMAIN, Level.COURSE)
+
+
 class _Compiled:
     """One user's privileges in one scope, valid for ``lo <= at < hi``."""
 
-    __slots__ = ("active", "by_area", "chosen", "hi", "inactive", "lo", "perms", "scope")
+    __slots__ = (
+        "active",
+        "by_area",
+        "chosen",
+        "hi",
+        "inactive",
+        "index",
+        "lo",
+        "perms",
+        "scope",
+    )
 
-    def __init__(self, scope: str, chosen: SelectedRole | None) -> None:
+    def __init__(self, index: RoleIndex, scope: str, chosen: SelectedRole | None) -> None:
+        self.index = index
         self.scope = scope
         self.chosen = chosen
         self.lo = _BEGINNING
         self.hi = _END_OF_TIME
-        self.by_area: dict[str, dict[str, list[Source]]] = {}
+        # area path -> the rows (assignment, level, privileges) anchored there
+        self.by_area: dict[str, list[_Anchored]] = {}
         self.perms: dict[str, dict[str, Permission]] = {}
         self.active: list[RoleAssignment] = []
         self.inactive: list[RoleAssignment] = []
+
+    def explain(self, permission: Permission) -> tuple[str, ...]:
+        if permission.granted:
+            return self.index._explain_granted(permission, self)
+        return self.index._why_not(permission.uid, self, permission.privilege, permission.area)
 
 
 class RoleIndex:
@@ -267,6 +325,12 @@ class RoleIndex:
         self._owners: dict[str, str] = {}
         self._cumulative: dict[str, _Compiled] = {}
         self._scoped: dict[str, dict[tuple[str, str], _Compiled]] = {}
+        # The fast path: cumulative answers keyed by (uid, area path, privilege), all valid for
+        # every instant in [_fast_lo, _fast_hi) (the intersection of their users' windows).
+        self._fast: dict[tuple[str, str, str], Permission] = {}
+        self._fast_lo = _BEGINNING
+        self._fast_hi = _END_OF_TIME
+        self._fast_at: datetime | None = None
         problems: list[DataProblem] = []
         for position, user in enumerate(users):
             if user.uid in self._users:
@@ -483,6 +547,19 @@ class RoleIndex:
     def _forget(self, uid: str) -> None:
         self._cumulative.pop(uid, None)
         self._scoped.pop(uid, None)
+        self._fast.clear()
+        self._fast_lo, self._fast_hi = _BEGINNING, _END_OF_TIME
+        self._fast_at = None
+
+    def _remember(self, key: tuple[str, str, str], found: Permission, entry: _Compiled) -> None:
+        """Keep a cumulative answer for the fast path, narrowing its window to the entry's."""
+        if len(self._fast) >= _FAST_LIMIT or entry.lo >= self._fast_hi or entry.hi <= self._fast_lo:
+            self._fast.clear()
+            self._fast_lo, self._fast_hi = entry.lo, entry.hi
+        else:
+            self._fast_lo = max(self._fast_lo, entry.lo)
+            self._fast_hi = min(self._fast_hi, entry.hi)
+        self._fast[key] = found
 
     # -- questions --------------------------------------------------------------------------------
 
@@ -501,23 +578,43 @@ class RoleIndex:
         only the chosen role. The check looks at ``walk(area)``: a section, its course, its
         domain and the system, so the caller asks once at the most specific area it knows.
         """
-        if selected is None:
-            entry = self._cumulative.get(uid)
-        else:
-            scoped = self._scoped.get(uid)
-            entry = scoped.get((selected.role, selected.area.path)) if scoped is not None else None
         try:
+            if selected is None:
+                key = (uid, area.path, privilege)
+                if at is self._fast_at:
+                    found = self._fast.get(key)
+                    if found is not None:
+                        return found
+                elif self._fast_lo <= at < self._fast_hi:
+                    self._fast_at = at
+                    found = self._fast.get(key)
+                    if found is not None:
+                        return found
+                entry = self._cumulative.get(uid)
+            else:
+                scoped = self._scoped.get(uid)
+                entry = (
+                    scoped.get((selected.role, selected.area.path)) if scoped is not None else None
+                )
             if entry is None or not (entry.lo <= at < entry.hi):
                 entry = self._compile_for(uid, at, selected)
         except TypeError:
             require_aware(at, "at")
             raise
         perms = entry.perms.get(area.path)
-        if perms is not None:
-            found = perms.get(privilege)
-            if found is not None:
-                return found
-        return self._resolve(uid, entry, privilege, area)
+        found = perms.get(privilege) if perms is not None else None
+        if found is None:
+            found = self._resolve(uid, entry, privilege, area)
+        if selected is None:
+            if at is not self._fast_at:
+                if self._fast_lo <= at < self._fast_hi:
+                    self._fast_at = at
+                else:
+                    self._fast.clear()
+                    self._fast_lo, self._fast_hi = entry.lo, entry.hi
+                    self._fast_at = at
+            self._remember(key, found, entry)
+        return found
 
     def allowed_within_course(
         self, uid: str, privilege: str, area: Area, *, at: datetime, course: Area
@@ -577,7 +674,7 @@ class RoleIndex:
         chosen: SelectedRole | None = None,
     ) -> _Compiled:
         require_aware(at, "at")
-        entry = _Compiled(scope, chosen)
+        entry = _Compiled(self, scope, chosen)
         lo, hi = _BEGINNING, _END_OF_TIME
         for assignment in self._assignments.get(uid, ()):
             for boundary in (assignment.start, assignment.end):
@@ -603,16 +700,14 @@ class RoleIndex:
     def _rows_of(self, role: str) -> Iterable[tuple[Level, Mapping[str, str]]]:
         if role.startswith(CUSTOM_ROLE_PREFIX):
             custom = self._custom.get(role)
-            if custom is not None:
-                for level in Level:
-                    yield level, custom.privileges_at(level)
-            return
-        for level in Level:
-            yield level, self.table.row(role, level)
+            if custom is None:
+                return ()
+            return zip(_LEVELS, custom.rows_by_level(), strict=True)
+        return zip(_LEVELS, self.table.rows_by_level(role), strict=True)
 
-    def _contribute(
-        self, assignment: RoleAssignment, by_area: dict[str, dict[str, list[Source]]]
-    ) -> None:
+    def _contribute(self, assignment: RoleAssignment, by_area: dict[str, list[_Anchored]]) -> None:
+        """Anchor each row of the assignment's role where it applies: system rows at ``/``,
+        domain rows at the domain, course rows at the course or section held."""
         held_at = assignment.area
         for level, privileges in self._rows_of(assignment.role):
             if not privileges:
@@ -624,19 +719,14 @@ class RoleIndex:
                     continue
                 key = f"/{held_at.domain}/"
             else:
-                if held_at.kind not in (AreaKind.COURSE, AreaKind.SECTION):
+                if not held_at.course:
                     continue
                 key = held_at.path
-            bucket = by_area.setdefault(key, {})
-            for code, letters in privileges.items():
-                source = Source(
-                    assignment.role, held_at, level, letters, assignment.start, assignment.end
-                )
-                listed = bucket.get(code)
-                if listed is None:
-                    bucket[code] = [source]
-                else:
-                    listed.append(source)
+            anchored = by_area.get(key)
+            if anchored is None:
+                by_area[key] = [(assignment, level, privileges)]
+            else:
+                anchored.append((assignment, level, privileges))
 
     def _sources_for(self, role: str, held_at: Area, privilege: str, area: Area) -> bool:
         """Would ``role`` held at ``held_at`` contribute ``privilege`` to a check at ``area``?"""
@@ -659,11 +749,19 @@ class RoleIndex:
     def _resolve(self, uid: str, entry: _Compiled, privilege: str, area: Area) -> Permission:
         sources: list[Source] = []
         for step in walk(area):
-            bucket = entry.by_area.get(step.path)
-            if bucket is not None:
-                listed = bucket.get(privilege)
-                if listed is not None:
-                    sources.extend(listed)
+            for assignment, level, privileges in entry.by_area.get(step.path, ()):
+                letters = privileges.get(privilege)
+                if letters is not None:
+                    sources.append(
+                        Source(
+                            assignment.role,
+                            assignment.area,
+                            level,
+                            letters,
+                            assignment.start,
+                            assignment.end,
+                        )
+                    )
         if sources:
             permission = self._granted(uid, entry, privilege, area, sources)
         else:
@@ -688,26 +786,32 @@ class RoleIndex:
             value = FULL
         else:
             value = normalize_conditions("".join(source.conditions for source in sources))
-        what = self.table.describe(privilege)
-        meaning = (
-            self.table.describe_conditions("")
-            if value == FULL
-            else self.table.describe_conditions(value)
-        )
-        lines = [f"{uid} has {what} at {area.path} as {value} ({meaning}), from {entry.scope}"]
-        lines.extend(self._describe_source(source) for source in sources)
-        if len(sources) > 1:
+        return Permission(uid, privilege, area, value, tuple(sources), entry)
+
+    def _explain_granted(self, permission: Permission, entry: _Compiled) -> tuple[str, ...]:
+        value, held = permission.value, permission.sources
+        what = self.table.describe(permission.privilege)
+        meaning = self.table.describe_conditions("" if value == FULL else value)
+        lines = [
+            f"{permission.uid} has {what} at {permission.area.path} as {value} ({meaning}), "
+            f"from {entry.scope}"
+        ]
+        lines.extend(self._describe_source(source) for source in held)
+        if len(held) > 1:
             if value == FULL:
                 lines.append("merged: F wins, because a role gives it without restrictions")
             else:
-                joined = " + ".join(source.conditions for source in sources)
+                joined = " + ".join(source.conditions for source in held)
                 lines.append(f"merged: the condition letters of the roles are joined: {joined}")
-        return Permission(uid, privilege, area, value, tuple(sources), tuple(lines))
+        return tuple(lines)
 
     def _denied(self, uid: str, entry: _Compiled, privilege: str, area: Area) -> Permission:
-        what = self.table.describe(privilege)
+        return Permission(uid, privilege, area, "", (), entry)
+
+    def _why_not(self, uid: str, entry: _Compiled, privilege: str, area: Area) -> tuple[str, ...]:
         if uid not in self._users:
-            return Permission.denied(uid, privilege, area, [f"there is no user {uid!r}"])
+            return (f"there is no user {uid!r}",)
+        what = self.table.describe(privilege)
         lines: list[str] = []
         if privilege not in self.table.privileges:
             lines.append(f"{privilege!r} is not a privilege of the role table")
@@ -736,7 +840,7 @@ class RoleIndex:
                         f"{self.table.describe(assignment.role)} held for section "
                         f"{held.section} gives it there only; ask at {held.path} for that section"
                     )
-        return Permission.denied(uid, privilege, area, lines)
+        return tuple(lines)
 
 
 def _kind_order(kind: AreaKind) -> int:

@@ -16,7 +16,7 @@ The rules (LON-CAPA's ``ain``, DeterLab's instructor/TA/student trust):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from coursegate.roles.allowed import (
@@ -243,7 +243,7 @@ def allowed_as(
         f"{who.real} is viewing as {who.effective} in {who.course.path}: only "
         f"{who.effective}'s roles there count, none of {who.real}'s"
     )
-    return replace(permission, explanation=(note, *permission.explanation))
+    return permission.with_note(note)
 
 
 def check_as(

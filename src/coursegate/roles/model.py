@@ -160,6 +160,8 @@ def describe_window(start: datetime | None, end: datetime | None) -> str:
 
 def check_role_name(role: str) -> None:
     """Raise ValueError unless ``role`` is written like a role code or a custom role name."""
+    if role in _VALID_ROLE_NAMES:
+        return
     if role.startswith(CUSTOM_ROLE_PREFIX):
         parse_custom_role_name(role)
     elif not _ROLE_CODE.fullmatch(role):
@@ -167,6 +169,11 @@ def check_role_name(role: str) -> None:
             f"{role!r} is not a role: use a role code of the table such as 'st', "
             "or a custom role name cr/<domain>/<author>/<name>"
         )
+    if len(_VALID_ROLE_NAMES) < 4096:
+        _VALID_ROLE_NAMES.add(role)
+
+
+_VALID_ROLE_NAMES: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +248,7 @@ class CustomRole:
     system: str = ""
     domain_privs: str = ""
     course: str = ""
-    _parsed: Mapping[Level, Mapping[str, str]] = field(
+    _parsed: tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]] = field(
         init=False, compare=False, repr=False, hash=False
     )
 
@@ -252,14 +259,14 @@ class CustomRole:
             raise ValueError(
                 f"{self.name!r} is not a valid custom role name: use letters, digits, '_' and '-'"
             )
-        parsed: dict[Level, Mapping[str, str]] = {}
-        for level, attribute in _LEVEL_FIELDS:
+        parsed: list[Mapping[str, str]] = []
+        for _level, attribute in _LEVEL_FIELDS:
             text = getattr(self, attribute)
             try:
-                parsed[level] = MappingProxyType(parse_privilege_list(text))
+                parsed.append(MappingProxyType(parse_privilege_list(text)))
             except ValueError as error:
                 raise ValueError(f"{attribute}: {error}") from None
-        object.__setattr__(self, "_parsed", MappingProxyType(parsed))
+        object.__setattr__(self, "_parsed", (parsed[0], parsed[1], parsed[2]))
 
     @property
     def role_name(self) -> str:
@@ -268,7 +275,15 @@ class CustomRole:
 
     def privileges_at(self, level: Level) -> Mapping[str, str]:
         """The privileges this role defines at ``level`` (code -> condition letters)."""
-        return self._parsed[level]
+        if level is Level.SYSTEM:
+            return self._parsed[0]
+        if level is Level.DOMAIN:
+            return self._parsed[1]
+        return self._parsed[2]
+
+    def rows_by_level(self) -> tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]:
+        """The system, domain and course privileges, in that order."""
+        return self._parsed
 
     @staticmethod
     def field_for(level: Level) -> str:

@@ -63,6 +63,7 @@ _LEVEL_ORDER = (Level.SYSTEM, Level.DOMAIN, Level.COURSE)
 _RESERVED_ROLES = frozenset({"cm"})
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+_NO_ROWS = (_EMPTY, _EMPTY, _EMPTY)
 
 
 class TableError(ValueError):
@@ -132,7 +133,16 @@ class TemplateViolation:
 class RoleTable:
     """An immutable, validated privilege table with plain-English names."""
 
-    __slots__ = ("_granted_by", "_names", "_order", "_privileges", "_rows")
+    __slots__ = (
+        "_by_role",
+        "_granted_by",
+        "_kinds",
+        "_names",
+        "_order",
+        "_privileges",
+        "_role_set",
+        "_rows",
+    )
 
     def __init__(
         self,
@@ -151,6 +161,15 @@ class RoleTable:
             if role not in order:
                 order.append(role)
         self._order = tuple(order)
+        self._role_set = frozenset(order)
+        self._by_role: dict[str, tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]] = {
+            role: (
+                self._rows.get((role, Level.SYSTEM), _EMPTY),
+                self._rows.get((role, Level.DOMAIN), _EMPTY),
+                self._rows.get((role, Level.COURSE), _EMPTY),
+            )
+            for role in order
+        }
         self._privileges = frozenset(
             code for privileges in self._rows.values() for code in privileges
         ) | frozenset(
@@ -161,6 +180,7 @@ class RoleTable:
             and code not in self._order
             and code not in _RESERVED_ROLES
         )
+        self._kinds: dict[str, frozenset[AreaKind]] = {}
         self._granted_by: dict[str, str] = {
             f"c{role}": role for role in self._order if f"c{role}" in self._privileges
         }
@@ -243,11 +263,17 @@ class RoleTable:
         return self._names
 
     def has_role(self, role: str) -> bool:
-        return role in self._order
+        return role in self._role_set
 
     def row(self, role: str, level: Level) -> Mapping[str, str]:
         """The privileges of ``role`` at ``level`` (code -> condition letters, ``""`` = full)."""
         return self._rows.get((role, level), _EMPTY)
+
+    def rows_by_level(
+        self, role: str
+    ) -> tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]:
+        """The system, domain and course rows of ``role`` (empty where it has none)."""
+        return self._by_role.get(role, _NO_ROWS)
 
     def rows(self) -> Iterable[tuple[str, Level, Mapping[str, str]]]:
         """Every row, in table order."""
@@ -263,6 +289,14 @@ class RoleTable:
         """Where a role may be held: roles with course privileges (and custom roles) in a course
         or section (coordinators: course only); others in a domain if they have domain
         privileges, otherwise in the system."""
+        kinds = self._kinds.get(role)
+        if kinds is None:
+            kinds = self._holding_kinds(role)
+            if role.startswith(CUSTOM_ROLE_PREFIX) or self.has_role(role):
+                self._kinds[role] = kinds
+        return kinds
+
+    def _holding_kinds(self, role: str) -> frozenset[AreaKind]:
         if role.startswith(CUSTOM_ROLE_PREFIX):
             return frozenset({AreaKind.COURSE, AreaKind.SECTION})
         levels = self.levels_of(role)
