@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from coursegate.roles import (
+    Area,
+    CustomRole,
     Level,
+    RoleAssignment,
+    RoleIndex,
     RoleTable,
+    SelectedRole,
     TableError,
     assign,
     define_custom_role,
@@ -29,6 +35,7 @@ from coursegate.roles.requests import (
     DefineRequest,
     RequestError,
     RequestProblem,
+    World,
     build_context,
     build_custom_role,
     build_grant,
@@ -37,6 +44,9 @@ from coursegate.roles.requests import (
     parse_area_at,
     read_request,
 )
+
+M = TypeVar("M", bound=World)
+B = TypeVar("B")
 
 app = typer.Typer(
     help=(
@@ -155,6 +165,38 @@ def _file_name(request: str) -> str:
     return "<stdin>" if request == "-" else request
 
 
+def _known_user(index: RoleIndex, problems: list[RequestProblem], path: str, uid: str) -> None:
+    if index.user(uid) is None:
+        problems.append(RequestProblem(path, f"no user {uid!r} among the users"))
+
+
+def _prepare(
+    request: str,
+    roles_tab: Path | None,
+    rolesplain_tab: Path | None,
+    replace_table: bool,
+    model: type[M],
+    build: Callable[[M, RoleIndex, RoleTable, list[RequestProblem]], B | None],
+) -> tuple[M, RoleIndex, RoleTable, B]:
+    """Read the table and the request, build the index and what the command needs; any problem
+    exits with status 2 and the errors JSON."""
+    try:
+        table = _load_table(roles_tab, rolesplain_tab, replace_table)
+        text = _read_text(request, "request")
+        try:
+            parsed = read_request(text, model)
+            index = build_index(parsed, table)
+            problems: list[RequestProblem] = []
+            built = build(parsed, index, table, problems)
+            if problems or built is None:
+                raise RequestError(problems)
+        except RequestError as error:
+            raise _BadInput(_file_name(request), list(error.problems)) from None
+    except _BadInput as error:
+        _fail(error)
+    return parsed, index, table, built
+
+
 @app.command("allowed")
 def allowed_command(
     request: RequestOption,
@@ -166,31 +208,26 @@ def allowed_command(
 
     With a "context" in the request, also print the decision after evaluating conditions.
     """
-    try:
-        table = _load_table(roles_tab, rolesplain_tab, replace_table)
-        text = _read_text(request, "request")
-        try:
-            parsed = read_request(text, AllowedRequest)
-            index = build_index(parsed, table)
-            problems: list[RequestProblem] = []
-            if index.user(parsed.uid) is None:
-                problems.append(RequestProblem("$.uid", f"no user {parsed.uid!r} among the users"))
-            if parsed.privilege not in table.privileges:
-                problems.append(
-                    RequestProblem(
-                        "$.privilege",
-                        f"{parsed.privilege!r} is not a privilege of the role table; "
-                        "`coursegate roles table` lists them",
-                    )
+
+    def build(
+        parsed: AllowedRequest, index: RoleIndex, table: RoleTable, problems: list[RequestProblem]
+    ) -> tuple[Area, SelectedRole | None] | None:
+        _known_user(index, problems, "$.uid", parsed.uid)
+        if parsed.privilege not in table.privileges:
+            problems.append(
+                RequestProblem(
+                    "$.privilege",
+                    f"{parsed.privilege!r} is not a privilege of the role table; "
+                    "`coursegate roles table` lists them",
                 )
-            area = parse_area_at(problems, "$.area", parsed.area)
-            selected = build_selected(problems, "$.selected", parsed.selected)
-            if problems or area is None:
-                raise RequestError(problems)
-        except RequestError as error:
-            raise _BadInput(_file_name(request), list(error.problems)) from None
-    except _BadInput as error:
-        _fail(error)
+            )
+        area = parse_area_at(problems, "$.area", parsed.area)
+        selected = build_selected(problems, "$.selected", parsed.selected)
+        return None if area is None else (area, selected)
+
+    parsed, index, table, (area, selected) = _prepare(
+        request, roles_tab, rolesplain_tab, replace_table, AllowedRequest, build
+    )
     permission = index.allowed(parsed.uid, parsed.privilege, area, at=parsed.at, selected=selected)
     payload: dict[str, Any] = {
         "permission": permission.value,
@@ -211,28 +248,17 @@ def assign_command(
     replace_table: ReplaceOption = False,
 ) -> None:
     """Grant the role in "grant" on behalf of "actor"; print ok or refused, and why."""
-    try:
-        table = _load_table(roles_tab, rolesplain_tab, replace_table)
-        text = _read_text(request, "request")
-        try:
-            parsed = read_request(text, AssignRequest)
-            index = build_index(parsed, table)
-            problems: list[RequestProblem] = []
-            if index.user(parsed.actor) is None:
-                problems.append(
-                    RequestProblem("$.actor", f"no user {parsed.actor!r} among the users")
-                )
-            if index.user(parsed.grant.uid) is None:
-                problems.append(
-                    RequestProblem("$.grant.uid", f"no user {parsed.grant.uid!r} among the users")
-                )
-            grant = build_grant(problems, parsed.grant)
-            if problems or grant is None:
-                raise RequestError(problems)
-        except RequestError as error:
-            raise _BadInput(_file_name(request), list(error.problems)) from None
-    except _BadInput as error:
-        _fail(error)
+
+    def build(
+        parsed: AssignRequest, index: RoleIndex, table: RoleTable, problems: list[RequestProblem]
+    ) -> RoleAssignment | None:
+        _known_user(index, problems, "$.actor", parsed.actor)
+        _known_user(index, problems, "$.grant.uid", parsed.grant.uid)
+        return build_grant(problems, parsed.grant)
+
+    parsed, index, _, grant = _prepare(
+        request, roles_tab, rolesplain_tab, replace_table, AssignRequest, build
+    )
     result = assign(index, parsed.actor, grant, at=parsed.at)
     _emit({"result": "ok" if result.ok else "refused", "reason": result.reason})
 
@@ -246,24 +272,16 @@ def define_command(
 ) -> None:
     """Define the custom role in "custom_role" on behalf of "actor"; print ok or refused
     with the level and privilege outside the template (e.g. c:mgr)."""
-    try:
-        table = _load_table(roles_tab, rolesplain_tab, replace_table)
-        text = _read_text(request, "request")
-        try:
-            parsed = read_request(text, DefineRequest)
-            index = build_index(parsed, table)
-            problems: list[RequestProblem] = []
-            if index.user(parsed.actor) is None:
-                problems.append(
-                    RequestProblem("$.actor", f"no user {parsed.actor!r} among the users")
-                )
-            role = build_custom_role(problems, "$.custom_role", parsed.custom_role)
-            if problems or role is None:
-                raise RequestError(problems)
-        except RequestError as error:
-            raise _BadInput(_file_name(request), list(error.problems)) from None
-    except _BadInput as error:
-        _fail(error)
+
+    def build(
+        parsed: DefineRequest, index: RoleIndex, table: RoleTable, problems: list[RequestProblem]
+    ) -> CustomRole | None:
+        _known_user(index, problems, "$.actor", parsed.actor)
+        return build_custom_role(problems, "$.custom_role", parsed.custom_role)
+
+    parsed, index, _, role = _prepare(
+        request, roles_tab, rolesplain_tab, replace_table, DefineRequest, build
+    )
     result = define_custom_role(index, parsed.actor, role, at=parsed.at)
     if result.ok:
         _emit({"result": "ok"})

@@ -122,7 +122,7 @@ class ContextIn(_Strict):
     session: SessionIn | None = None
 
 
-class _World(_Strict):
+class World(_Strict):
     at: AwareDatetime
     users: list[UserIn] = Field(default_factory=list)
     assignments: list[AssignmentIn] = Field(default_factory=list)
@@ -130,7 +130,7 @@ class _World(_Strict):
     courses: list[CourseIn] = Field(default_factory=list)
 
 
-class AllowedRequest(_World):
+class AllowedRequest(World):
     """``coursegate roles allowed``: the merged permission of one privilege."""
 
     uid: str
@@ -148,14 +148,14 @@ class GrantIn(_Strict):
     end: AwareDatetime | None = None
 
 
-class AssignRequest(_World):
+class AssignRequest(World):
     """``coursegate roles assign``: grant one role on behalf of ``actor``."""
 
     actor: str
     grant: GrantIn
 
 
-class DefineRequest(_World):
+class DefineRequest(World):
     """``coursegate roles define``: define one custom role on behalf of ``actor``."""
 
     actor: str
@@ -322,7 +322,7 @@ def _assignment(
     )
 
 
-def build_index(request: _World, table: RoleTable) -> RoleIndex:
+def build_index(request: World, table: RoleTable) -> RoleIndex:
     """The :class:`RoleIndex` of a request's users, assignments, custom roles and courses."""
     problems: list[RequestProblem] = []
     users = [_user(problems, f"$.users[{i}]", item) for i, item in enumerate(request.users)]
