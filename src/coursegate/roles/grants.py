@@ -45,6 +45,30 @@ def _refused(actor: Actor, reason: str) -> GrantResult:
     return GrantResult(False, reason, actor)
 
 
+def _records(
+    index: RoleIndex,
+    actor: str | Actor,
+    uid: str,
+    role: str,
+    area: Area,
+    at: datetime,
+    action: str,
+) -> GrantResult | tuple[Actor, str, User, list[RoleAssignment]]:
+    """The acting user, a description, the target and their records of ``role`` at ``area``,
+    or the refusal when a user is unknown. ``action`` reads like "revoke {} from smith"."""
+    require_aware(at, "at")
+    who = Actor.of(actor)
+    what = f"{index.table.describe(role)} at {area.path}"
+    doing = action.format(what)
+    if index.user(who.effective) is None:
+        return _refused(who, f"cannot {doing}: there is no user {who.effective!r}")
+    target = index.user(uid)
+    if target is None:
+        return _refused(who, f"cannot {doing}: there is no user {uid!r}")
+    held = [a for a in index.assignments_of(uid) if a.role == role and a.area == area]
+    return who, doing.split(" ", 1)[1], target, held
+
+
 def assign(
     index: RoleIndex,
     actor: str | Actor,
@@ -120,16 +144,10 @@ def revoke(
 
     A record that has not begun yet is closed at its start (it never comes into force).
     """
-    require_aware(at, "at")
-    who = Actor.of(actor)
-    table = index.table
-    what = f"{table.describe(role)} at {area.path} from {uid}"
-    if index.user(who.effective) is None:
-        return _refused(who, f"cannot revoke {what}: there is no user {who.effective!r}")
-    target = index.user(uid)
-    if target is None:
-        return _refused(who, f"cannot revoke {what}: there is no user {uid!r}")
-    held = [a for a in index.assignments_of(uid) if a.role == role and a.area == area]
+    found = _records(index, actor, uid, role, area, at, f"revoke {{}} from {uid}")
+    if isinstance(found, GrantResult):
+        return found
+    who, what, target, held = found
     live = [a for a in held if a.end is None or a.end > at]
     if not live:
         if held:
@@ -170,16 +188,10 @@ def delete(
     Needs ``dro`` (Delete a role assignment) on the course or on ``uid``'s domain. Prefer
     :func:`revoke`, which keeps the history.
     """
-    require_aware(at, "at")
-    who = Actor.of(actor)
-    table = index.table
-    what = f"{table.describe(role)} at {area.path} of {uid}"
-    if index.user(who.effective) is None:
-        return _refused(who, f"cannot delete {what}: there is no user {who.effective!r}")
-    target = index.user(uid)
-    if target is None:
-        return _refused(who, f"cannot delete {what}: there is no user {uid!r}")
-    held = [a for a in index.assignments_of(uid) if a.role == role and a.area == area]
+    found = _records(index, actor, uid, role, area, at, f"delete {{}} of {uid}")
+    if isinstance(found, GrantResult):
+        return found
+    who, what, target, held = found
     if not held:
         return _refused(who, f"cannot delete {what}: there is no such record")
     ok, why = _holds(
