@@ -61,13 +61,16 @@ dg:d bre&R
 """
 
 # What coursegate adds to the seed's rows (documented in docs/roles.md and data/roles.tab).
+_STAFF = {"gex": "", "mus": "", "men": "", "mrs": "", "vst": "", "vhi": ""}
 ADDITIONS: dict[tuple[str, Level], dict[str, str]] = {
     ("su", Level.SYSTEM): {"dro": ""},
-    ("dc", Level.DOMAIN): {"dro": ""},
-    ("cc", Level.COURSE): {"ain": ""},
-    ("in", Level.COURSE): {"ain": ""},
-    ("ta", Level.COURSE): {"ain": ""},
+    ("dc", Level.DOMAIN): {"dro": "", **_STAFF},
+    ("cc", Level.COURSE): {"ain": "", **_STAFF},
+    ("in", Level.COURSE): {"ain": "", **_STAFF},
+    ("ta", Level.COURSE): {"ain": "", "gex": "", "mus": "", "vst": "", "vhi": ""},
+    ("ep", Level.COURSE): {"mrs": "", "vst": ""},
 }
+"""The documented additions to the seed's table (see the comment at the top of roles.tab)."""
 
 
 def seed_entries() -> list[tuple[str, Level, str, str]]:

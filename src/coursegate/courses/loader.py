@@ -45,6 +45,10 @@ class LoadedInstance:
     assessments: dict[str, AssessmentSource] = field(default_factory=dict)
     assessment_files: dict[str, str] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)
+    raw: dict[str, Any] = field(default_factory=dict)
+    """infoCourseInstance.json as read."""
+    assessment_raw: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each infoAssessment.json as read, by assessment id."""
 
     @property
     def policy(self) -> CourseInstancePolicy:
@@ -157,7 +161,7 @@ def load_course(root: str | Path) -> LoadedCourse:
         r = Reader(shown(ci_file), tz)
         settings = instance_policy(r, data, institution)
         problems += r.problems
-        loaded = LoadedInstance(ci_id, shown(ci_file), tz, settings if r.ok else None)
+        loaded = LoadedInstance(ci_id, shown(ci_file), tz, settings if r.ok else None, raw=data)
         for a_file in sorted((ci_dir / "assessments").glob("**/infoAssessment.json")):
             aid = a_file.parent.relative_to(ci_dir / "assessments").as_posix()
             loaded.assessment_files[aid] = shown(a_file)
@@ -166,6 +170,7 @@ def load_course(root: str | Path) -> LoadedCourse:
             if adata is None:
                 loaded.broken.add(aid)
                 continue
+            loaded.assessment_raw[aid] = adata
             problems += check_top_level(adata, ASSESSMENT_KEYS, shown(a_file))
             ar = Reader(shown(a_file), tz)
             src = assessment_config(ar, adata, aid, settings)

@@ -1,0 +1,104 @@
+"""Asking the roles core, with the facts from the store.
+
+Every use case calls :func:`require` before changing anything: it builds the roles core's index
+from the stored role assignments of the users involved (so a grant, revocation or expiry counts
+on the very next check, in every process), asks ``allowed`` and evaluates the conditions, and
+raises :class:`Refused` with the roles core's reason when the answer is no.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from coursegate.core.instants import from_instant
+from coursegate.roles import (
+    Area,
+    AuthKind,
+    CheckContext,
+    CoursePreferences,
+    CustomRole,
+    RoleAssignment,
+    RoleIndex,
+    User,
+    check,
+)
+from coursegate.services.context import Ctx
+from coursegate.services.errors import Refused
+from coursegate.store.models import (
+    CourseInstance,
+    CustomRoleRow,
+    Domain,
+    RoleAssignmentRow,
+)
+from coursegate.store.models import (
+    User as UserRow,
+)
+
+
+def course_area(ci: CourseInstance, domain: str) -> Area:
+    """The roles core's area of a course instance: ``/<domain>/<course>.<instance>``."""
+    return Area.parse(f"/{domain}/{area_name(ci)}")
+
+
+def area_name(ci: CourseInstance) -> str:
+    return f"{ci.course.name}.{ci.short_name}".replace("/", "_").replace(" ", "_")
+
+
+def index_for(ctx: Ctx, uids: Iterable[str]) -> RoleIndex:
+    """A roles index holding these users and all their role assignments."""
+    wanted = set(uids)
+    rows = ctx.session.execute(
+        select(UserRow, Domain.name).join(Domain).where(UserRow.uid.in_(wanted))
+    ).all()
+    users = [
+        User(
+            u.uid,
+            dom,
+            AuthKind(u.auth),
+            class_account=u.class_account,
+        )
+        for u, dom in rows
+    ]
+    ids = {u.id: u.uid for u, _ in rows}
+    assignments = [
+        RoleAssignment(
+            ids[a.user_id],
+            a.role,
+            Area.parse(a.area),
+            start=None if a.start_at is None else from_instant(a.start_at),
+            end=None if a.end_at is None else from_instant(a.end_at),
+        )
+        for a in ctx.session.scalars(
+            select(RoleAssignmentRow).where(RoleAssignmentRow.user_id.in_(list(ids)))
+        )
+    ]
+    customs = [
+        CustomRole(c.domain, c.author, c.name, c.system, c.domain_privs, c.course)
+        for c in ctx.session.scalars(select(CustomRoleRow))
+    ]
+    return RoleIndex(users=users, assignments=assignments, custom_roles=customs)
+
+
+def allowed(ctx: Ctx, privilege: str, area: Area) -> tuple[bool, str]:
+    """Whether the effective user holds ``privilege`` at ``area`` now, and why."""
+    if ctx.is_system:
+        return True, "the system (operator) acts"
+    index = index_for(ctx, [ctx.effective])
+    decision = check(
+        index,
+        ctx.effective,
+        privilege,
+        area,
+        at=ctx.at_datetime,
+        context=CheckContext(course_preferences=CoursePreferences()),
+    )
+    return decision.allowed, "; ".join(decision.explanation)
+
+
+def require(ctx: Ctx, privilege: str, area: Area, what: str) -> None:
+    """Raise :class:`Refused` unless the effective user may ``what`` (privilege at area)."""
+    ok, why = allowed(ctx, privilege, area)
+    if not ok:
+        raise Refused(f"{ctx.effective} may not {what}: {why}")

@@ -1,0 +1,47 @@
+"""Who is acting, when, and in which transaction: what every use case receives.
+
+``actor`` is the real user; ``acting_as`` is the effective one (they differ while an
+instructor or TA "views as" a student). Privileges are checked for the effective user; history
+records both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coursegate.core.instants import Instant, from_instant
+from coursegate.services.errors import NotFound
+from coursegate.store.models import User
+
+SYSTEM = "system"
+"""The actor for jobs and command-line administration run by the operator."""
+
+
+@dataclass(frozen=True)
+class Ctx:
+    session: Session
+    actor: str
+    at: Instant
+    acting_as: str | None = None
+
+    @property
+    def effective(self) -> str:
+        return self.acting_as or self.actor
+
+    @property
+    def at_datetime(self) -> datetime:
+        return from_instant(self.at)
+
+    @property
+    def is_system(self) -> bool:
+        return self.actor == SYSTEM and self.acting_as is None
+
+    def user(self, uid: str, field: str = "uid") -> User:
+        found = self.session.scalars(select(User).where(User.uid == uid)).one_or_none()
+        if found is None:
+            raise NotFound(f"there is no user {uid!r}", field)
+        return found

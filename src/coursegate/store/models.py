@@ -1,0 +1,279 @@
+"""The tables.
+
+Instants are stored as ``BIGINT`` microseconds since the epoch (UTC), exactly the core's
+``Instant``: no time-zone conversion can creep in between the store and the decisions. Rows that
+record rights or history are never deleted: role assignments end, assessments retire, the
+history table is append-only. Rows that several people may edit carry a ``version`` for
+optimistic locking (a concurrent edit fails loudly instead of being lost).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Domain(Base):
+    """An institution (LON-CAPA's domain): every user belongs to one."""
+
+    __tablename__ = "domains"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    """The one authoritative address."""
+    auth: Mapped[str] = mapped_column(String(20), default="internal")
+    """internal | unix | kerberos | external"""
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    """active | frozen (web access stopped) | locked (the account is shut)"""
+    class_account: Mapped[bool] = mapped_column(Boolean, default=False)
+    class_course_instance_id: Mapped[int | None] = mapped_column(ForeignKey("course_instances.id"))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    domain: Mapped[Domain] = relationship()
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class EmailAlias(Base):
+    """A forwarding address (``sc558aa@example.edu``) that follows the user's email."""
+
+    __tablename__ = "email_aliases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    alias: Mapped[str] = mapped_column(String(320), unique=True)
+
+
+class Course(Base):
+    __tablename__ = "courses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    """The course's short name (infoCourse.json ``name``, or its directory name)."""
+    title: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    institution: Mapped[str | None] = mapped_column(String(100))
+    source_path: Mapped[str] = mapped_column(Text, default="")
+
+
+class CourseInstance(Base):
+    __tablename__ = "course_instances"
+    __table_args__ = (UniqueConstraint("course_id", "short_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    short_name: Mapped[str] = mapped_column(String(200))
+    long_name: Mapped[str] = mapped_column(String(300), default="")
+    uuid: Mapped[str | None] = mapped_column(String(36))
+    timezone: Mapped[str] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The access-related keys of infoCourseInstance.json, as validated."""
+    access_form: Mapped[str] = mapped_column(String(20), default="open")
+    enrollment_code: Mapped[str | None] = mapped_column(String(64))
+    start_at: Mapped[int | None] = mapped_column(BigInteger)
+    end_at: Mapped[int | None] = mapped_column(BigInteger)
+    retired_at: Mapped[int | None] = mapped_column(BigInteger)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    course: Mapped[Course] = relationship()
+
+
+class Section(Base):
+    """A group of students (a section or a student label); a student may be in several."""
+
+    __tablename__ = "sections"
+    __table_args__ = (UniqueConstraint("course_instance_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_instance_id: Mapped[int] = mapped_column(ForeignKey("course_instances.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    from_files: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SectionMembership(Base):
+    __tablename__ = "section_memberships"
+    __table_args__ = (UniqueConstraint("section_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("sections.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("course_instance_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_instance_id: Mapped[int] = mapped_column(ForeignKey("course_instances.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    """invited | joined | blocked | removed"""
+    publishing_extension_end: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class RoleAssignmentRow(Base):
+    """A role held in an area, with start and end. Never deleted: revoking sets ``end_at``."""
+
+    __tablename__ = "role_assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(200))
+    """``cc``, ``st``, ... or ``cr/<domain>/<author>/<name>``"""
+    area: Mapped[str] = mapped_column(String(300), index=True)
+    start_at: Mapped[int | None] = mapped_column(BigInteger)
+    end_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class CustomRoleRow(Base):
+    __tablename__ = "custom_roles"
+    __table_args__ = (UniqueConstraint("domain", "author", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(100))
+    author: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    system: Mapped[str] = mapped_column(Text, default="")
+    domain_privs: Mapped[str] = mapped_column(Text, default="")
+    course: Mapped[str] = mapped_column(Text, default="")
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("course_instance_id", "aid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_instance_id: Mapped[int] = mapped_column(ForeignKey("course_instances.id"))
+    aid: Mapped[str] = mapped_column(String(300))
+    """The assessment id: its path under ``assessments/``."""
+    uuid: Mapped[str | None] = mapped_column(String(36))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    set_name: Mapped[str] = mapped_column(String(100), default="")
+    number: Mapped[str] = mapped_column(String(50), default="")
+    type: Mapped[str] = mapped_column(String(50), default="")
+    form: Mapped[str] = mapped_column(String(20))
+    """legacy | modern | rfc"""
+    access: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The access keys of infoAssessment.json as validated (allowAccess / accessControl /
+    accessControlOverrides), read back through the same validator for decisions."""
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    retired_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AccessDate(Base):
+    """The normalised dates of an assessment's access rules, one row per date (the RFC's
+    tables, flattened): for calendars, listings and "what changed" without re-reading JSON."""
+
+    __tablename__ = "access_dates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), index=True)
+    element: Mapped[str] = mapped_column(String(200))
+    """``defaults``, ``allowAccess[2]``, ``override: lab-a`` ..."""
+    labels: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(30))
+    """release | early | due | late | session-start | session-end | start | end | reveal"""
+    at: Mapped[int] = mapped_column(BigInteger)
+    credit: Mapped[float | None] = mapped_column(Float)
+
+
+class StudentOverride(Base):
+    """A student's own exception (database only: no personal data goes into course files)."""
+
+    __tablename__ = "student_overrides"
+    __table_args__ = (UniqueConstraint("course_instance_id", "user_id", "scope", "target"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_instance_id: Mapped[int] = mapped_column(ForeignKey("course_instances.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    """assessment | set | course_instance"""
+    target: Mapped[str] = mapped_column(String(300), default="")
+    """The assessment id, the set name, or '' for the course instance."""
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The exception: release, due, credit, time limit (minutes or percent), password."""
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ExamReservation(Base):
+    __tablename__ = "exam_reservations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), unique=True)
+    """The testing centre's id for the reservation (recording it twice changes nothing)."""
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    exam_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    access_start: Mapped[int] = mapped_column(BigInteger)
+    access_end: Mapped[int] = mapped_column(BigInteger)
+    cancelled_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class AssessmentInstance(Base):
+    __tablename__ = "assessment_instances"
+    __table_args__ = (UniqueConstraint("assessment_id", "user_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer, default=1)
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+    date_limit: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    closed_at: Mapped[int | None] = mapped_column(BigInteger)
+    points: Mapped[float] = mapped_column(Float, default=0)
+    max_points: Mapped[float] = mapped_column(Float, default=0)
+    bonus_points: Mapped[float] = mapped_column(Float, default=0)
+    score_percent: Mapped[float] = mapped_column(Float, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class HistoryEntry(Base):
+    """Who did what, as whom, when and why: LON-CAPA's ``.hist`` files as one append-only table."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_ci_at", "course_instance_id", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(200))
+    """The real user who acted."""
+    acting_as: Mapped[str] = mapped_column(String(200))
+    """The effective user (differs from ``actor`` while impersonating)."""
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(300))
+    course_instance_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,54 @@
+"""Helpers for store tests (see conftest.py for the ``store`` fixture)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from coursegate.core.instants import Instant, to_instant
+from coursegate.services.context import SYSTEM, Ctx
+from coursegate.store.db import transaction
+
+PG_URL = os.environ.get("COURSEGATE_TEST_DATABASE_URL")
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_COURSE = ROOT / "examples" / "course"
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not PG_URL,
+            reason="PostgreSQL tests need COURSEGATE_TEST_DATABASE_URL (CI sets it)",
+        ),
+    ),
+]
+
+
+@dataclass
+class Store:
+    engine: Engine
+    factory: sessionmaker[Session]
+    url: str
+    schema: str | None = None
+
+    def run(
+        self, actor: str, at: Instant, fn: Callable[[Ctx], object], acting_as: str | None = None
+    ) -> object:
+        """Run ``fn`` in one transaction as ``actor`` at ``at``."""
+        with transaction(self.factory) as s:
+            return fn(Ctx(s, actor, at, acting_as))
+
+    def system(self, at: Instant, fn: Callable[[Ctx], object]) -> object:
+        return self.run(SYSTEM, at, fn)
+
+
+def utc(*args: int) -> Instant:
+    return to_instant(datetime(*args, tzinfo=UTC))
