@@ -1,0 +1,181 @@
+"""The students of a course instance as the decision core sees them, read from the store.
+
+Everything a decision may depend on — enrollment, sections, each student's exceptions (for an
+assessment, for its set, for the whole course instance), testing-centre reservations and
+attempts — is loaded here in a handful of queries and handed to
+:class:`~coursegate.core.engine.CompiledCourseInstance`.
+
+Exceptions are stored in one shape (:data:`EXCEPTION_FIELDS`, instants as integers) and turned
+into each assessment's form by :func:`coursegate.core.exceptions.exception_override`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coursegate.core.access_control import UNSET
+from coursegate.core.engine import (
+    AssessmentConfig,
+    CompiledCourseInstance,
+    PersonalOverride,
+    Student,
+)
+from coursegate.core.exceptions import StudentException, exception_override
+from coursegate.core.model import EnrollmentFacts, InstanceFacts, Reservation, Role, UserFacts
+from coursegate.services.course_state import InstanceState, read_instance
+from coursegate.store.models import (
+    AssessmentInstance,
+    CourseInstance,
+    Enrollment,
+    ExamReservation,
+    Section,
+    SectionMembership,
+    StudentOverride,
+    User,
+)
+
+EXCEPTION_FIELDS = (
+    "release", "due", "credit", "time_limit_minutes", "time_limit_percent", "password",
+)  # fmt: skip
+"""The keys of a stored exception body (plus ``publishing_extension_end`` for the course
+instance); a key that is absent is not overridden."""
+
+
+def exception_from_body(body: Mapping[str, Any], label: str) -> StudentException:
+    """A stored exception body as the core's :class:`StudentException`."""
+    kw: dict[str, Any] = {f: body.get(f, UNSET) for f in EXCEPTION_FIELDS}
+    return StudentException(label=label, **kw)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    user_id: int
+    uid: str
+    name: str
+    student: Student
+
+
+def personal_overrides(
+    config: AssessmentConfig,
+    sections: frozenset[str],
+    rows: Iterable[StudentOverride],
+) -> tuple[PersonalOverride, ...]:
+    """A student's overrides for one assessment: their exception for its set first, then the
+    one for the assessment itself (the more specific wins)."""
+    out: tuple[PersonalOverride, ...] = ()
+    ordered = sorted(rows, key=lambda r: 0 if r.scope == "set" else 1)
+    for r in ordered:
+        if r.scope == "set" and r.target != config.set_name:
+            continue
+        if r.scope == "assessment" and r.target != config.id:
+            continue
+        if r.scope not in ("set", "assessment"):
+            continue
+        label = f"your exception ({r.reason})" if r.reason else "your exception"
+        exc = exception_from_body(r.body, label)
+        if not exc.empty:
+            out += exception_override(config, sections, exc, out)
+    return out
+
+
+def load_roster(
+    session: Session,
+    ci: CourseInstance,
+    state: InstanceState,
+    *,
+    user_ids: Iterable[int] | None = None,
+) -> list[RosterEntry]:
+    """Every enrolled student (joined, invited or blocked), or only ``user_ids``."""
+    q = (
+        select(Enrollment, User)
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.course_instance_id == ci.id, Enrollment.status != "removed")
+        .order_by(User.uid)
+    )
+    if user_ids is not None:
+        q = q.where(Enrollment.user_id.in_(list(user_ids)))
+    pairs = session.execute(q).all()
+    ids = [u.id for _, u in pairs]
+    sections: dict[int, set[str]] = defaultdict(set)
+    for uid_, name in session.execute(
+        select(SectionMembership.user_id, Section.name)
+        .join(Section, Section.id == SectionMembership.section_id)
+        .where(Section.course_instance_id == ci.id, SectionMembership.user_id.in_(ids))
+    ):
+        sections[uid_].add(name)
+    overrides: dict[int, list[StudentOverride]] = defaultdict(list)
+    for o in session.scalars(
+        select(StudentOverride).where(
+            StudentOverride.course_instance_id == ci.id, StudentOverride.user_id.in_(ids)
+        )
+    ):
+        overrides[o.user_id].append(o)
+    reservations: dict[int, list[Reservation]] = defaultdict(list)
+    for res in session.scalars(
+        select(ExamReservation).where(
+            ExamReservation.user_id.in_(ids), ExamReservation.cancelled_at.is_(None)
+        )
+    ):
+        reservations[res.user_id].append(
+            Reservation(res.exam_uuid, res.access_start, res.access_end)
+        )
+    aid_of = {v: k for k, v in state.assessment_ids.items()}
+    instances: dict[int, dict[str, InstanceFacts]] = defaultdict(dict)
+    for inst in session.scalars(
+        select(AssessmentInstance)
+        .where(
+            AssessmentInstance.user_id.in_(ids),
+            AssessmentInstance.assessment_id.in_(list(aid_of)),
+        )
+        .order_by(AssessmentInstance.number)
+    ):
+        instances[inst.user_id][aid_of[inst.assessment_id]] = InstanceFacts(
+            inst.open, inst.date_limit
+        )
+    out: list[RosterEntry] = []
+    for enr, user in pairs:
+        secs = frozenset(sections[user.id])
+        rows = overrides[user.id]
+        ext = enr.publishing_extension_end
+        for o in rows:
+            if o.scope == "course_instance" and "publishing_extension_end" in o.body:
+                ext = o.body["publishing_extension_end"]
+        personal = {
+            aid: own
+            for aid, src in state.assessments.items()
+            if (own := personal_overrides(src.config, secs, rows))
+        }
+        facts = UserFacts(
+            uid=user.uid,
+            role=Role.STUDENT,
+            sections=secs,
+            institution=user.domain.title if user.domain is not None else None,
+        )
+        student = Student(
+            user=facts,
+            enrollment=EnrollmentFacts(enr.status, ext),
+            personal=personal,
+            reservations=tuple(reservations[user.id]),
+            instances=instances[user.id],
+        )
+        out.append(RosterEntry(user.id, user.uid, user.name, student))
+    return out
+
+
+def compile_course_instance(
+    session: Session, ci: CourseInstance, *, user_ids: Iterable[int] | None = None
+) -> tuple[CompiledCourseInstance, list[RosterEntry], InstanceState]:
+    """The course instance compiled for its students (or some of them): decisions are lookups."""
+    state = read_instance(session, ci)
+    roster = load_roster(session, ci, state, user_ids=user_ids)
+    configs = [src.config for _, src in sorted(state.assessments.items())]
+    compiled = CompiledCourseInstance(
+        state.settings.policy, configs, [r.student for r in roster], state.tz
+    )
+    return compiled, roster, state

@@ -1,0 +1,105 @@
+"""Students' exceptions in each access form."""
+
+from __future__ import annotations
+
+from coursegate.core.course_instance import CourseInstancePolicy
+from coursegate.core.engine import Facts, decide_directly, policy_for
+from coursegate.core.exceptions import StudentException, exception_override
+from coursegate.core.instants import parse_date, zone
+from coursegate.core.model import UserFacts
+from coursegate.courses.normalise import InstanceSettings, Reader, assessment_config
+
+TZ = zone("America/Chicago")
+CI = CourseInstancePolicy()
+
+
+def t(s: str) -> int:
+    return parse_date(s, TZ)[0]
+
+
+def config(data: dict):  # type: ignore[no-untyped-def]
+    r = Reader("x", TZ)
+    src = assessment_config(r, data, "a", InstanceSettings(CI, None, {}))
+    assert src is not None and r.ok, r.problems
+    return src.config
+
+
+HW = config(
+    {
+        "accessControl": [
+            {
+                "dateControl": {
+                    "release": {"date": "2024-03-14T00:00"},
+                    "earlyDeadlines": [{"date": "2024-03-17T23:59", "credit": 120}],
+                    "due": {"date": "2024-03-21T23:59"},
+                    "lateDeadlines": [
+                        {"date": "2024-03-23T23:59", "credit": 80},
+                        {"date": "2024-03-30T23:59", "credit": 50},
+                    ],
+                    "durationMinutes": 60,
+                }
+            }
+        ]
+    }
+)
+LEGACY = config(
+    {
+        "allowAccess": [
+            {
+                "credit": 100,
+                "startDate": "2024-03-14T00:00:00",
+                "endDate": "2024-03-21T23:59:59",
+                "timeLimitMin": 60,
+            },
+            {"credit": 80, "startDate": "2024-03-14T00:00:00", "endDate": "2024-03-25T23:59:59"},
+        ]
+    }
+)
+
+
+def credit(cfg, exc: StudentException | None, at: str) -> tuple[float, int | None]:  # type: ignore[no-untyped-def]
+    own = exception_override(cfg, frozenset(), exc) if exc else ()
+    d = decide_directly(CI, cfg, Facts(user=UserFacts(uid="s"), personal=own), t(at), TZ)
+    return d.credit, d.time_limit_minutes
+
+
+def test_modern_extension_moves_due_and_keeps_later_late_days() -> None:
+    exc = StudentException(due=t("2024-03-26T23:59"))
+    assert credit(HW, None, "2024-03-25T12:00")[0] == 50
+    assert credit(HW, exc, "2024-03-25T12:00")[0] == 100
+    assert credit(HW, exc, "2024-03-28T12:00")[0] == 50  # the Mar 30 late day survives
+    assert credit(HW, exc, "2024-03-16T12:00")[0] == 120  # early bonus untouched
+
+
+def test_modern_time_limit_percent_and_minutes() -> None:
+    assert credit(HW, StudentException(time_limit_percent=150), "2024-03-15T12:00")[1] == 90
+    assert credit(HW, StudentException(time_limit_minutes=75), "2024-03-15T12:00")[1] == 75
+
+
+def test_modern_credit_only_keeps_the_due_date() -> None:
+    exc = StudentException(credit=110)
+    assert credit(HW, exc, "2024-03-20T12:00")[0] == 110
+    assert credit(HW, exc, "2024-03-22T12:00")[0] == 80
+
+
+def test_legacy_extension_and_time() -> None:
+    exc = StudentException(due=t("2024-03-28T00:00"))
+    assert credit(LEGACY, None, "2024-03-26T12:00")[0] == 0
+    assert credit(LEGACY, exc, "2024-03-26T12:00")[0] == 100
+    assert credit(LEGACY, exc, "2024-03-28T00:00")[0] == 0
+    assert credit(LEGACY, None, "2024-03-10T12:00")[0] == 0
+    assert credit(LEGACY, exc, "2024-03-10T12:00")[0] == 0  # not before the first start
+    longer = StudentException(time_limit_percent=150)
+    assert credit(LEGACY, longer, "2024-03-15T12:00") == (100, 90)
+    assert credit(LEGACY, longer, "2024-03-23T12:00")[0] == 80
+
+
+def test_an_empty_exception_changes_nothing() -> None:
+    assert StudentException().empty
+    for at in ("2024-03-15T12:00", "2024-03-22T12:00", "2024-04-02T12:00"):
+        assert credit(HW, StudentException(), at) == credit(HW, None, at)
+
+
+def test_policy_for_uses_the_overrides() -> None:
+    own = exception_override(HW, frozenset(), StudentException(due=t("2024-03-26T23:59")))
+    assert policy_for(HW, UserFacts(), own).grants != policy_for(HW, UserFacts()).grants
