@@ -36,6 +36,27 @@ class AssessmentDecision:
     explanation: tuple[str, ...]
     next_change: Instant | None = None
 
+    def with_next(self, next_change: Instant | None) -> AssessmentDecision:
+        """A copy with ``next_change`` set (positional: much cheaper than ``replace``)."""
+        return AssessmentDecision(
+            self.rules,
+            self.access,
+            self.listed,
+            self.can_start,
+            self.submittable,
+            self.credit,
+            self.credit_text,
+            self.time_limit_minutes,
+            self.password_required,
+            self.read_only,
+            self.complete,
+            self.questions_visible,
+            self.score_visible,
+            self.exam_access_end,
+            self.explanation,
+            next_change,
+        )
+
     def key(self) -> tuple[object, ...]:
         """Everything a user can observe except the explanation and ``next_change``."""
         return (
@@ -82,6 +103,9 @@ class CourseInstanceDecision:
     access: bool
     explanation: tuple[str, ...]
     next_change: Instant | None = None
+
+    def with_next(self, next_change: Instant | None) -> CourseInstanceDecision:
+        return CourseInstanceDecision(self.access, self.explanation, next_change)
 
     def key(self) -> tuple[object, ...]:
         return (self.access,)

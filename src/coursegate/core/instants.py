@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Instant = int
@@ -174,16 +175,31 @@ def format_for_people(t: Instant, tz: tzinfo, *, relative_to: Instant | None = N
 
     The year is added when it differs from that of ``relative_to``.
     """
-    dt = from_instant(t, tz)
-    clock = f"{dt:%H:%M}" if dt.second == 0 and dt.microsecond == 0 else f"{dt:%H:%M:%S}"
-    text = f"{clock}, {dt:%a}, {dt:%b} {dt.day}"
+    text, year = _people(t, tz)
     if (
         relative_to is not None
         and MIN_INSTANT < relative_to < MAX_INSTANT
-        and from_instant(relative_to, tz).year != dt.year
+        and _year(relative_to // _DAY, tz) != year
     ):
-        text += f", {dt.year}"
+        text += f", {year}"
     return text
+
+
+_DAY = 86_400 * MICROS
+
+
+@lru_cache(maxsize=65_536)
+def _people(t: Instant, tz: tzinfo) -> tuple[str, int]:
+    dt = from_instant(t, tz)
+    clock = f"{dt:%H:%M}" if dt.second == 0 and dt.microsecond == 0 else f"{dt:%H:%M:%S}"
+    return f"{clock}, {dt:%a}, {dt:%b} {dt.day}", dt.year
+
+
+@lru_cache(maxsize=65_536)
+def _year(day: int, tz: tzinfo) -> int:
+    """The local year around UTC day ``day`` (exact except within hours of New Year, where the
+    year is taken at noon UTC of that day; used only to decide whether to print a year)."""
+    return from_instant(day * _DAY + _DAY // 2, tz).year
 
 
 def format_wall(t: Instant, tz: tzinfo) -> str:

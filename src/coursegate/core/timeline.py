@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, format_for_people
@@ -29,13 +29,6 @@ from coursegate.core.model import (
     UserFacts,
 )
 from coursegate.core.time_limits import cap_breakpoints, capped_minutes
-
-
-class _Keyed(Protocol):
-    next_change: Instant | None
-
-    def key(self) -> tuple[object, ...]: ...
-
 
 D = TypeVar("D", AssessmentDecision, CourseInstanceDecision)
 
@@ -77,7 +70,7 @@ def with_next_changes(starts: Sequence[Instant], values: Sequence[D]) -> Timelin
     for i in range(n - 1, -1, -1):
         if i + 1 < n and values[i + 1].key() != values[i].key():
             next_start = starts[i + 1]
-        out[i] = replace(values[i], next_change=next_start)
+        out[i] = values[i].with_next(next_start)
     # Drop intervals whose decision equals the previous one in every respect.
     keep_s: list[Instant] = []
     keep_v: list[D] = []
