@@ -357,8 +357,11 @@ def test_inconsistent_records_are_refused_with_their_path(
 
 
 def test_records_validate_themselves() -> None:
-    with pytest.raises(ValueError, match="looks like an email address"):
-        User("jones@msu.edu", "msu")
+    assert User("jones@msu.edu", "msu").uid == "jones@msu.edu"  # an institutional user id
+    with pytest.raises(ValueError, match="not a valid user id"):
+        User("jones smith", "msu")
+    with pytest.raises(ValueError, match="not a valid user id"):
+        User("jones@", "msu")
     with pytest.raises(ValueError, match="not an authentication kind"):
         User("jones", "msu", "ldap")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"ends .* before it starts"):

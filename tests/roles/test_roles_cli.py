@@ -170,9 +170,9 @@ def test_time_windows_in_requests(tmp_path: Path) -> None:
             "before the start",
         ),
         (
-            {"users": [{"uid": "smith@msu.edu", "domain": "msu", "auth": "internal"}]},
+            {"users": [{"uid": "smith jones", "domain": "msu", "auth": "internal"}]},
             "$.users[0].uid",
-            "never by email",
+            "not a valid user id",
         ),
         (
             {"users": [{"uid": "smith", "domain": "msu"}]},

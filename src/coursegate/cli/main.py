@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
 app = typer.Typer(
@@ -16,6 +18,12 @@ def _register() -> None:
     from coursegate.cli import access_cmds
 
     access_cmds.register(app)
+    try:
+        store_cmds = importlib.import_module("coursegate.cli.store_cmds")
+    except ImportError:  # pragma: no cover - added by the store issue
+        pass
+    else:
+        store_cmds.register(app)
     try:
         from coursegate.cli.roles_cmd import app as roles_app
     except ImportError:  # pragma: no cover - the roles package is added by its own issue

@@ -32,7 +32,10 @@ __all__ = [
     "require_aware",
 ]
 
-_UID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
+_UID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]{0,63}(@[A-Za-z0-9][A-Za-z0-9.\-]{0,190})?")
+"""A user id: a login name, optionally with an ``@realm`` (institutional ids such as
+``mwest@illinois.edu``, as PrairieLearn's UIDs are). It is an identifier, not the user's email
+address: the email is kept separately and may change; login is always by user id."""
 _ROLE_CODE = re.compile(r"[a-z][a-z0-9]{0,15}")
 _CUSTOM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")
 
@@ -61,15 +64,10 @@ def require_aware(moment: datetime, what: str) -> None:
 def check_uid(uid: str, what: str = "user id") -> None:
     if not isinstance(uid, str) or not uid:
         raise ValueError(f"a {what} may not be empty")
-    if "@" in uid:
-        raise ValueError(
-            f"{uid!r} looks like an email address; users are identified by their user id, "
-            "never by email"
-        )
     if not _UID.fullmatch(uid):
         raise ValueError(
-            f"{uid!r} is not a valid {what}: use letters, digits, '_', '-' and '.', "
-            "at most 64 characters"
+            f"{uid!r} is not a valid {what}: use letters, digits, '_', '-', '+' and '.', "
+            "at most 64 characters, optionally followed by @ and an institution's domain"
         )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from coursegate.core.instants import from_instant
 from coursegate.roles import (
+    Actor,
     Area,
     AuthKind,
     CheckContext,
@@ -23,6 +24,7 @@ from coursegate.roles import (
     RoleIndex,
     User,
     check,
+    check_as,
 )
 from coursegate.services.context import Ctx
 from coursegate.services.errors import Refused
@@ -58,6 +60,7 @@ def index_for(ctx: Ctx, uids: Iterable[str]) -> RoleIndex:
             dom,
             AuthKind(u.auth),
             class_account=u.class_account,
+            class_course=_class_course(ctx, u),
         )
         for u, dom in rows
     ]
@@ -81,19 +84,38 @@ def index_for(ctx: Ctx, uids: Iterable[str]) -> RoleIndex:
     return RoleIndex(users=users, assignments=assignments, custom_roles=customs)
 
 
+def _class_course(ctx: Ctx, u: UserRow) -> Area | None:
+    """The course area a class account belongs to (the roles core checks its limits)."""
+    if not u.class_account or u.class_course_instance_id is None:
+        return None
+    ci = ctx.session.get(CourseInstance, u.class_course_instance_id)
+    if ci is None:
+        return None
+    from coursegate.services.sync import domain_name
+
+    return course_area(ci, domain_name(ci.course.institution))
+
+
 def allowed(ctx: Ctx, privilege: str, area: Area) -> tuple[bool, str]:
-    """Whether the effective user holds ``privilege`` at ``area`` now, and why."""
+    """Whether the effective user holds ``privilege`` at ``area`` now, and why.
+
+    While viewing as someone (``ctx.acting_as``), the roles core re-checks on every call that
+    the real user may still view as them in that course, and only the viewed user's roles in
+    that course count: no staff privilege leaks.
+    """
     if ctx.is_system:
         return True, "the system (operator) acts"
+    context = CheckContext(course_preferences=CoursePreferences())
+    if ctx.acting_as is not None and ctx.acting_as != ctx.actor:
+        course = area.course_area
+        if course is None:
+            return False, "while viewing as someone, only actions within that course are possible"
+        actor = Actor(ctx.actor, ctx.acting_as, course=course, since=ctx.at_datetime)
+        index = index_for(ctx, [ctx.actor, ctx.acting_as])
+        decision = check_as(index, actor, privilege, area, at=ctx.at_datetime, context=context)
+        return decision.allowed, "; ".join(decision.explanation)
     index = index_for(ctx, [ctx.effective])
-    decision = check(
-        index,
-        ctx.effective,
-        privilege,
-        area,
-        at=ctx.at_datetime,
-        context=CheckContext(course_preferences=CoursePreferences()),
-    )
+    decision = check(index, ctx.effective, privilege, area, at=ctx.at_datetime, context=context)
     return decision.allowed, "; ".join(decision.explanation)
 
 
