@@ -1,7 +1,9 @@
 """``make bench``: every benchmark in turn, each under its own header.
 
 ``bench.bench_core`` (the decision core) always runs; ``bench.bench_roles`` (roles and
-privileges) runs when it can be imported.
+privileges) and ``bench.bench_store`` (course sync and the matrix from stored state, on SQLite
+and, with ``COURSEGATE_BENCH_DATABASE_URL`` or ``COURSEGATE_TEST_DATABASE_URL``, PostgreSQL) run
+when they can be imported.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 BENCHMARKS = (
     ("bench.bench_core", "decision core: compiled timelines, single decisions, the matrix"),
     ("bench.bench_roles", "roles and privileges"),
+    ("bench.bench_store", "the store: course sync, the matrix from stored state"),
 )
 
 

@@ -30,8 +30,10 @@ from coursegate.core.exceptions import StudentException, exception_override
 from coursegate.core.model import EnrollmentFacts, InstanceFacts, Reservation, Role, UserFacts
 from coursegate.services.course_state import InstanceState, read_instance
 from coursegate.store.models import (
+    Assessment,
     AssessmentInstance,
     CourseInstance,
+    Domain,
     Enrollment,
     ExamReservation,
     Section,
@@ -91,35 +93,48 @@ def load_roster(
     *,
     user_ids: Iterable[int] | None = None,
 ) -> list[RosterEntry]:
-    """Every enrolled student (joined, invited or blocked), or only ``user_ids``."""
-    q = (
-        select(Enrollment, User)
-        .join(User, User.id == Enrollment.user_id)
-        .where(Enrollment.course_instance_id == ci.id, Enrollment.status != "removed")
-        .order_by(User.uid)
+    """Every enrolled student (joined, invited or blocked), or only ``user_ids``.
+
+    Five queries whatever the size of the class; the students are selected by a subquery (not a
+    list of ids), and exceptions are turned into overrides only for the assessments they name.
+    """
+    members = select(Enrollment.user_id).where(
+        Enrollment.course_instance_id == ci.id, Enrollment.status != "removed"
     )
     if user_ids is not None:
-        q = q.where(Enrollment.user_id.in_(list(user_ids)))
-    pairs = session.execute(q).all()
-    ids = [u.id for _, u in pairs]
+        members = members.where(Enrollment.user_id.in_(list(user_ids)))
+    people = session.execute(
+        select(
+            User.id,
+            User.uid,
+            User.name,
+            Domain.title,
+            Enrollment.status,
+            Enrollment.publishing_extension_end,
+        )
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .join(Domain, Domain.id == User.domain_id)
+        .where(Enrollment.course_instance_id == ci.id, User.id.in_(members))
+        .order_by(User.uid)
+    ).all()
     sections: dict[int, set[str]] = defaultdict(set)
-    for uid_, name in session.execute(
+    for user_id, name in session.execute(
         select(SectionMembership.user_id, Section.name)
         .join(Section, Section.id == SectionMembership.section_id)
-        .where(Section.course_instance_id == ci.id, SectionMembership.user_id.in_(ids))
+        .where(Section.course_instance_id == ci.id, SectionMembership.user_id.in_(members))
     ):
-        sections[uid_].add(name)
+        sections[user_id].add(name)
     overrides: dict[int, list[StudentOverride]] = defaultdict(list)
     for o in session.scalars(
         select(StudentOverride).where(
-            StudentOverride.course_instance_id == ci.id, StudentOverride.user_id.in_(ids)
+            StudentOverride.course_instance_id == ci.id, StudentOverride.user_id.in_(members)
         )
     ):
         overrides[o.user_id].append(o)
     reservations: dict[int, list[Reservation]] = defaultdict(list)
     for res in session.scalars(
         select(ExamReservation).where(
-            ExamReservation.user_id.in_(ids), ExamReservation.cancelled_at.is_(None)
+            ExamReservation.user_id.in_(members), ExamReservation.cancelled_at.is_(None)
         )
     ):
         reservations[res.user_id].append(
@@ -127,44 +142,52 @@ def load_roster(
         )
     aid_of = {v: k for k, v in state.assessment_ids.items()}
     instances: dict[int, dict[str, InstanceFacts]] = defaultdict(dict)
-    for inst in session.scalars(
-        select(AssessmentInstance)
+    for user_id, assessment_id, is_open, date_limit in session.execute(
+        select(
+            AssessmentInstance.user_id,
+            AssessmentInstance.assessment_id,
+            AssessmentInstance.open,
+            AssessmentInstance.date_limit,
+        )
+        .join(Assessment, Assessment.id == AssessmentInstance.assessment_id)
         .where(
-            AssessmentInstance.user_id.in_(ids),
-            AssessmentInstance.assessment_id.in_(list(aid_of)),
+            Assessment.course_instance_id == ci.id,
+            AssessmentInstance.user_id.in_(members),
         )
         .order_by(AssessmentInstance.number)
     ):
-        instances[inst.user_id][aid_of[inst.assessment_id]] = InstanceFacts(
-            inst.open, inst.date_limit
-        )
+        if assessment_id in aid_of:
+            instances[user_id][aid_of[assessment_id]] = InstanceFacts(is_open, date_limit)
+    by_set: dict[str, list[str]] = defaultdict(list)
+    for aid, src in state.assessments.items():
+        by_set[src.config.set_name].append(aid)
     out: list[RosterEntry] = []
-    for enr, user in pairs:
-        secs = frozenset(sections[user.id])
-        rows = overrides[user.id]
-        ext = enr.publishing_extension_end
+    for user_id, uid, name, institution, status, extension in people:
+        secs = frozenset(sections[user_id])
+        rows = overrides[user_id]
+        ext = extension
+        targets: set[str] = set()
         for o in rows:
             if o.scope == "course_instance" and "publishing_extension_end" in o.body:
                 ext = o.body["publishing_extension_end"]
+            elif o.scope == "assessment":
+                targets.add(o.target)
+            elif o.scope == "set":
+                targets.update(by_set.get(o.target, ()))
         personal = {
             aid: own
-            for aid, src in state.assessments.items()
-            if (own := personal_overrides(src.config, secs, rows))
+            for aid in sorted(targets)
+            if aid in state.assessments
+            and (own := personal_overrides(state.assessments[aid].config, secs, rows))
         }
-        facts = UserFacts(
-            uid=user.uid,
-            role=Role.STUDENT,
-            sections=secs,
-            institution=user.domain.title if user.domain is not None else None,
-        )
         student = Student(
-            user=facts,
-            enrollment=EnrollmentFacts(enr.status, ext),
+            user=UserFacts(uid=uid, role=Role.STUDENT, sections=secs, institution=institution),
+            enrollment=EnrollmentFacts(status, ext),
             personal=personal,
-            reservations=tuple(reservations[user.id]),
-            instances=instances[user.id],
+            reservations=tuple(reservations[user_id]),
+            instances=instances[user_id],
         )
-        out.append(RosterEntry(user.id, user.uid, user.name, student))
+        out.append(RosterEntry(user_id, uid, name, student))
     return out
 
 
