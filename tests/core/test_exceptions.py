@@ -103,3 +103,27 @@ def test_an_empty_exception_changes_nothing() -> None:
 def test_policy_for_uses_the_overrides() -> None:
     own = exception_override(HW, frozenset(), StudentException(due=t("2024-03-26T23:59")))
     assert policy_for(HW, UserFacts(), own).grants != policy_for(HW, UserFacts()).grants
+
+
+def test_rfc_exception_keeps_the_section_accommodation() -> None:
+    """On an RFC-form assessment a student's exception adds to their section's override."""
+    from coursegate.core.access_control import (
+        AccessControlConfig,
+        DateControlPatch,
+        resolve_settings,
+    )
+    from coursegate.core.access_control import AccessPatch as Patch
+    from coursegate.core.model import Form
+
+    defaults = Patch(
+        source="defaults",
+        published=True,
+        date_control=DateControlPatch(release=0, duration_minutes=60),
+    )
+    drc = Patch(
+        source="drc", labels=frozenset({"drc"}), date_control=DateControlPatch(duration_minutes=90)
+    )
+    config = AccessControlConfig(Form.RFC, defaults, (drc,))
+    extension = Patch(source="your exception", date_control=DateControlPatch(due=None))
+    got = resolve_settings(config, frozenset({"drc"}), (extension,))
+    assert got.date_control is not None and got.date_control.duration_minutes == 90

@@ -5,8 +5,12 @@ defaults, one per override. Resolution for one user:
 
 * **modern** (as PrairieLearn ships it) — start from the defaults, apply every matching label
   override in file order, then the student's own overrides in order; later wins.
-* **RFC** — the RFC's rule: the student's first own override if there is one, otherwise the
-  first section override that matches; it is applied over the defaults.
+* **RFC** — the RFC's rule for sections: the first section override that matches is applied
+  over the defaults. The student's own overrides then apply on top, in order. A student's own
+  override written in the RFC form carries every key of the defaults, so it replaces the
+  section override, as the RFC says; an exception granted in the database carries only the
+  keys it changes, so it adds to the section's settings (a student with extra time who is given
+  an extension keeps the extra time).
 
 Assessment-set defaults and overrides (``setAccessControl`` in ``infoCourseInstance.json``) sit
 under the assessment's own, with "who" outranking "what" as in LON-CAPA: set defaults, then
@@ -295,14 +299,14 @@ def resolve_settings(
     set_hits, own_hits = matching_overrides(config, sections)
     if config.form is Form.RFC:
         chosen: AccessPatch | None = None
-        if personal:
-            chosen = personal[0]
-        elif own_hits:
+        if own_hits:
             chosen = config.overrides[own_hits[0]]
         elif set_hits:
             chosen = config.set_overrides[set_hits[0]]
         if chosen is not None:
             settings = apply_patch(settings, chosen)
+        for p in personal:
+            settings = apply_patch(settings, p)
         return settings
     for i in set_hits:
         settings = apply_patch(settings, config.set_overrides[i])

@@ -48,6 +48,7 @@ from coursegate.core.timeline import (
     compile_assessment,
     decide_assessment_directly,
     is_staff_override,
+    password_at,
 )
 
 PersonalOverride = LegacyRule | AccessPatch
@@ -134,6 +135,19 @@ def decide(
         tz=tz,
         course_instance=ci_tl.at(at),
         assessment=None if tl is None else tl.at(at),
+    )
+
+
+def password_in_force(assessment: AssessmentConfig, facts: Facts, at: Instant) -> str | None:
+    """The password a student must type now for ``assessment`` (None: none)."""
+    policy = policy_for(assessment, facts.user, facts.personal)
+    return password_at(
+        policy,
+        facts.user,
+        at,
+        mode=facts.mode,
+        reservations=facts.reservations,
+        instance=facts.instance,
     )
 
 

@@ -375,6 +375,22 @@ def _add_credit_lookahead(
             values[i] = replace(v, credit_text=f"None now; {_pct(upcoming[1])} from {when}")
 
 
+def password_at(
+    policy: AssessmentPolicy,
+    user: UserFacts,
+    t: Instant,
+    *,
+    mode: Mode = Mode.PUBLIC,
+    reservations: Sequence[Reservation] = (),
+    instance: InstanceFacts | None = None,
+) -> str | None:
+    """The password of the rule in force at ``t`` (the winner's), for checking what a student
+    typed. Decisions only say *whether* one is required; the secret itself stays here."""
+    live = applicable(policy, user, mode, reservations, instance)
+    best = _winner(live, t)[0]
+    return None if best is None else best.grant.password
+
+
 def decide_assessment_directly(
     policy: AssessmentPolicy,
     user: UserFacts,

@@ -1,0 +1,521 @@
+"""Assessment instances (a student's attempt): start, submit points, close, and close
+automatically when the time limit ends.
+
+Every check is the decision core's, from stored state (the roster: enrollment, sections,
+exceptions, reservations and the attempt itself):
+
+* **start** — the student themselves, or course staff viewing as them (the roles core re-checks
+  that they still may). The decision's ``can_start`` must be true; when ``password_required``,
+  the password must be the one in force now (the winning rule's, session's or exception's);
+  ``date_limit`` is now plus the decision's ``time_limit_minutes`` (already capped by the end
+  of access). One attempt per student and assessment: starting again returns the open attempt.
+  Two simultaneous starts create one instance: the insert relies on the unique constraint and,
+  when it fails, reads and returns the attempt the other request created.
+* **submit** — the student (or staff viewing as them), or the system actor (an autograder).
+  The decision at that instant, with the attempt, must be ``submittable``; the credit at that
+  instant turns the points into a percentage with :func:`coursegate.core.credit.score`, which
+  never lowers the stored score. The instance row is locked while it is updated, so concurrent
+  submissions are applied one after the other.
+* **close** — the student (or staff viewing as them), the system actor, or staff holding
+  ``mgr`` (modify grades) in the course instance; closing a closed attempt changes nothing.
+* :func:`close_expired` — the system actor's job: closes every open attempt whose time limit
+  has ended (``closed_at`` = the limit). Safe to run at any time, any number of times, and in
+  several processes at once (rows another run holds are skipped).
+
+Every change writes one history entry.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from dataclasses import dataclass, replace
+from datetime import tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from coursegate.core.credit import score
+from coursegate.core.decision import AssessmentDecision
+from coursegate.core.engine import (
+    AssessmentConfig,
+    Facts,
+    Student,
+    decide,
+    password_in_force,
+)
+from coursegate.core.instants import MINUTE, Instant, format_instant
+from coursegate.core.model import EnrollmentFacts, InstanceFacts, Mode, Role, UserFacts
+from coursegate.roles import view_as
+from coursegate.services.authz import index_for, require
+from coursegate.services.context import Ctx
+from coursegate.services.course_state import InstanceState, read_instance
+from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
+from coursegate.services.exceptions import (
+    area_of,
+    course_instance_by_id,
+    find_user,
+    label_of,
+    person,
+)
+from coursegate.services.history import record
+from coursegate.services.roster import load_roster
+from coursegate.store.models import (
+    Assessment,
+    AssessmentInstance,
+    CourseInstance,
+    Enrollment,
+    User,
+)
+
+MODIFY_GRADES = "mgr"
+_KIND = "assessment_instance"
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """One attempt, with the student (uid and full name together)."""
+
+    id: int
+    course_instance_id: int
+    assessment: str
+    uid: str
+    name: str
+    number: int
+    open: bool
+    started_at: Instant
+    date_limit: Instant | None
+    closed_at: Instant | None
+    points: float
+    max_points: float
+    bonus_points: float
+    score_percent: float
+    version: int
+    created: bool = False
+    """:func:`start` created it (False: it returned the attempt that already existed)."""
+    credit: float | None = None
+    """:func:`submit`: the credit in force when the points were submitted."""
+
+    @property
+    def student(self) -> str:
+        return person(self.uid, self.name)
+
+    def to_json(self, tz: tzinfo | None = None) -> dict[str, Any]:
+        def when(t: Instant | None) -> str | None:
+            return None if t is None else format_instant(t, tz)
+
+        return {
+            "id": self.id,
+            "course_instance_id": self.course_instance_id,
+            "assessment": self.assessment,
+            "uid": self.uid,
+            "name": self.name,
+            "student": self.student,
+            "number": self.number,
+            "open": self.open,
+            "started_at": when(self.started_at),
+            "date_limit": when(self.date_limit),
+            "closed_at": when(self.closed_at),
+            "points": self.points,
+            "max_points": self.max_points,
+            "bonus_points": self.bonus_points,
+            "score_percent": self.score_percent,
+            "version": self.version,
+            "created": self.created,
+            "credit": self.credit,
+        }
+
+
+def _view(
+    row: AssessmentInstance,
+    ci_id: int,
+    aid: str,
+    user: User,
+    *,
+    created: bool = False,
+    credit: float | None = None,
+) -> InstanceView:
+    return InstanceView(
+        id=row.id,
+        course_instance_id=ci_id,
+        assessment=aid,
+        uid=user.uid,
+        name=user.name,
+        number=row.number,
+        open=row.open,
+        started_at=row.started_at,
+        date_limit=row.date_limit,
+        closed_at=row.closed_at,
+        points=row.points,
+        max_points=row.max_points,
+        bonus_points=row.bonus_points,
+        score_percent=row.score_percent,
+        version=row.version,
+        created=created,
+        credit=credit,
+    )
+
+
+# -- who, what, and the decision --------------------------------------------------------------
+
+
+def _mode(mode: str) -> Mode:
+    try:
+        return Mode(mode)
+    except ValueError:
+        raise Invalid(f"mode: must be 'Public' or 'Exam', not {mode!r}", "mode") from None
+
+
+def _require_self(ctx: Ctx, ci: CourseInstance, user: User, what: str) -> None:
+    """Only the student acts on their attempt — or course staff viewing as them, which the
+    roles core must still allow now."""
+    if ctx.effective != user.uid:
+        raise Refused(
+            f"{ctx.effective} may not {what} for {user.uid}: only the student themselves may "
+            "(or course staff viewing as them)",
+            "uid",
+        )
+    if ctx.acting_as is not None and ctx.acting_as != ctx.actor:
+        index = index_for(ctx, [ctx.actor, ctx.acting_as])
+        still = view_as(index, ctx.actor, ctx.acting_as, area_of(ci), at=ctx.at_datetime)
+        if not still.ok:
+            raise Refused(still.reason, "uid")
+
+
+def _assessment(ctx: Ctx, state: InstanceState, ci: CourseInstance, aid: str) -> AssessmentConfig:
+    src = state.assessments.get(aid)
+    if src is None:
+        retired = ctx.session.scalars(
+            select(Assessment.id).where(
+                Assessment.course_instance_id == ci.id, Assessment.aid == aid
+            )
+        ).first()
+        if retired is not None:
+            raise Invalid(
+                f"assessment: {aid} has been retired (removed from the course files)",
+                "assessment",
+            )
+        raise NotFound(
+            f"assessment: {label_of(ci)} has no assessment {aid!r} (assessments: "
+            f"{', '.join(sorted(state.assessments)) or 'none'})",
+            "assessment",
+        )
+    return src.config
+
+
+def _student(ctx: Ctx, ci: CourseInstance, state: InstanceState, user: User) -> Student:
+    """The student as the roster sees them; a user who is not enrolled gets the enrollment
+    status they have (``removed``) or ``none``, and the core decides what they may reach."""
+    roster = load_roster(ctx.session, ci, state, user_ids=[user.id])
+    if roster:
+        return roster[0].student
+    status = ctx.session.scalars(
+        select(Enrollment.status).where(
+            Enrollment.course_instance_id == ci.id, Enrollment.user_id == user.id
+        )
+    ).one_or_none()
+    facts = UserFacts(
+        uid=user.uid,
+        role=Role.STUDENT,
+        institution=user.domain.title if user.domain is not None else None,
+    )
+    return Student(user=facts, enrollment=EnrollmentFacts(status or "none"))
+
+
+def _decision(
+    state: InstanceState,
+    config: AssessmentConfig,
+    student: Student,
+    mode: Mode,
+    instance: InstanceFacts | None,
+    at: Instant,
+) -> tuple[AssessmentDecision, Facts]:
+    facts = Facts(
+        user=student.user,
+        mode=mode,
+        reservations=student.reservations,
+        personal=student.personal.get(config.id, ()),
+        enrollment=student.enrollment,
+        instance=instance,
+    )
+    d = decide(state.settings.policy, config, facts, at, state.tz).assessment
+    assert d is not None
+    return d, facts
+
+
+def _existing(ctx: Ctx, assessment_id: int, user_id: int) -> AssessmentInstance | None:
+    return ctx.session.scalars(
+        select(AssessmentInstance)
+        .where(
+            AssessmentInstance.assessment_id == assessment_id,
+            AssessmentInstance.user_id == user_id,
+        )
+        .order_by(AssessmentInstance.number.desc())
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+# -- start ------------------------------------------------------------------------------------
+
+
+def start(
+    ctx: Ctx,
+    course_instance_id: int,
+    assessment: str,
+    *,
+    uid: str | None = None,
+    password: str | None = None,
+    mode: str = "Public",
+) -> InstanceView:
+    """Start ``uid``'s (default: the effective user's) attempt at ``assessment``, or return the
+    open one they already have (``created`` False)."""
+    server_mode = _mode(mode)
+    ci = course_instance_by_id(ctx, course_instance_id)
+    user = find_user(ctx, uid or ctx.effective)
+    _require_self(ctx, ci, user, f"start {assessment}")
+    state = read_instance(ctx.session, ci)
+    config = _assessment(ctx, state, ci, assessment)
+    aid = config.id
+    assessment_id = state.assessment_ids[aid]
+    existing = _existing(ctx, assessment_id, user.id)
+    if existing is not None:
+        return _resume(ctx, existing, ci, aid, user)
+    student = _student(ctx, ci, state, user)
+    d, facts = _decision(state, config, student, server_mode, None, ctx.at)
+    who = person(user.uid, user.name)
+    if not d.can_start:
+        raise Refused(f"{who} cannot start {aid} now: " + "; ".join(d.explanation), "assessment")
+    if d.password_required:
+        expected = password_in_force(config, facts, ctx.at)
+        if not password:
+            raise Refused(f"password: {aid} needs a password to start now", "password")
+        if expected is None or not hmac.compare_digest(password.encode(), expected.encode()):
+            raise Refused(f"password: that is not the password for {aid} now", "password")
+    limit = d.time_limit_minutes
+    row = AssessmentInstance(
+        assessment_id=assessment_id,
+        user_id=user.id,
+        number=1,
+        open=True,
+        date_limit=None if limit is None else ctx.at + limit * MINUTE,
+        started_at=ctx.at,
+    )
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(row)
+            ctx.session.flush()
+    except IntegrityError:
+        # Another request started it at the same moment: theirs is the one.
+        again = _existing(ctx, assessment_id, user.id)
+        if again is None:  # pragma: no cover - the unique constraint said it exists
+            raise
+        return _view(again, ci.id, aid, user)
+    record(
+        ctx,
+        "instance.start",
+        _KIND,
+        f"{user.uid} {aid}",
+        course_instance_id=ci.id,
+        instance_id=row.id,
+        uid=user.uid,
+        assessment=aid,
+        mode=server_mode.value,
+        time_limit_minutes=limit,
+        date_limit=row.date_limit,
+        credit=d.credit,
+    )
+    return _view(row, ci.id, aid, user, created=True)
+
+
+def _resume(
+    ctx: Ctx, row: AssessmentInstance, ci: CourseInstance, aid: str, user: User
+) -> InstanceView:
+    if row.open and (row.date_limit is None or ctx.at < row.date_limit):
+        return _view(row, ci.id, aid, user)
+    state = "closed" if not row.open else "past its time limit"
+    raise Conflict(
+        f"assessment: {person(user.uid, user.name)} already has an attempt at {aid}, and it is "
+        f"{state}; an assessment has one attempt per student",
+        "assessment",
+    )
+
+
+# -- submit and close -------------------------------------------------------------------------
+
+
+def _load(
+    ctx: Ctx, instance_id: int
+) -> tuple[AssessmentInstance, Assessment, CourseInstance, User]:
+    """The instance, locked for this transaction, with its assessment, course instance, user."""
+    row = ctx.session.scalars(
+        select(AssessmentInstance)
+        .where(AssessmentInstance.id == instance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"instance_id: there is no assessment instance {instance_id}", "instance_id")
+    a = ctx.session.get(Assessment, row.assessment_id)
+    user = ctx.session.get(User, row.user_id)
+    assert a is not None and user is not None
+    return row, a, course_instance_by_id(ctx, a.course_instance_id), user
+
+
+def _points(value: object, name: str, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(f"{name}: must be a number, not {value!r}", name)
+    x = float(value)
+    if not math.isfinite(x):
+        raise Invalid(f"{name}: must be a finite number, not {value!r}", name)
+    if positive and x <= 0:
+        raise Invalid(f"{name}: must be more than 0, not {x:g}", name)
+    if x < 0:
+        raise Invalid(f"{name}: must not be negative, not {x:g}", name)
+    return x
+
+
+def submit(
+    ctx: Ctx,
+    instance_id: int,
+    points: float,
+    *,
+    max_points: float | None = None,
+    bonus_points: float | None = None,
+    mode: str = "Public",
+) -> InstanceView:
+    """Record the attempt's ``points`` (out of ``max_points``, with ``bonus_points`` on top;
+    both default to what the instance holds). The score never decreases."""
+    server_mode = _mode(mode)
+    row, a, ci, user = _load(ctx, instance_id)
+    if not ctx.is_system:
+        _require_self(ctx, ci, user, f"submit answers to {a.aid}")
+    got = _points(points, "points")
+    top = _points(row.max_points if max_points is None else max_points, "max_points")
+    if top <= 0:
+        raise Invalid(
+            "max_points: the instance has no maximum yet; give max_points (more than 0)",
+            "max_points",
+        )
+    bonus = _points(row.bonus_points if bonus_points is None else bonus_points, "bonus_points")
+    state = read_instance(ctx.session, ci)
+    config = _assessment(ctx, state, ci, a.aid)
+    student = _student(ctx, ci, state, user)
+    facts = InstanceFacts(row.open, row.date_limit)
+    student = replace(student, instances={**student.instances, a.aid: facts})
+    d, _ = _decision(state, config, student, server_mode, facts, ctx.at)
+    if not d.submittable:
+        raise Refused(
+            f"{a.aid} does not accept answers from {person(user.uid, user.name)} now: "
+            + "; ".join(d.explanation),
+            "instance_id",
+        )
+    before = row.score_percent
+    after = score(got, top, bonus, d.credit, before)
+    row.points, row.max_points, row.bonus_points = got, top, bonus
+    row.score_percent = after
+    ctx.session.flush()
+    record(
+        ctx,
+        "instance.submit",
+        _KIND,
+        f"{user.uid} {a.aid}",
+        course_instance_id=ci.id,
+        instance_id=row.id,
+        uid=user.uid,
+        assessment=a.aid,
+        points=got,
+        max_points=top,
+        bonus_points=bonus,
+        credit=d.credit,
+        score_before=before,
+        score_after=after,
+    )
+    return _view(row, ci.id, a.aid, user, credit=d.credit)
+
+
+def close(ctx: Ctx, instance_id: int, *, reason: str = "") -> InstanceView:
+    """Close an attempt: the student's (or staff viewing as them), the system's, or staff with
+    ``mgr`` in the course instance. Closing a closed attempt changes nothing."""
+    row, a, ci, user = _load(ctx, instance_id)
+    if ctx.is_system:
+        pass
+    elif ctx.effective == user.uid:
+        _require_self(ctx, ci, user, f"close the attempt at {a.aid}")
+    else:
+        require(
+            ctx,
+            MODIFY_GRADES,
+            area_of(ci),
+            f"close {user.uid}'s attempt at {a.aid} in {label_of(ci)}",
+        )
+    if not row.open:
+        return _view(row, ci.id, a.aid, user)
+    _close(ctx, row, ci, a, user, reason.strip() if isinstance(reason, str) else "", False)
+    return _view(row, ci.id, a.aid, user)
+
+
+def _close(
+    ctx: Ctx,
+    row: AssessmentInstance,
+    ci: CourseInstance,
+    a: Assessment,
+    user: User,
+    reason: str,
+    automatic: bool,
+) -> None:
+    ended = row.date_limit is not None and row.date_limit <= ctx.at
+    row.open = False
+    row.closed_at = row.date_limit if ended and row.date_limit is not None else ctx.at
+    ctx.session.flush()
+    record(
+        ctx,
+        "instance.close",
+        _KIND,
+        f"{user.uid} {a.aid}",
+        course_instance_id=ci.id,
+        reason=reason,
+        instance_id=row.id,
+        uid=user.uid,
+        assessment=a.aid,
+        closed_at=row.closed_at,
+        automatic=automatic,
+    )
+
+
+def close_expired(ctx: Ctx) -> list[InstanceView]:
+    """Close every open attempt whose time limit has ended by ``ctx.at`` (the system's job)."""
+    if not ctx.is_system:
+        raise Refused(
+            f"{ctx.effective} may not close expired attempts: it is the system's scheduled job"
+        )
+    rows = ctx.session.scalars(
+        select(AssessmentInstance)
+        .where(
+            AssessmentInstance.open.is_(True),
+            AssessmentInstance.date_limit.is_not(None),
+            AssessmentInstance.date_limit <= ctx.at,
+        )
+        .order_by(AssessmentInstance.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    out: list[InstanceView] = []
+    for row in rows:
+        a = ctx.session.get(Assessment, row.assessment_id)
+        user = ctx.session.get(User, row.user_id)
+        assert a is not None and user is not None
+        ci = course_instance_by_id(ctx, a.course_instance_id)
+        _close(ctx, row, ci, a, user, "the time limit ended", True)
+        out.append(_view(row, a.course_instance_id, a.aid, user))
+    return out
+
+
+__all__ = [
+    "MODIFY_GRADES",
+    "InstanceView",
+    "close",
+    "close_expired",
+    "start",
+    "submit",
+]
