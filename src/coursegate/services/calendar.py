@@ -34,11 +34,11 @@ from icalendar import Calendar, Event
 
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, format_wall, from_instant
 from coursegate.services.context import Ctx
+from coursegate.services.course_instances import find_course_instance
 from coursegate.services.decisions import (
     StudentAssessment,
     StudentCourse,
     course_of,
-    find_course_instance,
     require_view_student,
 )
 

@@ -39,21 +39,22 @@ from typing import Any
 from sqlalchemy import select
 
 from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision, Decision
-from coursegate.core.engine import ColumnIndex, CompiledCourseInstance, Student
+from coursegate.core.engine import ColumnIndex, CompiledCourseInstance
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, format_instant
-from coursegate.core.model import EnrollmentFacts, InstanceFacts, Mode, Role, UserFacts
+from coursegate.core.model import InstanceFacts, Mode
 from coursegate.core.timeline import Timeline
-from coursegate.roles import Area
-from coursegate.services.authz import course_area, require
+from coursegate.services.authz import require
 from coursegate.services.context import Ctx
+from coursegate.services.course_instances import find_course_instance, instance_area, instance_label
 from coursegate.services.course_state import InstanceState, read_instance
 from coursegate.services.errors import Invalid, NotFound
-from coursegate.services.roster import RosterEntry, compile_course_instance, load_roster
-from coursegate.services.sync import domain_name
+from coursegate.services.roster import (
+    RosterEntry,
+    compile_course_instance,
+    student_for,
+)
 from coursegate.store.models import (
-    Course,
     CourseInstance,
-    Enrollment,
     Section,
     StudentOverride,
     User,
@@ -78,39 +79,22 @@ _ASSUMED_CLOSED = InstanceFacts(open=False, date_limit=None)
 # -- looking things up and asking the roles core ----------------------------------------------
 
 
-def find_course_instance(ctx: Ctx, course: str, course_instance: str) -> CourseInstance:
-    """The course instance ``course_instance`` (short name) of ``course`` (its name)."""
-    row = ctx.session.scalars(
-        select(CourseInstance)
-        .join(Course, Course.id == CourseInstance.course_id)
-        .where(Course.name == course, CourseInstance.short_name == course_instance)
-    ).one_or_none()
-    if row is None:
-        raise NotFound(
-            f"there is no course instance {course_instance!r} of the course {course!r}",
-            "course_instance",
-        )
-    return row
-
-
-def label_of(ci: CourseInstance) -> str:
-    """``CG 101 Sp24``: how a course instance is named in messages and calendars."""
-    return f"{ci.course.name} {ci.short_name}"
-
-
-def _area_of(ci: CourseInstance) -> Area:
-    return course_area(ci, domain_name(ci.course.institution))
-
-
 def require_view_student(ctx: Ctx, ci: CourseInstance, uid: str) -> None:
     """A student may see their own decisions; anyone else needs ``vst`` on the instance."""
     if ctx.effective == uid:
         return
-    require(ctx, VIEW_STUDENTS, _area_of(ci), f"view the access of {uid} in {label_of(ci)}")
+    require(
+        ctx, VIEW_STUDENTS, instance_area(ci), f"view the access of {uid} in {instance_label(ci)}"
+    )
 
 
 def require_view_all(ctx: Ctx, ci: CourseInstance) -> None:
-    require(ctx, VIEW_STUDENTS, _area_of(ci), f"view every student's access in {label_of(ci)}")
+    require(
+        ctx,
+        VIEW_STUDENTS,
+        instance_area(ci),
+        f"view every student's access in {instance_label(ci)}",
+    )
 
 
 # -- one student, compiled -------------------------------------------------------------------
@@ -141,8 +125,12 @@ def _one_student(
 ) -> _One:
     """``user`` alone, compiled for ``aids`` (default: every live assessment)."""
     state = read_instance(ctx.session, ci)
-    roster = load_roster(ctx.session, ci, state, user_ids=[user.id])
-    student = roster[0].student if roster else _not_enrolled(ctx, ci, user)
+    student = student_for(ctx.session, ci, state, user)
+    enrolled = student.enrollment is not None and student.enrollment.status in (
+        "joined",
+        "invited",
+        "blocked",
+    )
     if mode is not Mode.PUBLIC:
         student = replace(student, mode=mode)
     ids = sorted(state.assessments) if aids is None else list(aids)
@@ -155,22 +143,7 @@ def _one_student(
         dated = CompiledCourseInstance(policy, configs, [assumed], state.tz)
         done = replace(student, instances=dict.fromkeys(ids, _ASSUMED_CLOSED))
         completed = CompiledCourseInstance(policy, configs, [done], state.tz)
-    return _One(state, user, bool(roster), compiled, dated, completed)
-
-
-def _not_enrolled(ctx: Ctx, ci: CourseInstance, user: User) -> Student:
-    """A user with no (or a removed) enrollment: the core decides what they may still reach."""
-    status = ctx.session.scalars(
-        select(Enrollment.status).where(
-            Enrollment.course_instance_id == ci.id, Enrollment.user_id == user.id
-        )
-    ).one_or_none()
-    facts = UserFacts(
-        uid=user.uid,
-        role=Role.STUDENT,
-        institution=user.domain.title if user.domain is not None else None,
-    )
-    return Student(user=facts, enrollment=EnrollmentFacts(status or "none"))
+    return _One(state, user, enrolled, compiled, dated, completed)
 
 
 def _assessment_id(state: InstanceState, aid: str) -> str:
@@ -723,7 +696,7 @@ def matrix(
         unknown = sorted(wanted_sections - known)
         if unknown:
             raise Invalid(
-                f"{label_of(ci)} has no section {', '.join(map(repr, unknown))}"
+                f"{instance_label(ci)} has no section {', '.join(map(repr, unknown))}"
                 f" (sections: {', '.join(sorted(known)) or 'none'})",
                 "sections",
             )

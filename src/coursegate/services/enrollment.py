@@ -30,6 +30,12 @@ from coursegate.roles import Area, AreaError, AuthKind, RoleIndex
 from coursegate.roles import User as RoleUser
 from coursegate.services.authz import require
 from coursegate.services.context import Ctx
+from coursegate.services.course_instances import (
+    course_instance_by_id,
+    find_course_instance,
+    instance_area,
+    instance_label,
+)
 from coursegate.services.course_state import read_instance
 from coursegate.services.errors import Invalid, NotFound, Refused
 from coursegate.services.history import record
@@ -39,13 +45,10 @@ from coursegate.services.users import (
     ImportReport,
     chunks,
     flush_or_conflict,
-    instance_area,
-    instance_label,
     read_csv,
     translate_conflicts,
 )
 from coursegate.store.models import (
-    Course,
     CourseInstance,
     Enrollment,
     RoleAssignmentRow,
@@ -61,30 +64,6 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # -- finding things ---------------------------------------------------------------------------
 
 
-def find_course_instance(ctx: Ctx, course: str, instance: str) -> CourseInstance:
-    """The course instance ``instance`` (short name, e.g. ``Sp24``) of the course ``course``."""
-    found = ctx.session.scalars(
-        select(CourseInstance)
-        .join(Course)
-        .where(Course.name == course, CourseInstance.short_name == instance)
-    ).one_or_none()
-    if found is None:
-        raise NotFound(
-            f"course instance: there is no {instance!r} in course {course!r}", "instance"
-        )
-    return found
-
-
-def course_instance(ctx: Ctx, course_instance_id: int) -> CourseInstance:
-    found = ctx.session.get(CourseInstance, course_instance_id)
-    if found is None:
-        raise NotFound(
-            f"course_instance_id: there is no course instance {course_instance_id}",
-            "course_instance_id",
-        )
-    return found
-
-
 def enrollment_of(ctx: Ctx, ci: CourseInstance, user: User) -> Enrollment | None:
     return ctx.session.scalars(
         select(Enrollment).where(
@@ -94,7 +73,7 @@ def enrollment_of(ctx: Ctx, ci: CourseInstance, user: User) -> Enrollment | None
 
 
 def _open_instance(ctx: Ctx, course_instance_id: int) -> CourseInstance:
-    ci = course_instance(ctx, course_instance_id)
+    ci = course_instance_by_id(ctx, course_instance_id)
     if ci.retired_at is not None:
         raise Invalid(
             f"course_instance_id: {instance_label(ci)} is retired (removed from the course "
@@ -636,7 +615,7 @@ class RosterLine:
 def list_roster(ctx: Ctx, course_instance_id: int) -> list[RosterLine]:
     """Every invited, joined or blocked user of a course instance, by uid, with their full
     name, sections and enrollment status."""
-    ci = course_instance(ctx, course_instance_id)
+    ci = course_instance_by_id(ctx, course_instance_id)
     require(ctx, "vst", instance_area(ci), f"view the roster of {instance_label(ci)}")
     pairs = ctx.session.execute(
         select(User, Enrollment.status)
@@ -662,7 +641,6 @@ __all__ = [
     "add_to_section",
     "block",
     "class_account_refusal",
-    "course_instance",
     "create_section",
     "delete_section",
     "find_course_instance",

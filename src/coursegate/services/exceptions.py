@@ -64,14 +64,17 @@ from coursegate.core.instants import (
 from coursegate.core.legacy_rules import LegacyRule
 from coursegate.core.model import Form
 from coursegate.courses.normalise import Reader, settings_problems
-from coursegate.roles import Area
-from coursegate.services.authz import course_area, require
+from coursegate.services.authz import require
 from coursegate.services.context import Ctx
+from coursegate.services.course_instances import (
+    course_instance_by_id,
+    instance_area,
+    instance_label,
+)
 from coursegate.services.course_state import InstanceState, read_instance
 from coursegate.services.errors import Conflict, Invalid, NotFound
 from coursegate.services.history import record
 from coursegate.services.roster import EXCEPTION_FIELDS, personal_overrides
-from coursegate.services.sync import domain_name
 from coursegate.store.models import (
     CourseInstance,
     Enrollment,
@@ -120,26 +123,6 @@ REMOVED = _Removed()
 
 
 # -- small shared helpers (also used by reservations and instances) ---------------------------
-
-
-def course_instance_by_id(ctx: Ctx, course_instance_id: int) -> CourseInstance:
-    found = ctx.session.get(CourseInstance, course_instance_id)
-    if found is None:
-        raise NotFound(
-            f"course_instance_id: there is no course instance {course_instance_id}",
-            "course_instance_id",
-        )
-    return found
-
-
-def area_of(ci: CourseInstance) -> Area:
-    """The roles area of a course instance."""
-    return course_area(ci, domain_name(ci.course.institution))
-
-
-def label_of(ci: CourseInstance) -> str:
-    """``CG 101 Sp24``: how a course instance is named in messages."""
-    return f"{ci.course.name} {ci.short_name}"
 
 
 def person(uid: str, name: str) -> str:
@@ -420,7 +403,7 @@ def _target(state: InstanceState, ci: CourseInstance, scope: str, target: str) -
             close = difflib.get_close_matches(target, list(state.assessments), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise NotFound(
-                f"target: {label_of(ci)} has no assessment {target!r} ({hint}assessments: "
+                f"target: {instance_label(ci)} has no assessment {target!r} ({hint}assessments: "
                 f"{', '.join(sorted(state.assessments)) or 'none'})",
                 "target",
             )
@@ -428,7 +411,7 @@ def _target(state: InstanceState, ci: CourseInstance, scope: str, target: str) -
     sets = sorted({s.config.set_name for s in state.assessments.values() if s.config.set_name})
     if target not in sets:
         raise NotFound(
-            f"target: {label_of(ci)} has no assessment in a set {target!r} (sets: "
+            f"target: {instance_label(ci)} has no assessment in a set {target!r} (sets: "
             f"{', '.join(sets) or 'none'})",
             "target",
         )
@@ -499,8 +482,8 @@ def _not_enrolled(st: _Student, ci: CourseInstance) -> str | None:
         return None
     why = " (their enrollment was removed)" if st.status == "removed" else ""
     return (
-        f"{st.label} is not enrolled in {label_of(ci)}{why}; an exception is for a student of "
-        "the course instance: enroll or invite them first"
+        f"{st.label} is not enrolled in {instance_label(ci)}{why}; an exception is for a "
+        "student of the course instance: enroll or invite them first"
     )
 
 
@@ -634,14 +617,14 @@ def _check_publishing_extension(
             "open": "no access restrictions",
         }.get(policy.form, "publishing dates without an end")
         raise Invalid(
-            f"{PUBLISHING_EXTENSION}: {label_of(ci)} uses {how}, not publishing dates with an "
-            "end, so a publishing extension would have no effect",
+            f"{PUBLISHING_EXTENSION}: {instance_label(ci)} uses {how}, not publishing dates "
+            "with an end, so a publishing extension would have no effect",
             PUBLISHING_EXTENSION,
         )
     if ext <= pub.end:
         raise Invalid(
             f"{PUBLISHING_EXTENSION}: {format_wall(ext, state.tz)} is not after the end of "
-            f"{label_of(ci)} ({format_wall(pub.end, state.tz)}); an extension must end later",
+            f"{instance_label(ci)} ({format_wall(pub.end, state.tz)}); an extension must end later",
             PUBLISHING_EXTENSION,
         )
     return []
@@ -748,7 +731,7 @@ def _flush(ctx: Ctx, what: str) -> None:
 
 
 def _managed(ctx: Ctx, ci: CourseInstance, what: str) -> None:
-    require(ctx, GRANT_EXCEPTIONS, area_of(ci), f"{what} in {label_of(ci)}")
+    require(ctx, GRANT_EXCEPTIONS, instance_area(ci), f"{what} in {instance_label(ci)}")
 
 
 def grant(
@@ -1053,7 +1036,7 @@ def _section_members(ctx: Ctx, ci: CourseInstance, name: str) -> list[User]:
             select(Section.name).where(Section.course_instance_id == ci.id).order_by(Section.name)
         ).all()
         raise NotFound(
-            f"section: {label_of(ci)} has no section {name!r} (sections: "
+            f"section: {instance_label(ci)} has no section {name!r} (sections: "
             f"{', '.join(known) or 'none'})",
             "section",
         )
@@ -1076,7 +1059,7 @@ def _section_members(ctx: Ctx, ci: CourseInstance, name: str) -> list[User]:
 
 
 def _viewer(ctx: Ctx, ci: CourseInstance, what: str) -> None:
-    require(ctx, VIEW_STUDENTS, area_of(ci), f"{what} in {label_of(ci)}")
+    require(ctx, VIEW_STUDENTS, instance_area(ci), f"{what} in {instance_label(ci)}")
 
 
 def get_exception(ctx: Ctx, exception_id: int) -> ExceptionView:

@@ -46,26 +46,24 @@ from coursegate.core.engine import (
     password_in_force,
 )
 from coursegate.core.instants import MINUTE, Instant, format_instant
-from coursegate.core.model import EnrollmentFacts, InstanceFacts, Mode, Role, UserFacts
+from coursegate.core.model import InstanceFacts, Mode
 from coursegate.roles import view_as
 from coursegate.services.authz import index_for, require
 from coursegate.services.context import Ctx
+from coursegate.services.course_instances import (
+    course_instance_by_id,
+    instance_area,
+    instance_label,
+)
 from coursegate.services.course_state import InstanceState, read_instance
 from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
-from coursegate.services.exceptions import (
-    area_of,
-    course_instance_by_id,
-    find_user,
-    label_of,
-    person,
-)
+from coursegate.services.exceptions import find_user, person
 from coursegate.services.history import record
-from coursegate.services.roster import load_roster
+from coursegate.services.roster import student_for
 from coursegate.store.models import (
     Assessment,
     AssessmentInstance,
     CourseInstance,
-    Enrollment,
     User,
 )
 
@@ -178,7 +176,7 @@ def _require_self(ctx: Ctx, ci: CourseInstance, user: User, what: str) -> None:
         )
     if ctx.acting_as is not None and ctx.acting_as != ctx.actor:
         index = index_for(ctx, [ctx.actor, ctx.acting_as])
-        still = view_as(index, ctx.actor, ctx.acting_as, area_of(ci), at=ctx.at_datetime)
+        still = view_as(index, ctx.actor, ctx.acting_as, instance_area(ci), at=ctx.at_datetime)
         if not still.ok:
             raise Refused(still.reason, "uid")
 
@@ -197,30 +195,11 @@ def _assessment(ctx: Ctx, state: InstanceState, ci: CourseInstance, aid: str) ->
                 "assessment",
             )
         raise NotFound(
-            f"assessment: {label_of(ci)} has no assessment {aid!r} (assessments: "
+            f"assessment: {instance_label(ci)} has no assessment {aid!r} (assessments: "
             f"{', '.join(sorted(state.assessments)) or 'none'})",
             "assessment",
         )
     return src.config
-
-
-def _student(ctx: Ctx, ci: CourseInstance, state: InstanceState, user: User) -> Student:
-    """The student as the roster sees them; a user who is not enrolled gets the enrollment
-    status they have (``removed``) or ``none``, and the core decides what they may reach."""
-    roster = load_roster(ctx.session, ci, state, user_ids=[user.id])
-    if roster:
-        return roster[0].student
-    status = ctx.session.scalars(
-        select(Enrollment.status).where(
-            Enrollment.course_instance_id == ci.id, Enrollment.user_id == user.id
-        )
-    ).one_or_none()
-    facts = UserFacts(
-        uid=user.uid,
-        role=Role.STUDENT,
-        institution=user.domain.title if user.domain is not None else None,
-    )
-    return Student(user=facts, enrollment=EnrollmentFacts(status or "none"))
 
 
 def _decision(
@@ -281,7 +260,7 @@ def start(
     existing = _existing(ctx, assessment_id, user.id)
     if existing is not None:
         return _resume(ctx, existing, ci, aid, user)
-    student = _student(ctx, ci, state, user)
+    student = student_for(ctx.session, ci, state, user)
     d, facts = _decision(state, config, student, server_mode, None, ctx.at)
     who = person(user.uid, user.name)
     if not d.can_start:
@@ -400,7 +379,7 @@ def submit(
     bonus = _points(row.bonus_points if bonus_points is None else bonus_points, "bonus_points")
     state = read_instance(ctx.session, ci)
     config = _assessment(ctx, state, ci, a.aid)
-    student = _student(ctx, ci, state, user)
+    student = student_for(ctx.session, ci, state, user)
     facts = InstanceFacts(row.open, row.date_limit)
     student = replace(student, instances={**student.instances, a.aid: facts})
     d, _ = _decision(state, config, student, server_mode, facts, ctx.at)
@@ -446,8 +425,8 @@ def close(ctx: Ctx, instance_id: int, *, reason: str = "") -> InstanceView:
         require(
             ctx,
             MODIFY_GRADES,
-            area_of(ci),
-            f"close {user.uid}'s attempt at {a.aid} in {label_of(ci)}",
+            instance_area(ci),
+            f"close {user.uid}'s attempt at {a.aid} in {instance_label(ci)}",
         )
     if not row.open:
         return _view(row, ci.id, a.aid, user)

@@ -33,9 +33,10 @@ from coursegate.core.engine import AssessmentConfig
 from coursegate.core.instants import Instant, format_instant, format_wall, zone
 from coursegate.services.authz import allowed
 from coursegate.services.context import Ctx
+from coursegate.services.course_instances import instance_area, instance_label
 from coursegate.services.course_state import read_instance
 from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
-from coursegate.services.exceptions import area_of, find_user, label_of, person, read_when
+from coursegate.services.exceptions import find_user, person, read_when
 from coursegate.services.history import record
 from coursegate.store.models import Assessment, CourseInstance, ExamReservation, User
 
@@ -105,7 +106,7 @@ def _view(
         cancelled_at=row.cancelled_at,
         created_at=row.created_at,
         outcome=outcome,
-        course_instances=tuple(label_of(ci) for ci in cis),
+        course_instances=tuple(instance_label(ci) for ci in cis),
     )
 
 
@@ -172,10 +173,10 @@ def _authorise(ctx: Ctx, exam_uuid: str, what: str) -> tuple[list[CourseInstance
         )
     reasons: list[str] = []
     for ci in cis:
-        ok, why = allowed(ctx, RECORD_RESERVATIONS, area_of(ci))
+        ok, why = allowed(ctx, RECORD_RESERVATIONS, instance_area(ci))
         if ok:
             return cis, ci.id
-        reasons.append(f"in {label_of(ci)}: {why}")
+        reasons.append(f"in {instance_label(ci)}: {why}")
     raise Refused(
         f"{ctx.effective} may not {what}: it needs {RECORD_RESERVATIONS} (record and cancel "
         f"exam reservations) in a course instance that links the exam {exam_uuid}; "

@@ -191,6 +191,26 @@ def load_roster(
     return out
 
 
+def student_for(session: Session, ci: CourseInstance, state: InstanceState, user: User) -> Student:
+    """One user as the decision core sees them in ``ci``: as the roster has them, or — not
+    enrolled, or removed — with that enrollment status, and the core decides what they may
+    still reach (for example: enroll themselves)."""
+    roster = load_roster(session, ci, state, user_ids=[user.id])
+    if roster:
+        return roster[0].student
+    status = session.scalars(
+        select(Enrollment.status).where(
+            Enrollment.course_instance_id == ci.id, Enrollment.user_id == user.id
+        )
+    ).one_or_none()
+    facts = UserFacts(
+        uid=user.uid,
+        role=Role.STUDENT,
+        institution=user.domain.title if user.domain is not None else None,
+    )
+    return Student(user=facts, enrollment=EnrollmentFacts(status or "none"))
+
+
 def compile_course_instance(
     session: Session, ci: CourseInstance, *, user_ids: Iterable[int] | None = None
 ) -> tuple[CompiledCourseInstance, list[RosterEntry], InstanceState]:

@@ -35,11 +35,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
 from coursegate.core.engine import CompiledCourseInstance, Student, policy_for
-from coursegate.core.instants import DEFAULT_TIMEZONE, Instant, parse_date, zone
+from coursegate.core.instants import DEFAULT_TIMEZONE, Instant, parse_date
 from coursegate.core.timeline import Timeline
 from coursegate.courses.loader import LoadedInstance, load_course
-from coursegate.courses.normalise import AssessmentSource, Reader, assessment_config
-from coursegate.courses.normalise import instance_policy as read_instance_policy
+from coursegate.courses.normalise import AssessmentSource
 from coursegate.courses.problems import CourseError
 from coursegate.services.authz import course_area, require
 from coursegate.services.context import SYSTEM, Ctx
@@ -641,36 +640,6 @@ def _access_dates(
 # ----------------------------------------------------------------------- whose decisions change
 
 
-def stored_state(session: Session, ci: CourseInstance, aids: Iterable[str]) -> InstanceState:
-    """The stored state of a course instance restricted to the live assessments ``aids``,
-    read through the same validator as :func:`~coursegate.services.course_state.read_instance`
-    (which reads all of them)."""
-    wanted = set(aids)
-    rows = [
-        a
-        for a in session.scalars(
-            select(Assessment).where(
-                Assessment.course_instance_id == ci.id, Assessment.retired_at.is_(None)
-            )
-        )
-        if a.aid in wanted
-    ]
-    tz = zone(ci.timezone)
-    r = Reader(f"stored course instance {ci.short_name}", tz)
-    settings = read_instance_policy(r, ci.config, ci.course.institution)
-    assessments: dict[str, AssessmentSource] = {}
-    for a in rows:
-        ar = Reader(f"stored assessment {a.aid}", tz)
-        data = {"title": a.title, "set": a.set_name, "number": a.number, **a.access}
-        src = assessment_config(ar, data, a.aid, settings)
-        r.problems += ar.problems
-        if src is not None:
-            assessments[a.aid] = src
-    if not r.ok:
-        raise CourseError(r.problems)
-    return InstanceState(ci.id, tz, settings, assessments, {a.aid: a.id for a in rows})
-
-
 @dataclass
 class _Side:
     """One side (before or after) of a change, compiled for the enrolled students."""
@@ -681,7 +650,7 @@ class _Side:
 
     @staticmethod
     def read(session: Session, ci: CourseInstance, aids: Sequence[str], everything: bool) -> _Side:
-        state = read_instance(session, ci) if everything else stored_state(session, ci, aids)
+        state = read_instance(session, ci) if everything else read_instance(session, ci, only=aids)
         roster = load_roster(session, ci, state)
         configs = [state.assessments[a].config for a in aids if a in state.assessments]
         compiled = CompiledCourseInstance(
@@ -918,6 +887,5 @@ __all__ = [
     "ensure_domain",
     "instance_fingerprint",
     "run_sync",
-    "stored_state",
     "sync_course",
 ]

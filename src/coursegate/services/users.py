@@ -32,11 +32,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coursegate.roles import Area, AuthKind
 from coursegate.roles.model import check_uid
-from coursegate.services.authz import allowed, course_area, require
+from coursegate.services.authz import allowed, require
 from coursegate.services.context import Ctx
+from coursegate.services.course_instances import instance_area, instance_label
 from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
 from coursegate.services.history import record
-from coursegate.services.sync import domain_name
 from coursegate.store.models import CourseInstance, Domain, EmailAlias, Enrollment, User
 
 ENROLLED = ("invited", "joined", "blocked")
@@ -104,16 +104,6 @@ def flush_or_conflict(ctx: Ctx) -> None:
         ctx.session.flush()
     except (StaleDataError, IntegrityError) as error:
         raise _conflict(error) from None
-
-
-def instance_area(ci: CourseInstance) -> Area:
-    """The roles area of a course instance (``/<domain>/<course>.<instance>``)."""
-    return course_area(ci, domain_name(ci.course.institution))
-
-
-def instance_label(ci: CourseInstance) -> str:
-    """``CG 101 Sp24``: how a course instance is named in messages."""
-    return f"{ci.course.name} {ci.short_name}"
 
 
 @dataclass(frozen=True)
