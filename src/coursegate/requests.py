@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from coursegate.core.course_instance import CourseInstancePolicy
 from coursegate.core.decision import Decision
@@ -33,7 +33,7 @@ from coursegate.core.model import (
 )
 from coursegate.courses.keys import ASSESSMENT_KEYS, INSTANCE_KEYS, check_top_level
 from coursegate.courses.loader import LoadedCourse, load_course
-from coursegate.courses.models import DateStr
+from coursegate.courses.models import DateStr, keys_at
 from coursegate.courses.normalise import (
     AssessmentSource,
     InstanceSettings,
@@ -134,18 +134,10 @@ def parse_request(request: dict[str, Any] | str | bytes) -> DecisionRequestModel
         raise CourseError([Problem(REQUEST, "$", "the request must be a JSON object {...}")])
     try:
         return DecisionRequestModel.model_validate(request)
-    except Exception as exc:  # pydantic.ValidationError
-        from pydantic import ValidationError
-
-        if isinstance(exc, ValidationError):
-            from coursegate.courses.models import keys_at
-
-            raise CourseError(
-                from_validation_error(
-                    exc, REQUEST, "$", lambda loc: keys_at(DecisionRequestModel, loc)
-                )
-            ) from exc
-        raise
+    except ValidationError as exc:
+        raise CourseError(
+            from_validation_error(exc, REQUEST, "$", lambda loc: keys_at(DecisionRequestModel, loc))
+        ) from exc
 
 
 def resolve(request: dict[str, Any] | str | bytes) -> ResolvedRequest:
@@ -325,7 +317,6 @@ def request_timelines(request: dict[str, Any] | str | bytes) -> tuple[ResolvedRe
 
 
 __all__ = [
-    "UTC",
     "DecisionRequestModel",
     "ResolvedRequest",
     "decide",
