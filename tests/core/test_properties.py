@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import replace
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -34,8 +35,12 @@ from coursegate.core.model import Form, InstanceFacts, Mode, Role, UserFacts
 
 TZ = zone("America/Chicago")
 BASE = 1_710_000_000 * 1_000_000  # March 2024
+EXAMPLES = int(os.environ.get("COURSEGATE_PROPERTY_EXAMPLES", "150"))
+"""Examples per property; raise it for a longer search (e.g. 2000)."""
 CI = CourseInstancePolicy()
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 minutes = st.integers(min_value=0, max_value=20_000)
 
