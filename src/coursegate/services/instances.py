@@ -34,7 +34,6 @@ from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from coursegate.core.credit import score
 from coursegate.core.decision import AssessmentDecision
@@ -60,6 +59,7 @@ from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
 from coursegate.services.exceptions import find_user, person
 from coursegate.services.history import record
 from coursegate.services.roster import student_for
+from coursegate.store.db import insert_unless_exists
 from coursegate.store.models import (
     Assessment,
     AssessmentInstance,
@@ -280,15 +280,11 @@ def start(
         date_limit=None if limit is None else ctx.at + limit * MINUTE,
         started_at=ctx.at,
     )
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.add(row)
-            ctx.session.flush()
-    except IntegrityError:
+    if not insert_unless_exists(ctx.session, row):
         # Another request started it at the same moment: theirs is the one.
         again = _existing(ctx, assessment_id, user.id)
         if again is None:  # pragma: no cover - the unique constraint said it exists
-            raise
+            raise Conflict(f"assessment: {aid} could not be started; try again", "assessment")
         return _view(again, ci.id, aid, user)
     record(
         ctx,

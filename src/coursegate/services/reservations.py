@@ -26,7 +26,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.exc import IntegrityError
 
 from coursegate.core.access_control import AccessPatch
 from coursegate.core.engine import AssessmentConfig
@@ -38,6 +37,7 @@ from coursegate.services.course_state import read_instance
 from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
 from coursegate.services.exceptions import find_user, person, read_when
 from coursegate.services.history import record
+from coursegate.store.db import insert_unless_exists
 from coursegate.store.models import Assessment, CourseInstance, ExamReservation, User
 
 RECORD_RESERVATIONS = "mrs"
@@ -250,16 +250,7 @@ def record_reservation(
             access_end=end,
             created_at=ctx.at,
         )
-        try:
-            with ctx.session.begin_nested():
-                ctx.session.add(row)
-                ctx.session.flush()
-        except IntegrityError:
-            # Recorded at the same moment by another request: update that one instead.
-            row = _find(ctx, ext)
-            if row is None:  # pragma: no cover - the unique constraint said it exists
-                raise
-        else:
+        if insert_unless_exists(ctx.session, row):
             record(
                 ctx,
                 "reservation.record",
@@ -270,6 +261,11 @@ def record_reservation(
                 after=_facts(row),
             )
             return _view(row, user, "created", cis)
+        # Recorded at the same moment by another request: update that one instead.
+        found = _find(ctx, ext)
+        if found is None:  # pragma: no cover - the unique constraint said it exists
+            raise Conflict(f"external_id: {ext!r} could not be recorded; try again", "external_id")
+        row = found
     return _update(ctx, row, user, exam, start, end, cis, ci_id)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATA_DIR = ".coursegate"
@@ -71,6 +72,18 @@ def _begin_immediate(conn: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_unless_exists(session: Session, row: object) -> bool:
+    """Insert ``row`` in a savepoint; False (and nothing inserted) when a unique constraint says
+    another request already inserted the same thing — the caller then reads that one."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 @contextmanager
