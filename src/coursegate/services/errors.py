@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Generic, Protocol, TypeVar
+
 
 class ServiceError(Exception):
     code = "error"
@@ -19,6 +22,29 @@ class ServiceError(Exception):
 class Invalid(ServiceError):
     code = "invalid"
     status = 422
+
+
+class Rendered(Protocol):
+    def render(self) -> str: ...
+
+
+P = TypeVar("P", bound=Rendered)
+
+
+class EveryProblem(Invalid, Generic[P]):
+    """Bad input with several problems (rows of a CSV file, students of a bulk change): all of
+    them are listed, and nothing was written."""
+
+    def __init__(self, problems: Sequence[P], head: str, field: str) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            f"{head}; nothing was written: " + "; ".join(p.render() for p in self.problems), field
+        )
+
+
+def count(n: int, noun: str) -> str:
+    """``1 problem``, ``3 problems``."""
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 class NotFound(ServiceError):

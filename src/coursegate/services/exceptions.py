@@ -72,7 +72,7 @@ from coursegate.services.course_instances import (
     instance_label,
 )
 from coursegate.services.course_state import InstanceState, read_instance
-from coursegate.services.errors import Conflict, Invalid, NotFound
+from coursegate.services.errors import Conflict, EveryProblem, Invalid, NotFound, count
 from coursegate.services.history import record
 from coursegate.services.roster import EXCEPTION_FIELDS, personal_overrides
 from coursegate.store.models import (
@@ -734,6 +734,26 @@ def _managed(ctx: Ctx, ci: CourseInstance, what: str) -> None:
     require(ctx, GRANT_EXCEPTIONS, instance_area(ci), f"{what} in {instance_label(ci)}")
 
 
+def _new_exception(
+    ctx: Ctx,
+    course_instance_id: int,
+    scope: str,
+    target: str,
+    fields: Mapping[str, Any],
+    reason: str,
+) -> tuple[CourseInstance, InstanceState, str, dict[str, Any], list[str], str]:
+    """What granting (one or many) starts with: the course instance, the privilege check, its
+    state, the checked target, the exception's fields read and checked, and the reason."""
+    ci = course_instance_by_id(ctx, course_instance_id)
+    _managed(ctx, ci, "grant exceptions")
+    why = _reason(reason)
+    state = read_instance(ctx.session, ci)
+    target = _target(state, ci, scope, target)
+    body, notes = read_fields(fields, scope, state.tz, change=False)
+    _check_body(body, scope, state.tz)
+    return ci, state, target, body, notes, why
+
+
 def grant(
     ctx: Ctx,
     course_instance_id: int,
@@ -749,13 +769,9 @@ def grant(
     Raises :class:`Conflict` when the student already has one for the same target (change it
     instead), :class:`Invalid` for bad fields, an unenrolled student or a result that is not a
     valid configuration for them, :class:`NotFound` for an unknown user or target."""
-    ci = course_instance_by_id(ctx, course_instance_id)
-    _managed(ctx, ci, "grant exceptions")
-    why = _reason(reason)
-    state = read_instance(ctx.session, ci)
-    target = _target(state, ci, scope, target)
-    body, notes = read_fields(fields, scope, state.tz, change=False)
-    _check_body(body, scope, state.tz)
+    ci, state, target, body, notes, why = _new_exception(
+        ctx, course_instance_id, scope, target, fields, reason
+    )
     user = find_user(ctx, uid)
     st = _load_students(ctx, ci, [user])[user.id]
     problem = _not_enrolled(st, ci)
@@ -877,15 +893,13 @@ class BulkProblem:
         return f"{self.uid}: {self.message}"
 
 
-class BulkInvalid(Invalid):
+class BulkInvalid(EveryProblem[BulkProblem]):
     """Some of the students cannot get the exception: all of them are listed, nothing was
     written."""
 
     def __init__(self, problems: Sequence[BulkProblem]) -> None:
-        self.problems = list(problems)
-        n = len(self.problems)
-        head = f"{n} student{'s' if n != 1 else ''} cannot get this exception; nothing was written"
-        super().__init__(head + ": " + "; ".join(p.render() for p in self.problems), "uids")
+        head = f"{count(len(problems), 'student')} cannot get this exception"
+        super().__init__(problems, head, "uids")
 
 
 @dataclass
@@ -929,13 +943,9 @@ def grant_many(
     enrolled, an invalid result for them, a different exception already there). A student who
     already has exactly this exception is reported as unchanged, so running it again is safe.
     """
-    ci = course_instance_by_id(ctx, course_instance_id)
-    _managed(ctx, ci, "grant exceptions")
-    why = _reason(reason)
-    state = read_instance(ctx.session, ci)
-    target = _target(state, ci, scope, target)
-    body, notes = read_fields(fields, scope, state.tz, change=False)
-    _check_body(body, scope, state.tz)
+    ci, state, target, body, notes, why = _new_exception(
+        ctx, course_instance_id, scope, target, fields, reason
+    )
     if (uids is None) == (section is None):
         raise Invalid("uids: give either uids or a section (one of them)", "uids")
     problems: list[BulkProblem] = []

@@ -35,7 +35,7 @@ from coursegate.roles.model import check_uid
 from coursegate.services.authz import allowed, require
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import instance_area, instance_label
-from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
+from coursegate.services.errors import Conflict, EveryProblem, Invalid, NotFound, Refused, count
 from coursegate.services.history import record
 from coursegate.store.models import CourseInstance, Domain, EmailAlias, Enrollment, User
 
@@ -118,14 +118,11 @@ class CsvProblem:
         return f"line {self.line}, {self.column}: {self.message}"
 
 
-class BadCsv(Invalid):
+class BadCsv(EveryProblem[CsvProblem]):
     """A CSV file with bad rows: all of them are listed, and nothing was written."""
 
     def __init__(self, problems: Sequence[CsvProblem], what: str = "the CSV file") -> None:
-        self.problems = list(problems)
-        n = len(self.problems)
-        head = f"{what} has {n} problem{'s' if n != 1 else ''}; nothing was written"
-        super().__init__(head + ": " + "; ".join(p.render() for p in self.problems), "csv")
+        super().__init__(problems, f"{what} has {count(len(problems), 'problem')}", "csv")
 
 
 @dataclass
