@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from coursegate.core.instants import Instant, to_instant
 from coursegate.services.context import SYSTEM, Ctx
 from coursegate.store.db import transaction
+from coursegate.store.models import CourseInstance, User
 
 PG_URL = os.environ.get("COURSEGATE_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,3 +53,16 @@ class Store:
 
 def utc(*args: int) -> Instant:
     return to_instant(datetime(*args, tzinfo=UTC))
+
+
+def add_user(c: Ctx, uid: str, name: str, domain_id: int, at: Instant) -> User:
+    """A user created directly in the store (tests that are not about creating users)."""
+    u = User(uid=uid, name=name, domain_id=domain_id, created_at=at, email=f"{uid}@example.edu")
+    c.session.add(u)
+    c.session.flush()
+    return u
+
+
+def instance_named(c: Ctx, short: str) -> CourseInstance:
+    """The synced course instance with this short name (``Sp24``)."""
+    return c.session.scalars(select(CourseInstance).where(CourseInstance.short_name == short)).one()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from store_support import EXAMPLE_COURSE, Store, utc
+from store_support import EXAMPLE_COURSE, Store, add_user, instance_named, utc
 
 import coursegate
 from coursegate.core.instants import Instant, parse_date, zone
@@ -18,14 +18,12 @@ from coursegate.services.context import SYSTEM, Ctx
 from coursegate.services.errors import Invalid, NotFound, Refused
 from coursegate.services.sync import domain_name, ensure_domain, sync_course
 from coursegate.store.models import (
-    CourseInstance,
     Enrollment,
     ExamReservation,
     RoleAssignmentRow,
     Section,
     SectionMembership,
     StudentOverride,
-    User,
 )
 
 AT = utc(2024, 1, 10)
@@ -40,28 +38,17 @@ def t(s: str) -> Instant:
     return parse_date(s, TZ)[0]
 
 
-def _user(c: Ctx, uid: str, name: str, dom_id: int) -> User:
-    u = User(uid=uid, name=name, domain_id=dom_id, created_at=AT, email=f"{uid}@example.edu")
-    c.session.add(u)
-    c.session.flush()
-    return u
-
-
-def _instance(c: Ctx, short: str) -> CourseInstance:
-    return c.session.scalars(select(CourseInstance).where(CourseInstance.short_name == short)).one()
-
-
 def populate(c: Ctx) -> None:
     """Sp24 with three students (s1 in lab-a, s2 with an extension on hw2), an instructor and
     a TA of Sp24, a TA of Sp15 and a TA of another course."""
     sync_course(c, EXAMPLE_COURSE)
     dom = ensure_domain(c, "exampleuniversity", "Example University")
-    ci = _instance(c, SP24)
+    ci = instance_named(c, SP24)
     lab_a = c.session.scalars(
         select(Section).where(Section.course_instance_id == ci.id, Section.name == "lab-a")
     ).one()
     for i, uid in enumerate((S0, S1, S2)):
-        u = _user(c, uid, f"Student {i}", dom.id)
+        u = add_user(c, uid, f"Student {i}", dom.id, AT)
         c.session.add(
             Enrollment(course_instance_id=ci.id, user_id=u.id, status="joined", updated_at=AT)
         )
@@ -81,14 +68,14 @@ def populate(c: Ctx) -> None:
                 )
             )
     domain = domain_name(ci.course.institution)
-    sp15 = _instance(c, "Sp15")
+    sp15 = instance_named(c, "Sp15")
     for uid, role, area in (
         (PROF, "in", course_area(ci, domain).path),
         (TA, "ta", course_area(ci, domain).path),
         (OTHER_TA, "ta", course_area(sp15, domain).path),
         (OUTSIDER, "ta", "/exampleuniversity/CS_225.Sp24"),
     ):
-        u = _user(c, uid, uid.upper(), dom.id)
+        u = add_user(c, uid, uid.upper(), dom.id, AT)
         c.session.add(RoleAssignmentRow(user_id=u.id, role=role, area=area, created_at=AT))
 
 
@@ -175,7 +162,7 @@ def test_exception_changes_due_date_for_that_student_only(db: Store) -> None:
 
 def test_set_exception_and_publishing_extension(db: Store) -> None:
     def grant(c: Ctx) -> None:
-        ci = _instance(c, SP24)
+        ci = instance_named(c, SP24)
         u = c.user(S0)
         for scope, target, body in (
             ("set", "Homework", {"due": t("2024-03-01T23:59")}),
@@ -211,7 +198,7 @@ def test_password_in_an_exception_is_never_shown(db: Store) -> None:
     def grant(c: Ctx) -> None:
         c.session.add(
             StudentOverride(
-                course_instance_id=_instance(c, SP24).id,
+                course_instance_id=instance_named(c, SP24).id,
                 user_id=c.user(S1).id,
                 scope="assessment",
                 target="exams/inclass1",
@@ -284,7 +271,7 @@ def test_decide_one_sees_the_exception_and_exam_mode(db: Store) -> None:
 
 def test_not_enrolled_user_is_decided_as_not_enrolled(db: Store) -> None:
     def newcomer(c: Ctx) -> None:
-        _user(c, "new", "New Student", ensure_domain(c, "exampleuniversity").id)
+        add_user(c, "new", "New Student", ensure_domain(c, "exampleuniversity").id, AT)
 
     db.system(AT, newcomer)
     before = run(

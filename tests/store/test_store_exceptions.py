@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
-from store_support import EXAMPLE_COURSE, Store, utc
+from store_support import EXAMPLE_COURSE, Store, add_user, instance_named, utc
 
 from coursegate.core.instants import Instant, parse_date, zone
 from coursegate.services import exceptions as X
@@ -25,7 +25,6 @@ from coursegate.store.models import (
     Section,
     SectionMembership,
     StudentOverride,
-    User,
 )
 
 AT = utc(2024, 1, 10)
@@ -39,30 +38,19 @@ def t(s: str) -> Instant:
     return parse_date(s, TZ)[0]
 
 
-def _user(c: Ctx, uid: str, name: str, dom_id: int) -> User:
-    u = User(uid=uid, name=name, domain_id=dom_id, created_at=AT, email=f"{uid}@example.edu")
-    c.session.add(u)
-    c.session.flush()
-    return u
-
-
-def _instance(c: Ctx, short: str) -> CourseInstance:
-    return c.session.scalars(select(CourseInstance).where(CourseInstance.short_name == short)).one()
-
-
 def populate(c: Ctx) -> dict[str, int]:
     """Sp24 with students s0, s1 (lab-a), s2, a removed student, a user enrolled nowhere; an
     instructor, a TA and a proctor of Sp24, a TA of Sp15 and a TA of another course. Fa14
     (legacy) has s0 too."""
     sync_course(c, EXAMPLE_COURSE)
     dom = ensure_domain(c, "exampleuniversity", "Example University")
-    ci, fa14, sp15 = _instance(c, "Sp24"), _instance(c, "Fa14"), _instance(c, "Sp15")
+    ci, fa14, sp15 = instance_named(c, "Sp24"), instance_named(c, "Fa14"), instance_named(c, "Sp15")
     area = course_area(ci, domain_name(ci.course.institution)).path
     lab_a = c.session.scalars(
         select(Section).where(Section.course_instance_id == ci.id, Section.name == "lab-a")
     ).one()
     for i, uid in enumerate((S0, S1, S2, GONE)):
-        u = _user(c, uid, f"Student {i}", dom.id)
+        u = add_user(c, uid, f"Student {i}", dom.id, AT)
         status = "removed" if uid == GONE else "joined"
         c.session.add(
             Enrollment(course_instance_id=ci.id, user_id=u.id, status=status, updated_at=AT)
@@ -74,7 +62,7 @@ def populate(c: Ctx) -> dict[str, int]:
             )
         if uid == S1:
             c.session.add(SectionMembership(section_id=lab_a.id, user_id=u.id))
-    _user(c, NOBODY, "Nobody Enrolled", dom.id)
+    add_user(c, NOBODY, "Nobody Enrolled", dom.id, AT)
     domain = domain_name(ci.course.institution)
     for uid, role, where in (
         (PROF, "in", area),
@@ -83,7 +71,7 @@ def populate(c: Ctx) -> dict[str, int]:
         (OTHER_TA, "ta", course_area(sp15, domain).path),
         (OUTSIDER, "ta", "/exampleuniversity/CS_225.Sp24"),
     ):
-        u = _user(c, uid, uid.upper(), dom.id)
+        u = add_user(c, uid, uid.upper(), dom.id, AT)
         c.session.add(RoleAssignmentRow(user_id=u.id, role=role, area=where, created_at=AT))
         if uid == PROF:
             fa = course_area(fa14, domain).path
