@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m coursegate.cli.demo examples/course
+	$(BIN)/coursegate demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

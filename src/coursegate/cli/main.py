@@ -18,6 +18,9 @@ def _register() -> None:
     from coursegate.cli import access_cmds
 
     access_cmds.register(app)
+    from coursegate.cli import server_cmds
+
+    server_cmds.register(app)
     try:
         store_cmds = importlib.import_module("coursegate.cli.store_cmds")
     except ImportError:  # pragma: no cover - added by the store issue

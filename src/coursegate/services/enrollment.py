@@ -297,6 +297,22 @@ def invite(ctx: Ctx, course_instance_id: int, uid: str, *, reason: str = "") -> 
     return enrollment
 
 
+@translate_conflicts
+def enroll(ctx: Ctx, course_instance_id: int, uid: str, *, reason: str = "") -> Enrollment:
+    """Enroll a user directly (staff with ``men``, class-account assignment, the operator):
+    joined, with the Student role. Enrolling someone already joined changes nothing; a blocked
+    user must be unblocked first."""
+    ci = _managed(ctx, course_instance_id, f"enroll {uid}")
+    user = ctx.user(uid)
+    _refuse_class_account(ctx, user, ci)
+    enrollment = enrollment_of(ctx, ci, user)
+    if enrollment is not None and enrollment.status == "joined":
+        return enrollment
+    if enrollment is not None and enrollment.status == "blocked":
+        raise Invalid(f"uid: {uid} is blocked from {instance_label(ci)}; unblock them first", "uid")
+    return _join(ctx, ci, user, enrollment, "enrollment.enroll")
+
+
 # -- blocking ---------------------------------------------------------------------------------
 
 

@@ -37,7 +37,14 @@ from coursegate.services.context import Ctx
 from coursegate.services.course_instances import instance_area, instance_label
 from coursegate.services.errors import Conflict, EveryProblem, Invalid, NotFound, Refused, count
 from coursegate.services.history import record
-from coursegate.store.models import CourseInstance, Domain, EmailAlias, Enrollment, User
+from coursegate.store.models import (
+    CourseInstance,
+    Credential,
+    Domain,
+    EmailAlias,
+    Enrollment,
+    User,
+)
 
 ENROLLED = ("invited", "joined", "blocked")
 """Enrollment statuses that make a course instance "the user's course"."""
@@ -589,6 +596,11 @@ def _set_status(ctx: Ctx, uid: str, status: str, reason: str, verb: str) -> User
         return user
     old = user.status
     user.status = status
+    if status == "active":
+        # Thawing forgives the failed sign-ins that froze the account.
+        cred = ctx.session.get(Credential, user.id)
+        if cred is not None:
+            cred.failed_attempts = 0
     record(
         ctx, f"user.{verb}", "user", uid,
         course_instance_id=ci_id, reason=reason, old=old, new=status,

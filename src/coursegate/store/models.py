@@ -277,3 +277,58 @@ class HistoryEntry(Base):
     course_instance_id: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# -- signing in (the server) ------------------------------------------------------------------
+
+
+class Credential(Base):
+    """A user's password (an argon2id hash, never the password) and failed sign-ins in a row."""
+
+    __tablename__ = "credentials"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Failed sign-ins since the last success; at the limit web access freezes."""
+    last_failed_at: Mapped[int | None] = mapped_column(BigInteger)
+    changed_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a
+    leaked database cannot be replayed. Revoking sets ``revoked_at`` (kept for the history)."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    acting_as_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """While viewing as a student: whom (privileges are re-checked on every request)."""
+    acting_in: Mapped[str | None] = mapped_column(String(300))
+    """The course-instance id (as text) the view-as is limited to."""
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(20), default="password")
+    """password | sso"""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    last_seen_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
+class ApiToken(Base):
+    """A personal API token for scripts: shown once, stored as SHA-256, scoped, revocable."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20))
+    """The first characters of the token, to recognise it in a list."""
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """``read`` (GET only) and/or ``write``."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_used_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,0 +1,116 @@
+"""Every error is JSON ``{"error": {"code", "message", "field"}}`` — never a stack trace.
+
+Codes are stable (scripts branch on them): ``invalid`` (422), ``unauthenticated`` and
+``sign_in_failed`` (401), ``forbidden`` (403), ``not_found`` (404), ``conflict`` (409),
+``method_not_allowed`` (405), ``too_large`` (413), ``internal`` (500). Bad decision requests
+carry ``errors`` too: the ``{file, path, message}`` list of ``coursegate decide``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException
+
+from coursegate.courses.problems import CourseError
+from coursegate.services.errors import ServiceError
+
+log = logging.getLogger("coursegate.api")
+
+_HTTP_CODES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    422: "invalid",
+}
+
+
+def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "field": field, **extra}}
+
+
+def error_response(
+    status: int, code: str, message: str, field: str | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, field, **extra), status_code=status)
+
+
+def _field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "$"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(CourseError)
+    async def course_error(_: Request, exc: CourseError) -> JSONResponse:
+        problems = [{"file": p.file, "path": p.path, "message": p.message} for p in exc.problems]
+        first = problems[0] if problems else {"path": "$", "message": "invalid request"}
+        return error_response(
+            422, "invalid", str(first["message"]), str(first["path"]), errors=problems
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        field = _field(first.get("loc", ()))
+        message = f"{field}: {first.get('msg', 'invalid')}"
+        details = [{"field": _field(e.get("loc", ())), "message": e.get("msg")} for e in errors]
+        return error_response(422, "invalid", message, field, errors=details)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if getattr(request.state, "caller", None) is None:
+            # No route ran (404, 405): still say so while viewing as someone.
+            from starlette.concurrency import run_in_threadpool
+
+            await run_in_threadpool(_note_viewing_as, request)
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "there is no such page or API route"
+        return JSONResponse(
+            error_body(code, message), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def stale(_: Request, exc: StaleDataError) -> JSONResponse:
+        return error_response(
+            409, "conflict", "someone else changed this at the same time; reload and try again"
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        return error_response(
+            409, "conflict", "this conflicts with something saved at the same time; try again"
+        )
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return error_response(
+            500, "internal", "an internal error; it was logged and nothing was changed"
+        )
+
+
+def _note_viewing_as(request: Request) -> None:
+    from coursegate.api.deps import caller
+
+    try:
+        for _ in caller(request):
+            pass
+    except Exception:  # an expired session or a bad header: nothing to note
+        return

@@ -1,0 +1,28 @@
+"""Running the application under uvicorn (``coursegate serve``, ``make demo``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from coursegate.api.app import create_app
+from coursegate.api.settings import Settings
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn workers call: settings from the environment and config file."""
+    return create_app(Settings.load())
+
+
+def serve(host: str, port: int, workers: int = 1, log_level: str = "info") -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "coursegate.api.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=True,
+        server_header=False,
+    )

@@ -1,0 +1,78 @@
+"""``coursegate serve`` and ``coursegate demo`` (what ``make demo`` runs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from coursegate.cli.store_cmds import _at
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes (share the database)")] = 1,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with a [server] table (COURSEGATE_CONFIG)")
+    ] = None,
+) -> None:
+    """Run the HTTP server (API under /api/v1, OpenAPI at /api/openapi.json, the pages at /).
+    Settings come from COURSEGATE_* environment variables and the optional config file; run
+    `coursegate db upgrade` first."""
+    from coursegate.api.server import serve as run
+
+    if config is not None:
+        os.environ["COURSEGATE_CONFIG"] = str(config)
+    run(host, port, workers)
+
+
+def demo(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    course: Annotated[Path, typer.Option(help="the course to sync")] = Path("examples/course"),
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="set up, print, and stop")] = False,
+) -> None:
+    """Set up the embedded database with the example course and demo users of every role,
+    print the address and the sign-ins, and start the server. The demo's clock starts in the
+    example term (Jan 24, 2024, 20:00 Chicago) and runs on from there."""
+    from coursegate import demo as world
+    from coursegate.api.settings import Settings
+    from coursegate.core.instants import format_instant, zone
+    from coursegate.services.context import SYSTEM, Ctx
+    from coursegate.store.db import make_engine, session_factory, transaction
+    from coursegate.store.migrate import upgrade
+
+    os.environ.setdefault("COURSEGATE_COOKIE_SECURE", "false")  # http://127.0.0.1
+    start = world.demo_instant()
+    os.environ.setdefault("COURSEGATE_CLOCK_START", format_instant(start, zone("America/Chicago")))
+    settings = Settings.load()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with transaction(session_factory(engine)) as session:
+        people = world.seed(Ctx(session, SYSTEM, _at(None)), course)
+    engine.dispose()
+    base = f"http://{host}:{port}"
+    print(f"coursegate demo: {engine.url.render_as_string(hide_password=True)}")
+    print(f"  the example course {world.COURSE!r} is synced; the clock starts at")
+    print(f"  {os.environ['COURSEGATE_CLOCK_START']} (the example term) and runs on.\n")
+    print(f"  pages:    {base}/")
+    print(
+        f"  API:      {base}/api/v1   (OpenAPI: {base}/api/openapi.json, docs: {base}/api/docs)\n"
+    )
+    print("  sign in as (user id / password):")
+    for p in people:
+        print(f"    {p.uid:<26} {p.password:<20} {p.role}")
+    print()
+    if no_serve:
+        return
+    from coursegate.api.server import serve as run
+
+    run(host, port, 1)

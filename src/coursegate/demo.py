@@ -1,0 +1,156 @@
+"""The demo world: the example course synced, and a user of every role with a password.
+
+``make demo`` builds it in the embedded SQLite database and starts the server; the API and page
+tests build the same world, so what a newcomer clicks through is what the tests check. Seeding
+is idempotent: running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from coursegate.core.instants import Instant, parse_date, zone
+from coursegate.services import enrollment, signin
+from coursegate.services.context import Ctx
+from coursegate.services.course_instances import find_course_instance, instance_area
+from coursegate.services.sync import domain_name, ensure_domain, sync_course
+from coursegate.services.users import create_user
+from coursegate.store.models import (
+    CourseInstance,
+    RoleAssignmentRow,
+    StudentOverride,
+    User,
+)
+
+EXAMPLE_COURSE = Path(__file__).resolve().parents[2] / "examples" / "course"
+COURSE = "CG 101"
+INSTANCE = "Sp24"
+OTHER_INSTANCE = "Fa14"
+DOMAIN = "exampleuniversity"
+DEMO_AT = "2024-01-24T20:00:00"
+"""When the demo's clock starts (wall time in America/Chicago): the evening before homework 1's
+early deadline, so every kind of decision is visible."""
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    uid: str
+    name: str
+    password: str
+    role: str
+    """What the person is, in words (printed by ``make demo``)."""
+    sections: tuple[str, ...] = ()
+
+
+ADMIN = DemoUser("admin@example.edu", "Ada Admin", "admin-demo-1", "administrator (dc)")
+INSTRUCTOR = DemoUser(
+    "instructor@example.edu", "Ivy Instructor", "instructor-demo-1", "instructor of CG 101 Sp24"
+)
+TA = DemoUser("ta@example.edu", "Tom Assistant", "ta-demo-pass-1", "TA of CG 101 Sp24")
+OTHER_INSTRUCTOR = DemoUser(
+    "other@example.edu", "Olga Other", "other-demo-pass-1", "instructor of CG 101 Fa14 only"
+)
+STUDENTS = (
+    DemoUser("ana@example.edu", "Ana Alvarez", "student-demo-1", "student, lab-a", ("lab-a",)),
+    DemoUser(
+        "ben@example.edu",
+        "Ben Brown",
+        "student-demo-2",
+        "student, lab-b, extra time",
+        ("lab-b", "extra-time"),
+    ),
+    DemoUser(
+        "chloe@example.edu",
+        "Chloe Chen",
+        "student-demo-3",
+        "student, lab-b, disability centre",
+        ("lab-b", "drc"),
+    ),
+    DemoUser(
+        "dan@example.edu",
+        "Dan Diaz",
+        "student-demo-4",
+        "student with an extension on hw/hw2",
+    ),
+)
+EVERYONE = (ADMIN, INSTRUCTOR, TA, OTHER_INSTRUCTOR, *STUDENTS)
+
+
+def demo_instant() -> Instant:
+    return parse_date(DEMO_AT, zone("America/Chicago"))[0]
+
+
+def seed(ctx: Ctx, course_dir: str | Path = EXAMPLE_COURSE) -> list[DemoUser]:
+    """Sync the course and create the demo users, roles, enrollments, sections and one
+    extension. ``ctx`` is the operator's. Returns the users (with their passwords)."""
+    sync_course(ctx, course_dir)
+    ensure_domain(ctx, DOMAIN, "Example University")
+    ci = find_course_instance(ctx, COURSE, INSTANCE)
+    other = find_course_instance(ctx, COURSE, OTHER_INSTANCE)
+    area = instance_area(ci).path
+    for person in EVERYONE:
+        user = _user(ctx, person)
+        if person is ADMIN:
+            _role(ctx, user, "dc", f"/{domain_name(ci.course.institution)}/")
+        elif person is INSTRUCTOR:
+            _role(ctx, user, "in", area)
+            _role(ctx, user, "cc", area)
+        elif person is TA:
+            _role(ctx, user, "ta", area)
+        elif person is OTHER_INSTRUCTOR:
+            _role(ctx, user, "in", instance_area(other).path)
+        else:
+            _enroll(ctx, ci, user, person.sections)
+    dan = ctx.user(STUDENTS[3].uid)
+    if not ctx.session.scalars(
+        select(StudentOverride).where(StudentOverride.user_id == dan.id)
+    ).first():
+        tz = zone(ci.timezone)
+        ctx.session.add(
+            StudentOverride(
+                course_instance_id=ci.id,
+                user_id=dan.id,
+                scope="assessment",
+                target="hw/hw2",
+                body={"due": parse_date("2024-02-10T23:59", tz)[0]},
+                reason="illness (demo)",
+                created_by=INSTRUCTOR.uid,
+                updated_at=ctx.at,
+            )
+        )
+    ctx.session.flush()
+    return list(EVERYONE)
+
+
+def _user(ctx: Ctx, person: DemoUser) -> User:
+    found = ctx.session.scalars(select(User).where(User.uid == person.uid)).one_or_none()
+    if found is None:
+        found = create_user(ctx, person.uid, person.name, person.uid, domain=DOMAIN)
+        signin.store_password(ctx, found, person.password)
+    return found
+
+
+def _role(ctx: Ctx, user: User, role: str, area: str) -> None:
+    exists = ctx.session.scalars(
+        select(RoleAssignmentRow).where(
+            RoleAssignmentRow.user_id == user.id,
+            RoleAssignmentRow.role == role,
+            RoleAssignmentRow.area == area,
+        )
+    ).first()
+    if exists is None:
+        ctx.session.add(
+            RoleAssignmentRow(
+                user_id=user.id, role=role, area=area, created_by=ctx.actor, created_at=ctx.at
+            )
+        )
+        ctx.session.flush()
+
+
+def _enroll(ctx: Ctx, ci: CourseInstance, user: User, sections: tuple[str, ...]) -> None:
+    enrollment.enroll(ctx, ci.id, user.uid, reason="demo")
+    for name in sections:
+        enrollment.add_to_section(ctx, ci.id, user.uid, name)

@@ -1,0 +1,431 @@
+"""Signing in: passwords, web sessions, personal API tokens, freezing after failed sign-ins, and
+starting or stopping "view as".
+
+Secrets never reach the database: passwords are argon2id hashes, session and API tokens are
+stored as SHA-256 digests (they are long random strings, so a fast hash is enough). Every
+function takes the caller's :class:`Ctx` (and so its transaction and ``at``); none reads the
+clock. Who may view as whom is the roles core's rule (:func:`coursegate.roles.view_as`); this
+module only records the answer on the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select, update
+
+from coursegate.core.instants import Instant
+from coursegate.roles import view_as
+from coursegate.services import history
+from coursegate.services.authz import index_for
+from coursegate.services.context import Ctx
+from coursegate.services.course_instances import (
+    course_instance_by_id,
+    instance_area,
+    instance_label,
+)
+from coursegate.services.errors import Invalid, NotFound, Refused, ServiceError
+from coursegate.services.users import require_over_user
+from coursegate.store.models import ApiToken, Credential, User, WebSession
+
+MAX_FAILED_SIGN_INS = 5
+"""Failed sign-ins in a row after which web access freezes (an instructor or TA of the user's
+course, or an administrator, thaws it)."""
+
+SECOND = 1_000_000
+HOUR = 3600 * SECOND
+SESSION_IDLE = 12 * HOUR
+"""A session not used for this long ends."""
+SESSION_MAX = 14 * 24 * HOUR
+"""No session lasts longer than this, however active."""
+MIN_PASSWORD = 10
+
+SCOPES = ("read", "write")
+"""``read``: GET requests only; ``write``: everything the user may do."""
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's defaults (RFC 9106's low-memory profile). The test suite sets
+    ``COURSEGATE_TEST_CHEAP_HASHES=1`` to use the library's cheapest profile: hundreds of
+    sign-ins per test run would otherwise take minutes. Never set it in production."""
+    if os.environ.get("COURSEGATE_TEST_CHEAP_HASHES") == "1":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher()
+
+
+_HASHER = _hasher()
+_DUMMY_HASH = _HASHER.hash("coursegate: compared against when the user does not exist")
+
+
+class SignInFailed(ServiceError):
+    """Wrong user id or password (never says which), or web access is frozen."""
+
+    code = "sign_in_failed"
+    status = 401
+
+
+class Unauthenticated(ServiceError):
+    code = "unauthenticated"
+    status = 401
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"a password needs at least {MIN_PASSWORD} characters", "password")
+
+
+def set_password(ctx: Ctx, uid: str, password: str, *, reason: str = "") -> None:
+    """Set ``uid``'s password: the user themself, staff over their students (``mus``), or the
+    operator. Ends the user's other sessions (a changed password logs everyone else out)."""
+    user = ctx.user(uid)
+    if ctx.effective != uid:
+        require_over_user(ctx, user, "mus", f"set the password of {uid}")
+    check_password_strength(password)
+    store_password(ctx, user, password)
+    ended = end_sessions(ctx, user, keep_current=None)
+    history.record(ctx, "password.set", "user", uid, reason=reason, sessions_ended=ended)
+
+
+def store_password(ctx: Ctx, user: User, password: str) -> None:
+    """Write the hash (no privilege check: for callers that already checked, and the demo)."""
+    cred = ctx.session.get(Credential, user.id)
+    hashed = hash_password(password)
+    if cred is None:
+        ctx.session.add(
+            Credential(user_id=user.id, password_hash=hashed, failed_attempts=0, changed_at=ctx.at)
+        )
+    else:
+        cred.password_hash = hashed
+        cred.failed_attempts = 0
+        cred.changed_at = ctx.at
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    """The cookie value (shown once; only its digest is stored)."""
+    csrf_token: str
+    row: WebSession
+    user: User
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """The result of a sign-in attempt. A failure is returned, not raised, so the caller commits
+    the failed-attempt count before answering."""
+
+    session: NewSession | None
+    error: SignInFailed | None
+
+
+def sign_in(ctx: Ctx, uid: str, password: str, *, user_agent: str = "") -> SignInOutcome:
+    """Check a password and open a session. Unknown users and wrong passwords get the same
+    answer, after the same amount of work; the user's failures in a row are counted and web
+    access freezes at :data:`MAX_FAILED_SIGN_INS`."""
+    user = ctx.session.scalars(select(User).where(User.uid == uid.strip())).one_or_none()
+    cred = None if user is None else ctx.session.get(Credential, user.id)
+    wrong = SignInFailed("wrong user id or password", "password")
+    if user is None or cred is None:
+        _verify(_DUMMY_HASH, password)
+        return SignInOutcome(None, wrong)
+    if user.status == "locked":
+        return SignInOutcome(
+            None, SignInFailed(f"the account {uid} is locked (its term has ended)", "uid")
+        )
+    if user.status == "frozen":
+        _verify(_DUMMY_HASH, password)
+        return SignInOutcome(None, frozen_error(uid))
+    if not _verify(cred.password_hash, password):
+        cred.failed_attempts += 1
+        cred.last_failed_at = ctx.at
+        if cred.failed_attempts >= MAX_FAILED_SIGN_INS:
+            user.status = "frozen"
+            history.record(
+                ctx,
+                "user.frozen",
+                "user",
+                uid,
+                reason=f"{cred.failed_attempts} failed sign-ins in a row",
+            )
+            return SignInOutcome(None, frozen_error(uid))
+        return SignInOutcome(None, wrong)
+    cred.failed_attempts = 0
+    if _HASHER.check_needs_rehash(cred.password_hash):
+        cred.password_hash = hash_password(password)
+    session = open_session(ctx, user, via="password", user_agent=user_agent)
+    history.record(ctx, "session.start", "user", uid, via="password")
+    return SignInOutcome(session, None)
+
+
+def frozen_error(uid: str) -> SignInFailed:
+    return SignInFailed(
+        f"web access for {uid} is frozen after {MAX_FAILED_SIGN_INS} failed sign-ins; an"
+        " instructor or TA of your course, or an administrator, can unfreeze it",
+        "uid",
+    )
+
+
+def _verify(hashed: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(hashed, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def open_session(ctx: Ctx, user: User, *, via: str, user_agent: str = "") -> NewSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    row = WebSession(
+        token_hash=digest(token),
+        user_id=user.id,
+        csrf_token=csrf,
+        via=via,
+        created_at=ctx.at,
+        last_seen_at=ctx.at,
+        expires_at=ctx.at + SESSION_MAX,
+        user_agent=user_agent[:300],
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    return NewSession(token, csrf, row, user)
+
+
+def sso_session(ctx: Ctx, uid: str, *, user_agent: str = "") -> NewSession:
+    """A session for a user the single-sign-on proxy vouches for (they must exist here)."""
+    user = ctx.session.scalars(select(User).where(User.uid == uid.strip())).one_or_none()
+    if user is None:
+        raise SignInFailed(f"the single-sign-on user {uid!r} has no coursegate account", "uid")
+    if user.status != "active":
+        raise SignInFailed(f"the account {uid} is {user.status}", "uid")
+    session = open_session(ctx, user, via="sso", user_agent=user_agent)
+    history.record(ctx, "session.start", "user", uid, via="sso")
+    return session
+
+
+def live_session(ctx_session: object, token: str, at: Instant) -> tuple[WebSession, User] | None:
+    """The session a cookie names, if it is still valid at ``at`` and its user active."""
+    from sqlalchemy.orm import Session
+
+    assert isinstance(ctx_session, Session)
+    row = ctx_session.scalars(
+        select(WebSession).where(WebSession.token_hash == digest(token))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    if at >= row.expires_at or at >= row.last_seen_at + SESSION_IDLE:
+        return None
+    user = ctx_session.get(User, row.user_id)
+    if user is None or user.status != "active":
+        return None
+    if at - row.last_seen_at > 60 * SECOND:  # write at most once a minute per session
+        row.last_seen_at = at
+    return row, user
+
+
+def csrf_ok(row: WebSession, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(row.csrf_token, presented)
+
+
+def sign_out(ctx: Ctx, row: WebSession) -> None:
+    row.revoked_at = ctx.at
+    history.record(ctx, "session.end", "user", ctx.actor)
+
+
+def end_sessions(ctx: Ctx, user: User, *, keep_current: int | None = None) -> int:
+    """Revoke every live session of ``user`` (but ``keep_current``); returns how many."""
+    q = update(WebSession).where(
+        WebSession.user_id == user.id,
+        WebSession.revoked_at.is_(None),
+        WebSession.expires_at > ctx.at,
+    )
+    if keep_current is not None:
+        q = q.where(WebSession.id != keep_current)
+    result = ctx.session.execute(q.values(revoked_at=ctx.at))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def end_tokens(ctx: Ctx, user: User) -> int:
+    """Revoke every API token of ``user``; returns how many."""
+    result = ctx.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=ctx.at)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def end_all_access(ctx: Ctx, user: User) -> tuple[int, int]:
+    """End ``user``'s sessions and API tokens (used by wipes and by locking an account)."""
+    return end_sessions(ctx, user), end_tokens(ctx, user)
+
+
+def sessions_of(ctx: Ctx) -> list[WebSession]:
+    me = ctx.user(ctx.actor)
+    return list(
+        ctx.session.scalars(
+            select(WebSession)
+            .where(
+                WebSession.user_id == me.id,
+                WebSession.revoked_at.is_(None),
+                WebSession.expires_at > ctx.at,
+            )
+            .order_by(WebSession.id)
+        )
+    )
+
+
+def revoke_session(ctx: Ctx, session_id: int) -> None:
+    """Sign out one of one's own sessions (a lost laptop)."""
+    me = ctx.user(ctx.actor)
+    row = ctx.session.get(WebSession, session_id)
+    if row is None or row.user_id != me.id:
+        raise NotFound(f"you have no session {session_id}", "session_id")
+    if row.revoked_at is None:
+        row.revoked_at = ctx.at
+        history.record(ctx, "session.end", "user", ctx.actor, session_id=session_id)
+
+
+# -- API tokens -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: str
+    """``cg_<random>``: shown once, never again."""
+    row: ApiToken
+
+
+TOKEN_PREFIX = "cg_"
+
+
+def create_token(
+    ctx: Ctx, name: str, scopes: Sequence[str], *, expires_at: Instant | None = None
+) -> NewToken:
+    """A personal token for scripts, acting with the creator's own privileges (never while
+    viewing as someone), limited to ``scopes``."""
+    if ctx.acting_as is not None:
+        raise Refused("stop viewing as someone before creating an API token")
+    name = name.strip()
+    if not name:
+        raise Invalid("give the token a name (what script uses it)", "name")
+    bad = sorted(set(scopes) - set(SCOPES))
+    if bad or not scopes:
+        raise Invalid(
+            f"scopes must be some of {', '.join(SCOPES)}"
+            + (f", not {', '.join(bad)}" if bad else ""),
+            "scopes",
+        )
+    if expires_at is not None and expires_at <= ctx.at:
+        raise Invalid("the expiry must be in the future", "expires_at")
+    me = ctx.user(ctx.actor)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=me.id,
+        name=name,
+        token_hash=digest(token),
+        prefix=token[:10],
+        scopes=sorted(set(scopes)),
+        created_at=ctx.at,
+        expires_at=expires_at,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    history.record(ctx, "token.create", "user", me.uid, token_id=row.id, scopes=row.scopes)
+    return NewToken(token, row)
+
+
+def tokens_of(ctx: Ctx) -> list[ApiToken]:
+    me = ctx.user(ctx.actor)
+    return list(
+        ctx.session.scalars(select(ApiToken).where(ApiToken.user_id == me.id).order_by(ApiToken.id))
+    )
+
+
+def revoke_token(ctx: Ctx, token_id: int) -> ApiToken:
+    me = ctx.user(ctx.actor)
+    row = ctx.session.get(ApiToken, token_id)
+    if row is None or row.user_id != me.id:
+        raise NotFound(f"you have no API token {token_id}", "token_id")
+    if row.revoked_at is None:
+        row.revoked_at = ctx.at
+        history.record(ctx, "token.revoke", "user", me.uid, token_id=token_id)
+    return row
+
+
+def token_principal(ctx_session: object, token: str, at: Instant) -> tuple[ApiToken, User] | None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(ctx_session, Session)
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = ctx_session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == digest(token))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and at >= row.expires_at:
+        return None
+    user = ctx_session.get(User, row.user_id)
+    if user is None or user.status != "active":
+        return None
+    if row.last_used_at is None or at - row.last_used_at > 60 * SECOND:
+        row.last_used_at = at
+    return row, user
+
+
+# -- view as ----------------------------------------------------------------------------------
+
+
+def start_view_as(ctx: Ctx, row: WebSession, target: str, course_instance_id: int) -> User:
+    """Record on the session that its user now views ``course_instance_id`` as ``target``,
+    if the roles core allows it (checked again on every request afterwards)."""
+    if row.acting_as_user_id is not None:
+        raise Refused("you are already viewing as someone; stop first", "uid")
+    ci = course_instance_by_id(ctx, course_instance_id)
+    target_user = ctx.user(target, "uid")
+    index = index_for(ctx, [ctx.actor, target])
+    answer = view_as(index, ctx.actor, target, instance_area(ci), at=ctx.at_datetime)
+    if not answer.ok:
+        raise Refused(answer.reason, "uid")
+    row.acting_as_user_id = target_user.id
+    row.acting_in = str(ci.id)
+    history.record(
+        ctx,
+        "view_as.start",
+        "user",
+        target,
+        course_instance_id=ci.id,
+        course_instance=instance_label(ci),
+    )
+    return target_user
+
+
+def stop_view_as(ctx: Ctx, row: WebSession) -> None:
+    if row.acting_as_user_id is None:
+        return
+    target = ctx.session.get(User, row.acting_as_user_id)
+    row.acting_as_user_id = None
+    ci_id = int(row.acting_in) if row.acting_in else None
+    row.acting_in = None
+    history.record(
+        ctx,
+        "view_as.stop",
+        "user",
+        target.uid if target else "",
+        course_instance_id=ci_id,
+    )
