@@ -115,3 +115,29 @@ def body(response: Any) -> Any:
         return response.json()
     except ValueError:
         raise AssertionError(f"{response.status_code}: {response.text[:500]}") from None
+
+
+STAFF = frozenset({"ta", "instructor", "admin"})
+INSTRUCTORS = frozenset({"instructor", "admin"})
+SIGNED_IN = frozenset({"student", "ta", "instructor", "other_instructor", "admin"})
+EVERYONE = SIGNED_IN | {"anonymous"}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One route of the authorization matrix: a request that exercises it, and who may.
+
+    ``route`` is the route's path template as FastAPI knows it (``/api/v1/courses/{course}/
+    instances/{instance}/exceptions``); ``path`` the concrete path to call. ``allowed`` are the
+    personas (keys of PERSONAS, or ``anonymous``) that must get neither 401 nor 403 (nor 5xx);
+    every other signed-in persona must get a status in ``denied`` (403 by default; 404 when the
+    service hides what the caller may not see), and ``anonymous`` 401.
+    """
+
+    method: str
+    route: str
+    path: str
+    allowed: frozenset[str]
+    json: Any = None
+    denied: frozenset[int] = frozenset({403})
+    headers: dict[str, str] | None = None
