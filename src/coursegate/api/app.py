@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -64,6 +65,7 @@ def create_app(
 
             clock = shifted_clock(parse_instant(settings.clock_start, "clock_start"))
     app = FastAPI(
+        lifespan=_lifespan,
         title="coursegate",
         version="1",
         description=DESCRIPTION,
@@ -85,6 +87,18 @@ def create_app(
         ResponseHeaders, cookie_name=settings.session_cookie, secure=settings.cookie_secure
     )
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from coursegate.api import jobs
+
+    tasks = jobs.start(app)
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _mount_pages(app: FastAPI) -> None:

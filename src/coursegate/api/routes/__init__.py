@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from coursegate.api.policy import Routes
 from coursegate.api.routes import (
+    accounts,
     attempts,
     auth,
     calendar,
@@ -29,4 +30,5 @@ ROUTERS: list[Routes] = [
     attempts.routes,
     history.routes,
     calendar.routes,
+    accounts.routes,
 ]
