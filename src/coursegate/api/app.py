@@ -83,10 +83,28 @@ def create_app(
     for routes in ROUTERS:
         app.include_router(routes.router)
     _mount_pages(app)
+    _document(app)
     app.add_middleware(
         ResponseHeaders, cookie_name=settings.session_cookie, secure=settings.cookie_secure
     )
     return app
+
+
+def _document(app: FastAPI) -> None:
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = errors.document_errors(doc)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @asynccontextmanager

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from typing import Annotated
+
+from fastapi import Path
 
 from coursegate.core.instants import Instant, format_instant, to_instant
 from coursegate.services.errors import Invalid
+
+
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id", examples=[1])]
+"""A path parameter naming a stored object by id (bounded: both databases accept it)."""
 
 
 def iso(t: Instant, tz: tzinfo | None = None) -> str:

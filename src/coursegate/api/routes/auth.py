@@ -12,7 +12,7 @@ from coursegate.api.app import session_cookie
 from coursegate.api.deps import CALLER, Caller
 from coursegate.api.errors import error_response
 from coursegate.api.policy import Routes, needs, public, signed_in
-from coursegate.api.schemas import iso, iso_or_none, parse_instant
+from coursegate.api.schemas import RowId, iso, iso_or_none, parse_instant
 from coursegate.services import signin
 from coursegate.services.course_instances import find_course_instance
 from coursegate.services.errors import Invalid
@@ -136,7 +136,7 @@ def my_sessions(c: Caller = CALLER) -> list[SessionItem]:
 
 
 @routes.delete("/sessions/{session_id}", policy=signed_in("one's own sessions"), status_code=204)
-def end_session(session_id: int, c: Caller = CALLER) -> Response:
+def end_session(session_id: RowId, c: Caller = CALLER) -> Response:
     signin.revoke_session(c.ctx, session_id)
     return Response(status_code=204)
 
@@ -201,7 +201,7 @@ def list_tokens(c: Caller = CALLER) -> list[TokenOut]:
 
 
 @routes.delete("/tokens/{token_id}", policy=signed_in("one's own tokens"), status_code=204)
-def revoke_token(token_id: int, c: Caller = CALLER) -> Response:
+def revoke_token(token_id: RowId, c: Caller = CALLER) -> Response:
     signin.revoke_token(c.ctx, token_id)
     return Response(status_code=204)
 
