@@ -55,7 +55,7 @@ def api_schema(fuzz_world: World) -> Any:
     return schemathesis.openapi.from_asgi("/api/openapi.json", fuzz_world.app)
 
 
-@pytest.mark.parametrize(("method", "path"), _operations(), ids=lambda x: str(x))
+@pytest.mark.parametrize(("method", "path"), _operations(), ids=str)
 def test_no_server_error_and_responses_match_the_schema(
     api_schema: Any, token: str, method: str, path: str
 ) -> None:

@@ -67,10 +67,11 @@ def _flatten(routes: Iterable[Any], prefix: str = "") -> Iterator[Any]:
         if inner is not None:
             yield from _flatten(inner.routes, prefix + r.include_context.prefix)
         elif isinstance(r, APIRoute):
+            found = r
             if prefix:
-                r = copy.copy(r)
-                r.path = prefix + r.path
-            yield r
+                found = copy.copy(r)
+                found.path = prefix + r.path
+            yield found
         elif isinstance(r, Mount):
             assert r.path in STATIC_MOUNTS, f"unexpected mount {r.path}: declare a policy"
         else:

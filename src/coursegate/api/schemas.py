@@ -10,7 +10,6 @@ from fastapi import Path
 from coursegate.core.instants import Instant, format_instant, to_instant
 from coursegate.services.errors import Invalid
 
-
 MAX_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a row id", examples=[1])]
 """A path parameter naming a stored object by id (bounded: both databases accept it)."""
