@@ -14,6 +14,19 @@ from coursegate.cli.store_cmds import _at
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("demo")(demo)
+    app.command("demo-timelines")(demo_timelines)
+
+
+def demo_timelines(
+    course: Annotated[Path, typer.Argument(help="a course directory")] = Path("examples/course"),
+    instance: Annotated[str, typer.Argument(help="a course instance")] = "Sp24",
+) -> None:
+    """Print, for a few students, every assessment's timeline straight from the decision core
+    (no database): when it opens, for what credit, time limits, passwords, what stays
+    visible."""
+    from coursegate.cli.demo import main as timelines
+
+    raise typer.Exit(timelines([str(course), instance]))
 
 
 def serve(
