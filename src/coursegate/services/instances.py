@@ -18,6 +18,12 @@ exceptions, reservations and the attempt itself):
   submissions are applied one after the other.
 * **close** — the student (or staff viewing as them), the system actor, or staff holding
   ``mgr`` (modify grades) in the course instance; closing a closed attempt changes nothing.
+* **mode** — ``start`` and ``submit`` take the server's mode (``Public`` or ``Exam``); with
+  ``mode=None`` it is read from the store: Exam while the student has a testing-centre
+  reservation in force (:func:`reservations.reservation_in_force`), Public otherwise. The HTTP
+  API always uses that, so a client cannot claim to be in the testing centre.
+* **reading** — :func:`list_attempts` and :func:`get_attempt`: the student's own, or anyone's
+  with ``vst`` (view students' access, exceptions and attempts) in the course instance.
 * :func:`close_expired` — the system actor's job: closes every open attempt whose time limit
   has ended (``closed_at`` = the limit). Safe to run at any time, any number of times, and in
   several processes at once (rows another run holds are skipped).
@@ -58,6 +64,7 @@ from coursegate.services.course_state import InstanceState, read_instance
 from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
 from coursegate.services.exceptions import find_user, person
 from coursegate.services.history import record
+from coursegate.services.reservations import reservation_in_force
 from coursegate.services.roster import student_for
 from coursegate.store.db import insert_unless_exists
 from coursegate.store.models import (
@@ -68,6 +75,7 @@ from coursegate.store.models import (
 )
 
 MODIFY_GRADES = "mgr"
+VIEW_STUDENTS = "vst"
 _KIND = "assessment_instance"
 
 
@@ -94,10 +102,22 @@ class InstanceView:
     """:func:`start` created it (False: it returned the attempt that already existed)."""
     credit: float | None = None
     """:func:`submit`: the credit in force when the points were submitted."""
+    mode: str | None = None
+    """:func:`start` and :func:`submit`: the mode the decision was made in."""
+    decision: AssessmentDecision | None = None
+    """:func:`start`: the decision that allowed the start (for an attempt already open, the
+    decision now, with it); :func:`submit`: the one that accepted the points."""
 
     @property
     def student(self) -> str:
         return person(self.uid, self.name)
+
+    @property
+    def time_limit_minutes(self) -> int | None:
+        """The minutes the attempt was given (``date_limit`` − ``started_at``), if timed."""
+        if self.date_limit is None:
+            return None
+        return int((self.date_limit - self.started_at) // MINUTE)
 
     def to_json(self, tz: tzinfo | None = None) -> dict[str, Any]:
         def when(t: Instant | None) -> str | None:
@@ -122,6 +142,9 @@ class InstanceView:
             "version": self.version,
             "created": self.created,
             "credit": self.credit,
+            "time_limit_minutes": self.time_limit_minutes,
+            "mode": self.mode,
+            "decision": None if self.decision is None else self.decision.to_json(tz),
         }
 
 
@@ -133,6 +156,8 @@ def _view(
     *,
     created: bool = False,
     credit: float | None = None,
+    mode: Mode | None = None,
+    decision: AssessmentDecision | None = None,
 ) -> InstanceView:
     return InstanceView(
         id=row.id,
@@ -152,6 +177,8 @@ def _view(
         version=row.version,
         created=created,
         credit=credit,
+        mode=None if mode is None else mode.value,
+        decision=decision,
     )
 
 
@@ -163,6 +190,12 @@ def _mode(mode: str) -> Mode:
         return Mode(mode)
     except ValueError:
         raise Invalid(f"mode: must be 'Public' or 'Exam', not {mode!r}", "mode") from None
+
+
+def mode_of(ctx: Ctx, user: User) -> Mode:
+    """The student's mode now, from the store: Exam while a testing-centre reservation of
+    theirs is in force, Public otherwise."""
+    return Mode.EXAM if reservation_in_force(ctx, user) is not None else Mode.PUBLIC
 
 
 def _require_self(ctx: Ctx, ci: CourseInstance, user: User, what: str) -> None:
@@ -245,22 +278,25 @@ def start(
     *,
     uid: str | None = None,
     password: str | None = None,
-    mode: str = "Public",
+    mode: str | None = "Public",
 ) -> InstanceView:
     """Start ``uid``'s (default: the effective user's) attempt at ``assessment``, or return the
-    open one they already have (``created`` False)."""
-    server_mode = _mode(mode)
+    open one they already have (``created`` False). ``mode=None``: the mode from the store
+    (:func:`mode_of`)."""
+    chosen = None if mode is None else _mode(mode)
     ci = course_instance_by_id(ctx, course_instance_id)
     user = find_user(ctx, uid or ctx.effective)
     _require_self(ctx, ci, user, f"start {assessment}")
+    server_mode = mode_of(ctx, user) if chosen is None else chosen
     state = read_instance(ctx.session, ci)
     config = _assessment(ctx, state, ci, assessment)
     aid = config.id
     assessment_id = state.assessment_ids[aid]
     existing = _existing(ctx, assessment_id, user.id)
-    if existing is not None:
-        return _resume(ctx, existing, ci, aid, user)
     student = student_for(ctx.session, ci, state, user)
+    if existing is not None:
+        _resume(existing, aid, user, ctx.at)
+        return _with_decision(ctx, existing, ci, aid, user, state, config, student, server_mode)
     d, facts = _decision(state, config, student, server_mode, None, ctx.at)
     who = person(user.uid, user.name)
     if not d.can_start:
@@ -285,7 +321,7 @@ def start(
         again = _existing(ctx, assessment_id, user.id)
         if again is None:  # pragma: no cover - the unique constraint said it exists
             raise Conflict(f"assessment: {aid} could not be started; try again", "assessment")
-        return _view(again, ci.id, aid, user)
+        return _with_decision(ctx, again, ci, aid, user, state, config, student, server_mode)
     record(
         ctx,
         "instance.start",
@@ -300,14 +336,31 @@ def start(
         date_limit=row.date_limit,
         credit=d.credit,
     )
-    return _view(row, ci.id, aid, user, created=True)
+    return _view(row, ci.id, aid, user, created=True, mode=server_mode, decision=d)
 
 
-def _resume(
-    ctx: Ctx, row: AssessmentInstance, ci: CourseInstance, aid: str, user: User
+def _with_decision(
+    ctx: Ctx,
+    row: AssessmentInstance,
+    ci: CourseInstance,
+    aid: str,
+    user: User,
+    state: InstanceState,
+    config: AssessmentConfig,
+    student: Student,
+    mode: Mode,
 ) -> InstanceView:
-    if row.open and (row.date_limit is None or ctx.at < row.date_limit):
-        return _view(row, ci.id, aid, user)
+    """An attempt that was already open, with the decision now (the attempt included)."""
+    facts = InstanceFacts(row.open, row.date_limit)
+    student = replace(student, instances={**student.instances, aid: facts})
+    d, _ = _decision(state, config, student, mode, facts, ctx.at)
+    return _view(row, ci.id, aid, user, mode=mode, decision=d)
+
+
+def _resume(row: AssessmentInstance, aid: str, user: User, at: Instant) -> None:
+    """An open attempt is returned; a closed or timed-out one is a :class:`Conflict`."""
+    if row.open and (row.date_limit is None or at < row.date_limit):
+        return
     state = "closed" if not row.open else "past its time limit"
     raise Conflict(
         f"assessment: {person(user.uid, user.name)} already has an attempt at {aid}, and it is "
@@ -320,20 +373,19 @@ def _resume(
 
 
 def _load(
-    ctx: Ctx, instance_id: int
+    ctx: Ctx, instance_id: int, course_instance_id: int | None = None, *, lock: bool = True
 ) -> tuple[AssessmentInstance, Assessment, CourseInstance, User]:
-    """The instance, locked for this transaction, with its assessment, course instance, user."""
-    row = ctx.session.scalars(
-        select(AssessmentInstance)
-        .where(AssessmentInstance.id == instance_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if row is None:
+    """The instance, locked for this transaction, with its assessment, course instance, user.
+    With ``course_instance_id``, an instance of another course instance is not found."""
+    query = select(AssessmentInstance).where(AssessmentInstance.id == instance_id)
+    if lock:
+        query = query.with_for_update()
+    row = ctx.session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    a = None if row is None else ctx.session.get(Assessment, row.assessment_id)
+    if row is None or a is None or course_instance_id not in (None, a.course_instance_id):
         raise NotFound(f"instance_id: there is no assessment instance {instance_id}", "instance_id")
-    a = ctx.session.get(Assessment, row.assessment_id)
     user = ctx.session.get(User, row.user_id)
-    assert a is not None and user is not None
+    assert user is not None
     return row, a, course_instance_by_id(ctx, a.course_instance_id), user
 
 
@@ -357,14 +409,18 @@ def submit(
     *,
     max_points: float | None = None,
     bonus_points: float | None = None,
-    mode: str = "Public",
+    mode: str | None = "Public",
+    course_instance_id: int | None = None,
 ) -> InstanceView:
     """Record the attempt's ``points`` (out of ``max_points``, with ``bonus_points`` on top;
-    both default to what the instance holds). The score never decreases."""
-    server_mode = _mode(mode)
-    row, a, ci, user = _load(ctx, instance_id)
+    both default to what the instance holds). The score never decreases. ``mode=None``: the
+    mode from the store (:func:`mode_of`); ``course_instance_id``: the attempt must be one of
+    that course instance."""
+    chosen = None if mode is None else _mode(mode)
+    row, a, ci, user = _load(ctx, instance_id, course_instance_id)
     if not ctx.is_system:
         _require_self(ctx, ci, user, f"submit answers to {a.aid}")
+    server_mode = mode_of(ctx, user) if chosen is None else chosen
     got = _points(points, "points")
     top = _points(row.max_points if max_points is None else max_points, "max_points")
     if top <= 0:
@@ -406,13 +462,16 @@ def submit(
         score_before=before,
         score_after=after,
     )
-    return _view(row, ci.id, a.aid, user, credit=d.credit)
+    return _view(row, ci.id, a.aid, user, credit=d.credit, mode=server_mode, decision=d)
 
 
-def close(ctx: Ctx, instance_id: int, *, reason: str = "") -> InstanceView:
+def close(
+    ctx: Ctx, instance_id: int, *, reason: str = "", course_instance_id: int | None = None
+) -> InstanceView:
     """Close an attempt: the student's (or staff viewing as them), the system's, or staff with
-    ``mgr`` in the course instance. Closing a closed attempt changes nothing."""
-    row, a, ci, user = _load(ctx, instance_id)
+    ``mgr`` in the course instance. Closing a closed attempt changes nothing.
+    ``course_instance_id``: the attempt must be one of that course instance."""
+    row, a, ci, user = _load(ctx, instance_id, course_instance_id)
     if ctx.is_system:
         pass
     elif ctx.effective == user.uid:
@@ -486,11 +545,73 @@ def close_expired(ctx: Ctx) -> list[InstanceView]:
     return out
 
 
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _require_view(ctx: Ctx, ci: CourseInstance, uid: str | None, what: str) -> None:
+    """A student reads their own attempts; anyone else needs ``vst`` in the course instance
+    (while viewing as a student, only what that student may)."""
+    if ctx.is_system or (uid is not None and uid == ctx.effective):
+        return
+    require(ctx, VIEW_STUDENTS, instance_area(ci), f"{what} in {instance_label(ci)}")
+
+
+def list_attempts(
+    ctx: Ctx,
+    course_instance_id: int,
+    *,
+    assessment: str | None = None,
+    uid: str | None = None,
+    open_only: bool = False,
+) -> list[InstanceView]:
+    """The attempts in a course instance, of one assessment and/or one student, oldest first.
+    Without ``uid`` (every student's) it needs ``vst``; a student may list their own."""
+    ci = course_instance_by_id(ctx, course_instance_id)
+    wanted = None if uid is None else uid.strip()
+    what = "see every student's attempts" if wanted is None else f"see {wanted}'s attempts"
+    _require_view(ctx, ci, wanted, what)
+    query = (
+        select(AssessmentInstance, Assessment.aid, User)
+        .join(Assessment, Assessment.id == AssessmentInstance.assessment_id)
+        .join(User, User.id == AssessmentInstance.user_id)
+        .where(Assessment.course_instance_id == ci.id)
+    )
+    if wanted is not None:
+        query = query.where(User.id == find_user(ctx, wanted).id)
+    if assessment is not None and assessment.strip():
+        aid = assessment.strip()
+        known = ctx.session.scalars(
+            select(Assessment.id).where(
+                Assessment.course_instance_id == ci.id, Assessment.aid == aid
+            )
+        ).first()
+        if known is None:
+            raise NotFound(
+                f"assessment: {instance_label(ci)} has no assessment {aid!r}", "assessment"
+            )
+        query = query.where(Assessment.aid == aid)
+    if open_only:
+        query = query.where(AssessmentInstance.open.is_(True))
+    query = query.order_by(AssessmentInstance.started_at, AssessmentInstance.id)
+    return [_view(row, ci.id, aid, user) for row, aid, user in ctx.session.execute(query)]
+
+
+def get_attempt(ctx: Ctx, course_instance_id: int, instance_id: int) -> InstanceView:
+    """One attempt of a course instance: the student's own, or anyone's with ``vst``."""
+    row, a, ci, user = _load(ctx, instance_id, course_instance_id, lock=False)
+    _require_view(ctx, ci, user.uid, f"see {user.uid}'s attempt at {a.aid}")
+    return _view(row, ci.id, a.aid, user)
+
+
 __all__ = [
     "MODIFY_GRADES",
+    "VIEW_STUDENTS",
     "InstanceView",
     "close",
     "close_expired",
+    "get_attempt",
+    "list_attempts",
+    "mode_of",
     "start",
     "submit",
 ]

@@ -30,9 +30,13 @@ from sqlalchemy import String, cast, func, select
 from coursegate.core.access_control import AccessPatch
 from coursegate.core.engine import AssessmentConfig
 from coursegate.core.instants import Instant, format_instant, format_wall, zone
-from coursegate.services.authz import allowed
+from coursegate.services.authz import allowed, require
 from coursegate.services.context import Ctx
-from coursegate.services.course_instances import instance_area, instance_label
+from coursegate.services.course_instances import (
+    course_instance_by_id,
+    instance_area,
+    instance_label,
+)
 from coursegate.services.course_state import read_instance
 from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
 from coursegate.services.exceptions import find_user, person, read_when
@@ -42,6 +46,8 @@ from coursegate.store.models import Assessment, CourseInstance, ExamReservation,
 
 RECORD_RESERVATIONS = "mrs"
 """Record and cancel exam reservations."""
+VIEW_STUDENTS = "vst"
+"""Read students' reservations (with their access, exceptions and attempts)."""
 
 _KIND = "exam_reservation"
 _UTC = ZoneInfo("UTC")
@@ -65,6 +71,9 @@ class ReservationView:
     recorded again), ``cancelled`` or ``unchanged``."""
     course_instances: tuple[str, ...] = ()
     """The course instances that link the exam."""
+    timezone: str = "UTC"
+    """The zone of the first course instance that links the exam (UTC when none does): the
+    zone dates without an offset were read in, and the one to show them in."""
 
     @property
     def student(self) -> str:
@@ -107,6 +116,7 @@ def _view(
         created_at=row.created_at,
         outcome=outcome,
         course_instances=tuple(instance_label(ci) for ci in cis),
+        timezone=cis[0].timezone if cis else "UTC",
     )
 
 
@@ -339,12 +349,117 @@ def cancel_reservation(ctx: Ctx, external_id: str, *, reason: str = "") -> Reser
     return _view(row, user, "cancelled", cis)
 
 
+# -- reading ----------------------------------------------------------------------------------
+
+
+def linked_exams(ctx: Ctx, ci: CourseInstance) -> frozenset[str]:
+    """Every PrairieTest exam a course instance's live assessments link (lower case)."""
+    state = read_instance(ctx.session, ci)
+    found: set[str] = set()
+    for src in state.assessments.values():
+        found |= exam_uuids(src.config)
+    return frozenset(found)
+
+
+def list_reservations(
+    ctx: Ctx,
+    course_instance_id: int,
+    *,
+    uid: str | None = None,
+    include_cancelled: bool = True,
+) -> list[ReservationView]:
+    """The reservations for the exams a course instance links, optionally of one student,
+    earliest first. A student reads their own; anyone else needs ``vst`` there."""
+    ci = course_instance_by_id(ctx, course_instance_id)
+    wanted = None if uid is None else uid.strip()
+    if wanted != ctx.effective:
+        whose = "every student's" if wanted is None else f"{wanted}'s"
+        require(
+            ctx,
+            VIEW_STUDENTS,
+            instance_area(ci),
+            f"see {whose} exam reservations in {instance_label(ci)}",
+        )
+    user = None if wanted is None else find_user(ctx, wanted)
+    exams = linked_exams(ctx, ci)
+    if not exams:
+        return []
+    query = (
+        select(ExamReservation, User)
+        .join(User, User.id == ExamReservation.user_id)
+        .where(ExamReservation.exam_uuid.in_(sorted(exams)))
+    )
+    if user is not None:
+        query = query.where(ExamReservation.user_id == user.id)
+    if not include_cancelled:
+        query = query.where(ExamReservation.cancelled_at.is_(None))
+    query = query.order_by(ExamReservation.access_start, ExamReservation.id)
+    linking: dict[str, list[CourseInstance]] = {}
+    out: list[ReservationView] = []
+    for row, who in ctx.session.execute(query):
+        if row.exam_uuid not in linking:
+            linking[row.exam_uuid] = linking_instances(ctx, row.exam_uuid)
+        out.append(_view(row, who, "", linking[row.exam_uuid]))
+    return out
+
+
+def get_reservation(ctx: Ctx, external_id: str) -> ReservationView:
+    """One reservation by the testing centre's id: for its student, the system, or whoever
+    holds ``mrs`` or ``vst`` in a course instance that links its exam."""
+    ext = _external_id(external_id)
+    row = ctx.session.scalars(
+        select(ExamReservation).where(ExamReservation.external_id == ext)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"external_id: there is no reservation {ext!r}", "external_id")
+    user = ctx.session.get(User, row.user_id)
+    assert user is not None
+    cis = linking_instances(ctx, row.exam_uuid)
+    if ctx.is_system or user.uid == ctx.effective:
+        return _view(row, user, "", cis)
+    reasons: list[str] = []
+    for ci in cis:
+        for privilege in (RECORD_RESERVATIONS, VIEW_STUDENTS):
+            ok, why = allowed(ctx, privilege, instance_area(ci))
+            if ok:
+                return _view(row, user, "", cis)
+            reasons.append(f"in {instance_label(ci)}: {why}")
+    if not reasons:
+        reasons.append(f"no course instance links the exam {row.exam_uuid}")
+    raise Refused(
+        f"{ctx.effective} may not see the reservation {ext}: it needs {RECORD_RESERVATIONS} or "
+        f"{VIEW_STUDENTS} in a course instance that links the exam {row.exam_uuid}; "
+        + "; ".join(reasons),
+        "external_id",
+    )
+
+
+def reservation_in_force(ctx: Ctx, user: User) -> ExamReservation | None:
+    """The student's reservation in force at ``ctx.at`` (not cancelled), if any: while one is,
+    the student is in the testing centre, so their requests are decided in Exam mode."""
+    return ctx.session.scalars(
+        select(ExamReservation)
+        .where(
+            ExamReservation.user_id == user.id,
+            ExamReservation.cancelled_at.is_(None),
+            ExamReservation.access_start <= ctx.at,
+            ExamReservation.access_end > ctx.at,
+        )
+        .order_by(ExamReservation.access_start, ExamReservation.id)
+    ).first()
+
+
 __all__ = [
     "RECORD_RESERVATIONS",
+    "VIEW_STUDENTS",
     "ReservationView",
     "cancel_reservation",
     "exam_uuid_of",
     "exam_uuids",
+    "get_reservation",
+    "linked_exams",
     "linking_instances",
+    "list_reservations",
     "record_reservation",
+    "reservation_in_force",
 ]
