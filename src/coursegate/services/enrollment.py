@@ -387,6 +387,13 @@ def set_enrollment_code(ctx: Ctx, course_instance_id: int, code: str | None = No
     return code
 
 
+def enrollment_code(ctx: Ctx, course_instance_id: int) -> str | None:
+    """The current enrollment code (None when none is set); needs ``men``."""
+    ci = course_instance_by_id(ctx, course_instance_id)
+    require(ctx, "men", instance_area(ci), f"see the enrollment code of {instance_label(ci)}")
+    return ci.enrollment_code
+
+
 # -- sections ---------------------------------------------------------------------------------
 
 
@@ -652,20 +659,74 @@ def list_roster(ctx: Ctx, course_instance_id: int) -> list[RosterLine]:
     ]
 
 
+def roster_line(ctx: Ctx, enrollment: Enrollment) -> RosterLine:
+    """One enrollment as a roster line (for answering the use case that just changed it; no
+    privilege check: the caller has just been allowed to change it, or it is their own)."""
+    user = ctx.session.get(User, enrollment.user_id)
+    assert user is not None
+    names = ctx.session.scalars(
+        select(Section.name)
+        .join(SectionMembership, SectionMembership.section_id == Section.id)
+        .where(
+            Section.course_instance_id == enrollment.course_instance_id,
+            SectionMembership.user_id == user.id,
+        )
+        .order_by(Section.name)
+    ).all()
+    return RosterLine(user.uid, user.name, user.email, enrollment.status, tuple(names))
+
+
+@dataclass(frozen=True)
+class SectionLine:
+    """A section with its members (uid and full name together)."""
+
+    name: str
+    description: str
+    from_files: bool
+    members: tuple[tuple[str, str], ...]
+    """``(uid, full name)`` of every member, by uid."""
+
+
+def list_sections(ctx: Ctx, course_instance_id: int) -> list[SectionLine]:
+    """The sections of a course instance, by name, with their members; needs ``vst``."""
+    ci = course_instance_by_id(ctx, course_instance_id)
+    require(ctx, "vst", instance_area(ci), f"view the sections of {instance_label(ci)}")
+    members: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for section_id, uid, name in ctx.session.execute(
+        select(SectionMembership.section_id, User.uid, User.name)
+        .join(User, User.id == SectionMembership.user_id)
+        .join(Section, Section.id == SectionMembership.section_id)
+        .where(Section.course_instance_id == ci.id)
+        .order_by(User.uid)
+    ):
+        members[section_id].append((uid, name))
+    return [
+        SectionLine(s.name, s.description, s.from_files, tuple(members[s.id]))
+        for s in ctx.session.scalars(
+            select(Section).where(Section.course_instance_id == ci.id).order_by(Section.name)
+        )
+    ]
+
+
 __all__ = [
     "RosterLine",
+    "SectionLine",
     "add_to_section",
     "block",
     "class_account_refusal",
     "create_section",
     "delete_section",
+    "enroll",
+    "enrollment_code",
     "find_course_instance",
     "import_section_memberships",
     "invite",
     "join_invitation",
     "list_roster",
+    "list_sections",
     "remove_from_section",
     "rename_section",
+    "roster_line",
     "self_enroll",
     "set_enrollment_code",
     "unblock",

@@ -39,7 +39,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ from coursegate.core.instants import (
 from coursegate.core.legacy_rules import LegacyRule
 from coursegate.core.model import Form
 from coursegate.courses.normalise import Reader, settings_problems
-from coursegate.services.authz import require
+from coursegate.services.authz import allowed, require
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import (
     course_instance_by_id,
@@ -72,7 +72,14 @@ from coursegate.services.course_instances import (
     instance_label,
 )
 from coursegate.services.course_state import InstanceState, read_instance
-from coursegate.services.errors import Conflict, EveryProblem, Invalid, NotFound, count
+from coursegate.services.errors import (
+    Conflict,
+    EveryProblem,
+    Invalid,
+    NotFound,
+    Refused,
+    count,
+)
 from coursegate.services.history import record
 from coursegate.services.roster import EXCEPTION_FIELDS, personal_overrides
 from coursegate.store.models import (
@@ -801,11 +808,20 @@ def grant(
     return _view(row, user, warnings=warnings)
 
 
-def _stored(ctx: Ctx, exception_id: int) -> tuple[StudentOverride, CourseInstance, User]:
+def _stored(
+    ctx: Ctx, exception_id: int, course_instance_id: int | None = None
+) -> tuple[StudentOverride, CourseInstance, User]:
+    """The exception ``exception_id`` (of ``course_instance_id`` when given: an exception of
+    another course instance is not found there)."""
     row = ctx.session.get(StudentOverride, exception_id)
-    if row is None:
+    if row is None or (
+        course_instance_id is not None and row.course_instance_id != course_instance_id
+    ):
+        where = ""
+        if course_instance_id is not None:
+            where = f" in {instance_label(course_instance_by_id(ctx, course_instance_id))}"
         raise NotFound(
-            f"exception_id: there is no exception {exception_id} (it may have been removed)",
+            f"exception_id: there is no exception {exception_id}{where} (it may have been removed)",
             "exception_id",
         )
     ci = course_instance_by_id(ctx, row.course_instance_id)
@@ -833,21 +849,43 @@ def change(
     *,
     version: int,
     reason: str,
+    course_instance_id: int | None = None,
 ) -> ExceptionView:
     """Change an exception: given fields replace the stored ones, ``None`` removes a field,
     absent fields stay. ``version`` is the version the editor saw (:class:`Conflict` if it
-    moved on). Changing nothing writes nothing."""
-    row, ci, user = _stored(ctx, exception_id)
+    moved on). Changing nothing writes nothing. With ``course_instance_id``, an exception of
+    another course instance is :class:`NotFound`."""
+    row, ci, user = _stored(ctx, exception_id, course_instance_id)
     _managed(ctx, ci, "change exceptions")
     why = _reason(reason)
     _check_version(row, user, version)
     state = read_instance(ctx.session, ci)
     given, notes = read_fields(fields, row.scope, state.tz, change=True)
-    before = dict(row.body)
-    body = {k: v for k, v in before.items() if given.get(k) is not REMOVED}
-    body.update({k: v for k, v in given.items() if v is not REMOVED})
-    if body == before:
+    body = _merged(row.body, given)
+    if body == row.body:
         return _view(row, user, _log(ctx, ci.id, [user.uid]))
+    st = _load_students(ctx, ci, [user])[user.id]
+    warnings = notes + _check_change(state, ci, st, row, body)
+    _apply_change(ctx, row, st, body, why)
+    return _view(row, user, _log(ctx, ci.id, [user.uid]), warnings)
+
+
+def _merged(stored: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored fields with a change applied: given values replace, ``REMOVED`` removes,
+    absent fields stay."""
+    body = {k: v for k, v in stored.items() if given.get(k) is not REMOVED}
+    body.update({k: v for k, v in given.items() if v is not REMOVED})
+    return body
+
+
+def _check_change(
+    state: InstanceState,
+    ci: CourseInstance,
+    st: _Student,
+    row: StudentOverride,
+    body: Mapping[str, Any],
+) -> list[str]:
+    """Raise :class:`Invalid` unless ``row`` may become ``body`` for ``st``; warnings."""
     _check_body(body, row.scope, state.tz)
     if row.scope == ASSESSMENT and row.target not in state.assessments:
         raise Invalid(
@@ -855,30 +893,45 @@ def change(
             "exception can only be removed",
             "target",
         )
-    st = _load_students(ctx, ci, [user])[user.id]
     problem = _not_enrolled(st, ci)
     if problem is not None:
         raise Invalid(f"uid: {problem}", "uid")
-    warnings = notes + _check_student(state, ci, st, row.scope, row.target, body)
+    return _check_student(state, ci, st, row.scope, row.target, body)
+
+
+def _apply_change(
+    ctx: Ctx, row: StudentOverride, st: _Student, body: dict[str, Any], why: str
+) -> None:
+    before = dict(row.body)
     row.body = body
     row.reason = why
     row.updated_at = ctx.at
     _flush(ctx, f"{st.label}'s exception for {_what(row.scope, row.target)}")
-    _record(ctx, "exception.change", row, user, why, before, body)
-    return _view(row, user, _log(ctx, ci.id, [user.uid]), warnings)
+    _record(ctx, "exception.change", row, st.user, why, before, body)
 
 
-def remove(ctx: Ctx, exception_id: int, *, version: int, reason: str) -> ExceptionView:
+def remove(
+    ctx: Ctx,
+    exception_id: int,
+    *,
+    version: int,
+    reason: str,
+    course_instance_id: int | None = None,
+) -> ExceptionView:
     """Remove an exception (the history keeps what it was). Returns it as it was."""
-    row, ci, user = _stored(ctx, exception_id)
+    row, ci, user = _stored(ctx, exception_id, course_instance_id)
     _managed(ctx, ci, "remove exceptions")
     why = _reason(reason)
     _check_version(row, user, version)
     view = _view(row, user, _log(ctx, ci.id, [user.uid]))
+    _delete(ctx, row, user, why)
+    return view
+
+
+def _delete(ctx: Ctx, row: StudentOverride, user: User, why: str) -> None:
     _record(ctx, "exception.remove", row, user, why, dict(row.body), None)
     ctx.session.delete(row)
     _flush(ctx, f"{person(user.uid, user.name)}'s exception for {_what(row.scope, row.target)}")
-    return view
 
 
 # -- many students at once --------------------------------------------------------------------
@@ -894,12 +947,28 @@ class BulkProblem:
 
 
 class BulkInvalid(EveryProblem[BulkProblem]):
-    """Some of the students cannot get the exception: all of them are listed, nothing was
-    written."""
+    """Some of the students cannot get the exception (or the change): all of them are listed,
+    nothing was written."""
+
+    def __init__(
+        self, problems: Sequence[BulkProblem], what: str = "cannot get this exception"
+    ) -> None:
+        head = f"{count(len(problems), 'student')} {what}"
+        super().__init__(problems, head, "uids")
+
+
+class BulkConflict(Conflict):
+    """Some students' exceptions changed since the editor loaded them (``versions``): all of
+    them are listed, nothing was written."""
 
     def __init__(self, problems: Sequence[BulkProblem]) -> None:
-        head = f"{count(len(problems), 'student')} cannot get this exception"
-        super().__init__(problems, head, "uids")
+        self.problems = list(problems)
+        super().__init__(
+            f"versions: {count(len(self.problems), 'exception')} changed since you loaded "
+            "them; nothing was written; load them again and retry: "
+            + "; ".join(p.render() for p in self.problems),
+            "versions",
+        )
 
 
 @dataclass
@@ -1065,6 +1134,163 @@ def _section_members(ctx: Ctx, ci: CourseInstance, name: str) -> list[User]:
     return list(members)
 
 
+@dataclass
+class BulkChangeReport:
+    """What :func:`change_many` or :func:`remove_many` did, student by student."""
+
+    done: list[ExceptionView] = field(default_factory=list)
+    """The exceptions changed (as they are now) or removed (as they were)."""
+    unchanged: list[str] = field(default_factory=list)
+    """Students (uid and name) whose exception already was exactly so."""
+    without: list[str] = field(default_factory=list)
+    """Members of the section who have no exception for the target (left alone)."""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _section_rows(
+    ctx: Ctx, ci: CourseInstance, section: str, scope: str, target: str
+) -> tuple[list[tuple[_Student, StudentOverride | None]], BulkChangeReport]:
+    """Every enrolled member of ``section`` with their exception for the target (or None)."""
+    members = _section_members(ctx, ci, section)
+    students = _load_students(ctx, ci, members)
+    pairs: list[tuple[_Student, StudentOverride | None]] = []
+    report = BulkChangeReport()
+    for user in members:
+        st = students[user.id]
+        row = next((r for r in st.rows if r.scope == scope and r.target == target), None)
+        if row is None:
+            report.without.append(st.label)
+        pairs.append((st, row))
+    if all(row is None for _, row in pairs):
+        raise NotFound(
+            f"target: no enrolled student of the section {section} has an exception for "
+            f"{_what(scope, target)}",
+            "target",
+        )
+    return pairs, report
+
+
+def _check_versions(
+    pairs: Sequence[tuple[_Student, StudentOverride | None]],
+    versions: Mapping[str, int] | None,
+    scope: str,
+    target: str,
+) -> None:
+    """When the editor says which versions they saw, every exception they would touch must
+    still be at that version, and every one they saw must still be there."""
+    if versions is None:
+        return
+    conflicts: list[BulkProblem] = []
+    seen: set[str] = set()
+    what = _what(scope, target)
+    for st, row in pairs:
+        uid = st.user.uid
+        if row is None:
+            if uid in versions:
+                message = f"{st.label}'s exception for {what} was removed since you loaded it"
+                conflicts.append(BulkProblem(uid, message))
+            continue
+        seen.add(uid)
+        saw = versions.get(uid)
+        if saw is None:
+            message = f"{st.label}'s exception for {what} (version {row.version}) is new to you"
+            conflicts.append(BulkProblem(uid, message))
+        elif saw != row.version:
+            message = f"you saw version {saw}, it is now version {row.version}"
+            conflicts.append(BulkProblem(uid, message))
+    for uid in sorted(set(versions) - seen - {st.user.uid for st, _ in pairs}):
+        conflicts.append(BulkProblem(uid, "no longer an enrolled member of the section"))
+    if conflicts:
+        raise BulkConflict(conflicts)
+
+
+def change_many(
+    ctx: Ctx,
+    course_instance_id: int,
+    section: str,
+    scope: str,
+    target: str,
+    fields: Mapping[str, Any],
+    *,
+    reason: str,
+    versions: Mapping[str, int] | None = None,
+) -> BulkChangeReport:
+    """Change the exception for ``target`` of every enrolled member of ``section`` who has one,
+    in the caller's one transaction: all or nothing. Given fields replace each student's, ``None``
+    removes a field, absent fields stay (each student keeps their own other fields).
+
+    ``versions`` (uid → the version the editor saw) makes the change safe against concurrent
+    edits: :class:`BulkConflict` lists every exception that moved on. :class:`BulkInvalid` lists
+    every student for whom the result would not be valid. Members without such an exception are
+    left alone (``without``)."""
+    ci = course_instance_by_id(ctx, course_instance_id)
+    _managed(ctx, ci, "change exceptions")
+    why = _reason(reason)
+    state = read_instance(ctx.session, ci)
+    target = _target(state, ci, scope, target)
+    given, notes = read_fields(fields, scope, state.tz, change=True)
+    if not given:
+        raise Invalid(
+            "fields: say what to change: " + ", ".join(_allowed_fields(scope)) + " (null removes "
+            "a field)",
+            "fields",
+        )
+    pairs, report = _section_rows(ctx, ci, section, scope, target)
+    _check_versions(pairs, versions, scope, target)
+    report.warnings = list(notes)
+    problems: list[BulkProblem] = []
+    todo: list[tuple[_Student, StudentOverride, dict[str, Any]]] = []
+    for st, row in pairs:
+        if row is None:
+            continue
+        body = _merged(row.body, given)
+        if body == row.body:
+            report.unchanged.append(st.label)
+            continue
+        try:
+            warnings = _check_change(state, ci, st, row, body)
+        except Invalid as error:
+            problems.append(BulkProblem(st.user.uid, error.message))
+            continue
+        report.warnings += [w for w in warnings if w not in report.warnings]
+        todo.append((st, row, body))
+    if problems:
+        raise BulkInvalid(problems, "cannot have this change")
+    for st, row, body in todo:
+        _apply_change(ctx, row, st, body, why)
+    log = _log(ctx, ci.id, [st.user.uid for st, _, _ in todo])
+    report.done = [_view(row, st.user, log) for st, row, _ in todo]
+    return report
+
+
+def remove_many(
+    ctx: Ctx,
+    course_instance_id: int,
+    section: str,
+    scope: str,
+    target: str,
+    *,
+    reason: str,
+) -> BulkChangeReport:
+    """Remove the exception for ``target`` from every enrolled member of ``section`` who has
+    one (whatever each has now), in the caller's one transaction. Returns the exceptions as they
+    were."""
+    ci = course_instance_by_id(ctx, course_instance_id)
+    _managed(ctx, ci, "remove exceptions")
+    why = _reason(reason)
+    if scope not in SCOPES:
+        raise Invalid(f"scope: must be one of {', '.join(SCOPES)}, not {scope!r}", "scope")
+    if scope == COURSE_INSTANCE:
+        target = ""
+    pairs, report = _section_rows(ctx, ci, section, scope, target)
+    todo = [(st, row) for st, row in pairs if row is not None]
+    log = _log(ctx, ci.id, [st.user.uid for st, _ in todo])
+    report.done = [_view(row, st.user, log) for st, row in todo]
+    for st, row in todo:
+        _delete(ctx, row, st.user, why)
+    return report
+
+
 # -- listing ----------------------------------------------------------------------------------
 
 
@@ -1072,9 +1298,11 @@ def _viewer(ctx: Ctx, ci: CourseInstance, what: str) -> None:
     require(ctx, VIEW_STUDENTS, instance_area(ci), f"{what} in {instance_label(ci)}")
 
 
-def get_exception(ctx: Ctx, exception_id: int) -> ExceptionView:
+def get_exception(
+    ctx: Ctx, exception_id: int, course_instance_id: int | None = None
+) -> ExceptionView:
     """One exception (with its current ``version``, for an editor); needs ``vst``."""
-    row, ci, user = _stored(ctx, exception_id)
+    row, ci, user = _stored(ctx, exception_id, course_instance_id)
     _viewer(ctx, ci, "view students' exceptions")
     return _view(row, user, _log(ctx, ci.id, [user.uid]))
 
@@ -1122,6 +1350,81 @@ def assessment_exceptions(
     return [_view(r, u, log) for r, u in pairs]
 
 
+OWN_PASSWORD = "(set)"
+"""What a student sees of their own exception's password (staff see the password itself)."""
+
+
+def list_exceptions(
+    ctx: Ctx,
+    course_instance_id: int,
+    *,
+    uid: str | None = None,
+    assessment: str | None = None,
+    section: str | None = None,
+    scope: str | None = None,
+) -> list[ExceptionView]:
+    """The exceptions of a course instance, by uid (then the course instance's, sets',
+    assessments'), filtered: ``uid`` (that student's), ``assessment`` (those that apply to it:
+    its own and its set's), ``section`` (those of the section's current members), ``scope``.
+
+    Needs ``vst`` — except that a student may list their own (``uid`` = themselves): they then
+    see their own password as ``(set)``, never in clear."""
+    ci = course_instance_by_id(ctx, course_instance_id)
+    own = False
+    if uid is not None and uid == ctx.effective:
+        own = not allowed(ctx, VIEW_STUDENTS, instance_area(ci))[0]
+    if not own:
+        hint = ""
+        if uid is None and not ctx.is_system:
+            hint = f" (to see your own, ask for uid={ctx.effective})"
+        try:
+            _viewer(ctx, ci, "view students' exceptions")
+        except Refused as refused:
+            raise Refused(refused.message + hint, "uid") from None
+    query = (
+        select(StudentOverride, User)
+        .join(User, User.id == StudentOverride.user_id)
+        .where(StudentOverride.course_instance_id == ci.id)
+    )
+    if uid is not None:
+        query = query.where(User.id == find_user(ctx, uid).id)
+    if scope is not None:
+        if scope not in SCOPES:
+            raise Invalid(f"scope: must be one of {', '.join(SCOPES)}, not {scope!r}", "scope")
+        query = query.where(StudentOverride.scope == scope)
+    if assessment is not None:
+        state = read_instance(ctx.session, ci)
+        aid = _target(state, ci, ASSESSMENT, assessment)
+        set_name = state.assessments[aid].config.set_name
+        query = query.where(
+            ((StudentOverride.scope == ASSESSMENT) & (StudentOverride.target == aid))
+            | ((StudentOverride.scope == SET) & (StudentOverride.target == set_name))
+        )
+    if section is not None:
+        sec = ctx.session.scalars(
+            select(Section).where(Section.course_instance_id == ci.id, Section.name == section)
+        ).one_or_none()
+        if sec is None:
+            raise NotFound(f"section: {instance_label(ci)} has no section {section!r}", "section")
+        query = query.where(
+            StudentOverride.user_id.in_(
+                select(SectionMembership.user_id).where(SectionMembership.section_id == sec.id)
+            )
+        )
+    pairs = ctx.session.execute(query).all()
+    log = _log(ctx, ci.id, [u.uid for _, u in pairs])
+    views = [_view(r, u, log) for r, u in pairs]
+    if own:
+        views = [_masked(v) for v in views]
+    return sorted(views, key=lambda v: (v.uid, _SCOPE_ORDER.get(v.scope, 3), v.target))
+
+
+def _masked(view: ExceptionView) -> ExceptionView:
+    if isinstance(view.fields.get("password"), str):
+        return replace(view, fields={**view.fields, "password": OWN_PASSWORD})
+    return view
+
+
 def course_zone(ci: CourseInstance) -> ZoneInfo:
     """The course instance's zone (for :meth:`ExceptionView.to_json`)."""
     return zone(ci.timezone)
@@ -1130,23 +1433,29 @@ def course_zone(ci: CourseInstance) -> ZoneInfo:
 __all__ = [
     "ASSESSMENT",
     "COURSE_INSTANCE",
+    "OWN_PASSWORD",
     "PAUSE_ENV",
     "PUBLISHING_EXTENSION",
     "SCOPES",
     "SET",
+    "BulkChangeReport",
+    "BulkConflict",
     "BulkInvalid",
     "BulkProblem",
     "BulkReport",
     "ExceptionView",
     "assessment_exceptions",
     "change",
+    "change_many",
     "course_zone",
     "get_exception",
     "grant",
     "grant_many",
+    "list_exceptions",
     "read_fields",
     "read_when",
     "remove",
+    "remove_many",
     "split_uids",
     "student_exceptions",
 ]

@@ -312,14 +312,26 @@ def create_user(
     domain: str,
     auth: str = "internal",
     class_course_instance_id: int | None = None,
+    password: str | None = None,
 ) -> User:
     """Create one user; ``class_course_instance_id`` makes it a class account of that course
-    instance (it may then be enrolled there only)."""
+    instance (it may then be enrolled there only). ``password`` (internal accounts only) is
+    their first password, stored as an argon2id hash and never in the history."""
+    from coursegate.services import signin  # signin imports this module
+
     domains = domain_ids(ctx)
     new, problems = check_new_user(uid, name, email, auth, domain, domains)
     if new is None:
         raise Invalid("; ".join(f"{f}: {m}" for f, m in problems), problems[0][0])
     require_create_in(ctx, new.domain)
+    if password is not None:
+        if new.auth != "internal":
+            raise Invalid(
+                f"password: {new.auth} accounts sign in elsewhere; only internal accounts have "
+                "a coursegate password",
+                "password",
+            )
+        signin.check_password_strength(password)
     if ctx.session.scalar(select(User.id).where(User.uid == new.uid)) is not None:
         raise Conflict(f"uid: there is already a user {new.uid!r}", "uid")
     owner = email_owner(ctx, new.email)
@@ -338,6 +350,9 @@ def create_user(
         user.class_account = True
         user.class_course_instance_id = class_course_instance_id
     flush_or_conflict(ctx)
+    if password is not None:
+        signin.store_password(ctx, user, password)
+        flush_or_conflict(ctx)
     return user
 
 
@@ -368,14 +383,20 @@ USER_OPTIONAL = ("auth", "domain")
 def import_users(ctx: Ctx, csv_text: str, *, default_domain: str) -> ImportReport:
     """Create the users of a CSV file (``uid,name,email[,auth][,domain]`` with a header line).
 
-    All or nothing: every bad row is reported with its line and column (:class:`BadCsv`) and
-    nothing is written. A row whose user already exists with the same fields is left alone,
-    so importing the same file again changes nothing; a row that contradicts a stored user is
-    an error (emails are corrected with :func:`correct_email`, which records the change).
+    Needs ``mau`` in every domain the file names (checked before any row is compared with the
+    stored users). All or nothing: every bad row is reported with its line and column
+    (:class:`BadCsv`) and nothing is written. A row whose user already exists with the same
+    fields is left alone, so importing the same file again changes nothing; a row that
+    contradicts a stored user is an error (emails are corrected with :func:`correct_email`,
+    which records the change).
     """
     rows = read_csv(csv_text, USER_COLUMNS, USER_OPTIONAL)
     domains = domain_ids(ctx)
     checked, problems = _check_rows(rows, default_domain, domains)
+    # Before comparing rows with stored users: the answers would tell anyone who may not
+    # create users there the names and addresses of existing ones.
+    for domain in sorted({n.domain for _, n in checked}):
+        require_create_in(ctx, domain)
     existing = _existing_users(ctx, [n.uid for _, n in checked])
     taken = _taken_emails(ctx, [n.email for _, n in checked])
     fresh: list[NewUser] = []
@@ -393,8 +414,6 @@ def import_users(ctx: Ctx, csv_text: str, *, default_domain: str) -> ImportRepor
         ]
     if problems:
         raise BadCsv(sorted(problems, key=lambda p: p.line))
-    for domain in sorted({n.domain for n in fresh}):
-        require_create_in(ctx, domain)
     report = ImportReport(unchanged=len(checked) - len(fresh))
     for new in fresh:
         _add_user(ctx, new, domains[new.domain], via="csv")
@@ -530,6 +549,16 @@ def require_over_user(ctx: Ctx, user: User, privilege: str, what: str) -> int | 
     )
 
 
+def get_user(ctx: Ctx, uid: str) -> User:
+    """One user's record: the user themselves, staff who view students (``vst``) in a course
+    instance where the user is enrolled, a domain coordinator of the user's domain, or the
+    system."""
+    user = ctx.user(uid)
+    if ctx.effective != uid:
+        require_over_user(ctx, user, "vst", f"view the account of {uid}")
+    return user
+
+
 # -- correcting an email ----------------------------------------------------------------------
 
 
@@ -572,8 +601,9 @@ def address_for_alias(ctx: Ctx, alias: str) -> str | None:
 
 @translate_conflicts
 def freeze_user(ctx: Ctx, uid: str, *, reason: str = "") -> User:
-    """Stop ``uid``'s web access (status active → frozen). Freezing a frozen user changes
-    nothing."""
+    """Stop ``uid``'s access (status active → frozen): their signed-in sessions and API tokens
+    end now, so after a thaw they sign in again and make new tokens (whoever may have used
+    them meanwhile is out for good). Freezing a frozen user changes nothing."""
     return _set_status(ctx, uid, "frozen", reason, "freeze")
 
 
@@ -596,14 +626,21 @@ def _set_status(ctx: Ctx, uid: str, status: str, reason: str, verb: str) -> User
         return user
     old = user.status
     user.status = status
+    ended: dict[str, int] = {}
     if status == "active":
         # Thawing forgives the failed sign-ins that froze the account.
         cred = ctx.session.get(Credential, user.id)
         if cred is not None:
             cred.failed_attempts = 0
+    else:
+        from coursegate.services.signin import end_all_access  # signin imports this module
+
+        sessions, tokens = end_all_access(ctx, user)
+        counts = {"sessions_ended": sessions, "tokens_revoked": tokens}
+        ended = {k: n for k, n in counts.items() if n}  # the history says what ended, if any
     record(
         ctx, f"user.{verb}", "user", uid,
-        course_instance_id=ci_id, reason=reason, old=old, new=status,
+        course_instance_id=ci_id, reason=reason, old=old, new=status, **ended,
     )  # fmt: skip
     flush_or_conflict(ctx)
     return user
@@ -621,6 +658,7 @@ __all__ = [
     "create_user",
     "flush_or_conflict",
     "freeze_user",
+    "get_user",
     "import_users",
     "instance_area",
     "instance_label",
