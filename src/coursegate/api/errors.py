@@ -16,12 +16,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from coursegate.courses.problems import CourseError
-from coursegate.services.errors import ServiceError
+from coursegate.services.errors import EveryProblem, ServiceError
 
 log = logging.getLogger("coursegate.api")
 
@@ -96,7 +96,14 @@ def _field(loc: Sequence[Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        if isinstance(exc, EveryProblem):
+            every = [{"field": exc.field, "message": p.render()} for p in exc.problems]
+            return error_response(exc.status, exc.code, exc.message, exc.field, errors=every)
         return error_response(exc.status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(OverflowError)
+    async def overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        return error_response(422, "invalid", "a number in the request is too large")
 
     @app.exception_handler(CourseError)
     async def course_error(_: Request, exc: CourseError) -> JSONResponse:
@@ -140,6 +147,16 @@ def install(app: FastAPI) -> None:
     async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         return error_response(
             409, "conflict", "this conflicts with something saved at the same time; try again"
+        )
+
+    @app.exception_handler(DataError)
+    async def bad_data(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the validation let through (a NUL character, a number
+        # out of range): the request is at fault, not the server.
+        return error_response(
+            422,
+            "invalid",
+            "a value in the request cannot be stored (a NUL character, or a number out of range)",
         )
 
     @app.exception_handler(Exception)

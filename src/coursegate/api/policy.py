@@ -25,9 +25,10 @@ from typing import Any, Literal, TypeVar
 from fastapi import APIRouter, Depends, Request
 
 from coursegate.api.deps import CALLER, Caller
-from coursegate.roles import Area
+from coursegate.roles import Area, AreaError
 from coursegate.services.authz import require
 from coursegate.services.course_instances import find_course_instance, instance_area
+from coursegate.services.errors import Invalid
 from coursegate.services.signin import Unauthenticated
 
 Kind = Literal["public", "signed_in", "privilege"]
@@ -93,7 +94,10 @@ def area_of(policy: Policy, request: Request, caller: Caller) -> Area:
         domain = request.path_params.get("domain")
         if domain is None:
             domain = caller.ctx.user(caller.ctx.actor).domain.name
-        return Area.of_domain(str(domain))
+        try:
+            return Area.of_domain(str(domain))
+        except AreaError as exc:
+            raise Invalid(f"domain: {exc}", "domain") from None
     return Area.system()
 
 
