@@ -17,9 +17,10 @@ description gives the local wall time. UIDs are derived from the course, the cou
 student, the assessment and the kind of date (never from the date itself), so when an exception
 moves a due date, a subscribed calendar moves the event instead of adding a second one.
 
-The secret link (the HTTP route comes later) carries :func:`calendar_token`, an HMAC-SHA256 of
-the user and the course instance under a secret from configuration; :func:`verify_calendar_token`
-checks it in constant time. Changing the secret revokes every link.
+The secret link (``GET /api/v1/calendar/{token}.ics``) carries :func:`calendar_token`, an
+HMAC-SHA256 of the user and the course instance under a secret from configuration;
+:func:`verify_calendar_token` checks it in constant time (:func:`calendar_link_token` and
+:func:`calendar_by_token` are what the server calls). Changing the secret revokes every link.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from coursegate.services.decisions import (
     course_of,
     require_view_student,
 )
+from coursegate.services.errors import NotFound
+from coursegate.store.models import CourseInstance, User
 
 PRODID = "-//coursegate//personal deadlines//EN"
 UID_DOMAIN = "coursegate"
@@ -192,3 +195,43 @@ def verify_calendar_token(
     time)."""
     expected = calendar_token(user_uid, course_instance_id, secret).encode("ascii")
     return hmac.compare_digest(expected, token.encode("utf-8", "replace"))
+
+
+# -- the link, and the feed it opens ----------------------------------------------------------
+#
+# A calendar app sends nothing but the URL, so the link names its calendar itself:
+# ``<course instance id>.<user id>.<token>``, where the token is :func:`calendar_token` of the
+# user's uid and the course instance. Ids, not the uid, so an email address never travels in a
+# URL that people paste into other services.
+
+
+def calendar_link_token(
+    ctx: Ctx, course: str, course_instance: str, uid: str, secret: str | bytes
+) -> str:
+    """The secret-link token of ``uid``'s calendar in ``course_instance`` (the student
+    themself, or anyone with ``vst`` there, may have it)."""
+    ci = find_course_instance(ctx, course, course_instance)
+    require_view_student(ctx, ci, uid)
+    user = ctx.user(uid)
+    return f"{ci.id}.{user.id}.{calendar_token(user.uid, ci.id, secret)}"
+
+
+def calendar_by_token(ctx: Ctx, token: str, secret: str | bytes) -> bytes:
+    """The calendar a secret-link token opens, as its student sees it at ``ctx.at``.
+
+    Raises :class:`NotFound` — the same answer whatever is wrong — for a token that was not
+    made with this secret (tampered, or the secret changed), or whose user or course instance
+    no longer exists or whose account is locked."""
+    missing = NotFound("there is no calendar at this link (it may have been revoked)", "token")
+    ci_part, _, rest = token.partition(".")
+    user_part, _, mac = rest.partition(".")
+    if not (ci_part.isdigit() and user_part.isdigit() and mac) or len(token) > 200:
+        raise missing
+    ci = ctx.session.get(CourseInstance, int(ci_part))
+    user = ctx.session.get(User, int(user_part))
+    if ci is None or user is None or user.status == "locked":
+        raise missing
+    if not verify_calendar_token(user.uid, ci.id, secret, mac):
+        raise missing
+    as_student = Ctx(ctx.session, user.uid, ctx.at)
+    return to_ical(course_of(as_student, ci, user, ctx.at), ctx.at)

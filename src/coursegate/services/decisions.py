@@ -29,31 +29,47 @@ Reading a timeline (see ``docs/store-decisions.md``):
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import String, bindparam, select
+from sqlalchemy.orm import contains_eager
 
 from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision, Decision
-from coursegate.core.engine import ColumnIndex, CompiledCourseInstance
-from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, format_instant
-from coursegate.core.model import InstanceFacts, Mode
+from coursegate.core.engine import ColumnIndex, CompiledCourseInstance, Facts, Student, timelines
+from coursegate.core.instants import (
+    MAX_INSTANT,
+    MIN_INSTANT,
+    DateError,
+    Instant,
+    format_instant,
+    parse_date,
+    to_instant,
+    zone,
+)
+from coursegate.core.model import InstanceFacts, Mode, Role
 from coursegate.core.timeline import Timeline
-from coursegate.services.authz import require
+from coursegate.courses.problems import CourseError
+from coursegate.services.authz import allowed, require
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import find_course_instance, instance_area, instance_label
 from coursegate.services.course_state import InstanceState, read_instance
-from coursegate.services.errors import Invalid, NotFound
+from coursegate.services.decision_cache import CompiledState, compiled_state, read_users
+from coursegate.services.errors import Invalid, NotFound, Refused, ServiceError
 from coursegate.services.roster import (
     RosterEntry,
     compile_course_instance,
     student_for,
 )
 from coursegate.store.models import (
+    Course,
     CourseInstance,
     Section,
     StudentOverride,
@@ -812,3 +828,441 @@ def _when(t: Instant | None, tz: tzinfo) -> str | None:
     if t is None or t <= MIN_INSTANT or t >= MAX_INSTANT:
         return None
     return format_instant(t, tz)
+
+
+# -- decision requests: the public request format, the state from the store ------------------
+#
+# ``POST /api/v1/decisions`` (and its batch form) take the request of ``coursegate decide``
+# (docs/decisions.md) with ``course`` naming a course in the database; everything the store
+# knows about the user is filled in here, and a request that tries to supply it is refused.
+# Answers are serialised once, to bytes, because a batch holds up to 10,000 of them: the JSON
+# of each distinct decision of a compiled course instance is kept with it (the decisions are
+# shared by every student the core put in the same slot), so most answers are assembled from
+# ready-made pieces.
+
+MAX_BATCH = 10_000
+"""The most decision requests one batch may hold."""
+REQUEST_FIELDS = ("at", "course", "course_instance", "assessment", "user", "mode", "timezone")
+SERVER_FIELDS = (
+    "course_instance_config", "assessment_config", "student_overrides", "reservations",
+    "enrollment", "instance",
+)  # fmt: skip
+"""Fields of the file-based request that the server fills from the database."""
+SERVER_USER_FIELDS = ("role", "sections", "institution")
+STAFF_ROLES = {"cc": Role.INSTRUCTOR, "in": Role.INSTRUCTOR, "ta": Role.TA}
+"""Course roles that decide as course staff (the staff override): course coordinators and
+instructors as instructors, TAs as TAs. Every other role decides as a student."""
+
+
+class TooLarge(ServiceError):
+    code = "too_large"
+    status = 413
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One decision request, read and checked (nothing looked up yet)."""
+
+    course: str
+    course_instance: str | None
+    assessment: str | None
+    uid: str
+    mode: Mode
+    at: str | None
+    timezone: str | None
+
+
+def _server_fills(name: str) -> Invalid:
+    return Invalid(
+        f"{name}: the server fills this from the database (the synced course files and the"
+        " user's stored role, sections, enrollment, exceptions, reservations and attempt);"
+        " leave it out",
+        name,
+    )
+
+
+def _text(raw: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise Invalid(f"{name}: required (a string)", name)
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise Invalid(f"{name}: must be a non-empty string, not {value!r}", name)
+    return value
+
+
+def read_question(raw: object, default_uid: str) -> Question:
+    """Check one decision request (a parsed JSON object); ``user.uid`` defaults to
+    ``default_uid`` (the signed-in user). Raises :class:`Invalid` naming the field."""
+    if not isinstance(raw, dict):
+        raise Invalid("a decision request is a JSON object {...}", "$")
+    for key in raw:
+        if key in REQUEST_FIELDS:
+            continue
+        if key in SERVER_FIELDS:
+            raise _server_fills(key)
+        raise Invalid(
+            f"{key}: not a field of a decision request (the fields: {', '.join(REQUEST_FIELDS)})",
+            str(key),
+        )
+    course = _text(raw, "course", required=True)
+    assert course is not None
+    uid = default_uid
+    user = raw.get("user")
+    if user is not None:
+        if not isinstance(user, dict):
+            raise Invalid('user: must be an object such as {"uid": "..."}', "user")
+        for key in user:
+            if key in SERVER_USER_FIELDS:
+                raise _server_fills(f"user.{key}")
+            if key != "uid":
+                raise Invalid(f"user.{key}: not a field of user (only uid)", f"user.{key}")
+        given = user.get("uid")
+        if given is not None:
+            if not isinstance(given, str) or not given.strip():
+                raise Invalid(f"user.uid: must be a non-empty string, not {given!r}", "user.uid")
+            uid = given
+    mode = raw.get("mode", "Public")
+    if mode not in ("Public", "Exam"):
+        raise Invalid(f"mode: must be 'Public' or 'Exam', not {mode!r}", "mode")
+    tz = _text(raw, "timezone")
+    if tz is not None:
+        try:
+            zone(tz)
+        except DateError as exc:
+            raise Invalid(f"timezone: {exc}", "timezone") from None
+    return Question(
+        course=course,
+        course_instance=_text(raw, "course_instance"),
+        assessment=_text(raw, "assessment"),
+        uid=uid,
+        mode=Mode(mode),
+        at=_text(raw, "at"),
+        timezone=tz,
+    )
+
+
+def read_at(text: str | None, tz: ZoneInfo, field_name: str = "at") -> Instant | None:
+    """An instant from a request: ISO 8601; without an offset, wall time in ``tz`` (an
+    ambiguous time is its first occurrence, as in course files). ``None`` stays ``None``."""
+    if text is None:
+        return None
+    if len(text) == 25 and text[10] == "T" and text[19] in "+-":
+        # The common, explicit form (2024-03-19T10:00:00-05:00): read by the C parser, which
+        # gives what parse_date gives for it; anything else goes through parse_date.
+        try:
+            return to_instant(datetime.fromisoformat(text))
+        except ValueError:
+            pass
+    try:
+        return parse_date(text, tz)[0]
+    except DateError as exc:
+        raise Invalid(f"{field_name}: {exc}", field_name) from None
+
+
+@functools.cache
+def _course_instance_query() -> Any:
+    """The course instance with its course, by names (built once; names bound per call)."""
+    return (
+        select(CourseInstance)
+        .join(Course, Course.id == CourseInstance.course_id)
+        .options(contains_eager(CourseInstance.course))
+        .where(
+            Course.name == bindparam("course", type_=String),
+            CourseInstance.short_name == bindparam("instance", type_=String),
+        )
+    )
+
+
+def request_course_instance(ctx: Ctx, course: str, instance: str | None) -> CourseInstance:
+    """The course instance a request names; ``instance`` may be left out when the course has
+    only one."""
+    if instance is not None:
+        found: CourseInstance | None = ctx.session.scalars(
+            _course_instance_query(), {"course": course, "instance": instance}
+        ).one_or_none()
+        if found is None:
+            return find_course_instance(ctx, course, instance)  # raises NotFound
+        return found
+    rows = ctx.session.scalars(
+        select(CourseInstance)
+        .join(Course, Course.id == CourseInstance.course_id)
+        .where(Course.name == course)
+        .order_by(CourseInstance.short_name)
+    ).all()
+    if not rows:
+        raise NotFound(f"course: there is no course {course!r}", "course")
+    if len(rows) > 1:
+        names = ", ".join(r.short_name for r in rows)
+        raise Invalid(
+            f"course_instance: {course} has several course instances; name one: {names}",
+            "course_instance",
+        )
+    return rows[0]
+
+
+def _role_at(held: Sequence[tuple[str, Instant | None, Instant | None]], at: Instant) -> Role:
+    """The highest course-staff role in force at ``at`` (Student when none)."""
+    best = Role.STUDENT
+    for code, begins, ends in held:
+        role = STAFF_ROLES.get(code, Role.STUDENT)
+        if (begins is None or begins <= at) and (ends is None or at < ends) and role > best:
+            best = role
+    return best
+
+
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def error_json(error: ServiceError) -> bytes:
+    """``{"error": {"code", "message", "field"}}``: an answer that is an error."""
+    return _json({"error": error.to_json()})
+
+
+Answer = bytes | ServiceError
+"""A serialised decision, or the error that answers the request instead."""
+
+
+def answer_questions(ctx: Ctx, questions: Sequence[Question | ServiceError]) -> list[Answer]:
+    """Answer decision requests in order (errors are answers too: one bad request does not
+    spoil the others). Requests are grouped by course instance: each is compiled once (or
+    found compiled in the cache, :mod:`coursegate.services.decision_cache`), who may see whom
+    is asked once per course instance, and each answer is the JSON of ``coursegate decide``."""
+    out: list[Answer] = [b""] * len(questions)
+    groups: dict[tuple[str, str | None], list[tuple[int, Question]]] = {}
+    for k, q in enumerate(questions):
+        if isinstance(q, ServiceError):
+            out[k] = q
+        else:
+            groups.setdefault((q.course, q.course_instance), []).append((k, q))
+    for (course, instance), items in groups.items():
+        try:
+            ci = request_course_instance(ctx, course, instance)
+            _answer_group(ctx, ci, items, out)
+        except ServiceError as error:
+            for k, _ in items:
+                out[k] = error
+        except CourseError as error:
+            problem = error.problems[0].message if error.problems else str(error)
+            invalid = Invalid(
+                f"course_instance: the stored configuration cannot be decided: {problem}",
+                "course_instance",
+            )
+            for k, _ in items:
+                out[k] = invalid
+    return out
+
+
+def answer_batch(ctx: Ctx, raw: object) -> bytes:
+    """``{"requests": [...]}`` → ``{"results": [...]}``, serialised; see
+    :func:`answer_questions`. More than :data:`MAX_BATCH` requests raise :class:`TooLarge`."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("requests"), list):
+        raise Invalid('the body must be {"requests": [...]} (a list of decision requests)', "$")
+    extra = sorted(set(raw) - {"requests"})
+    if extra:
+        raise Invalid(f"{extra[0]}: not a field of a batch (only requests)", extra[0])
+    requests = raw["requests"]
+    if len(requests) > MAX_BATCH:
+        raise TooLarge(
+            f"requests: {len(requests):,} decision requests in one batch; at most"
+            f" {MAX_BATCH:,} (split them into several batches)",
+            "requests",
+        )
+    questions: list[Question | ServiceError] = []
+    me = ctx.effective
+    for r in requests:
+        try:
+            questions.append(read_question(r, me))
+        except ServiceError as error:
+            questions.append(error)
+    answers = answer_questions(ctx, questions)
+    parts = [a if isinstance(a, bytes) else error_json(a) for a in answers]
+    return b'{"results":[' + b",".join(parts) + b"]}"
+
+
+def answer_one(ctx: Ctx, raw: object) -> bytes:
+    """One decision request → its decision, serialised (errors are raised)."""
+    (answer,) = answer_questions(ctx, [read_question(raw, ctx.effective)])
+    if isinstance(answer, ServiceError):
+        raise answer
+    return answer
+
+
+class _Pieces:
+    """Serialised parts of answers: the JSON of decisions by ``id`` (each kept with its
+    decision, so the id cannot be reused meanwhile) — shared with a cache entry — and of
+    instants, for one batch."""
+
+    def __init__(self, shared: dict[int, tuple[object, bytes]]) -> None:
+        self.shared = shared
+        self.ats: dict[tuple[Instant, str], bytes] = {}
+
+    def decision(self, d: AssessmentDecision | CourseInstanceDecision, tz: tzinfo) -> bytes:
+        hit = self.shared.get(id(d))
+        if hit is None:
+            hit = self.shared[id(d)] = (d, _json(d.to_json(tz)))
+        return hit[1]
+
+    def at(self, t: Instant, tz: tzinfo) -> bytes:
+        key = (t, str(tz))
+        found = self.ats.get(key)
+        if found is None:
+            found = self.ats[key] = _json(format_instant(t, tz))
+        return found
+
+
+def _answer_group(
+    ctx: Ctx, ci: CourseInstance, items: Sequence[tuple[int, Question]], out: list[Answer]
+) -> None:
+    """Answer the requests of one course instance into ``out``."""
+    label = instance_label(ci)
+    viewing_all: tuple[bool, str] | None = None
+
+    def refusal(uid: str) -> Refused | None:
+        nonlocal viewing_all
+        if uid == ctx.effective:
+            return None
+        if viewing_all is None:
+            viewing_all = allowed(ctx, VIEW_STUDENTS, instance_area(ci))
+        ok, why = viewing_all
+        if ok:
+            return None
+        return Refused(f"{ctx.effective} may not view the access of {uid} in {label}: {why}")
+
+    todo: list[tuple[int, Question]] = []
+    for k, q in items:
+        refused = refusal(q.uid)
+        if refused is not None:
+            out[k] = refused
+        else:
+            todo.append((k, q))
+    if not todo:
+        return
+    # One query: the configuration, and everything about these users a decision depends on
+    # (with their course roles and attempts); the compiled form is used only if it agrees.
+    now = read_users(ctx.session, ci, {q.uid for _, q in todo})
+    involved = {now.ids[q.uid] for _, q in todo if q.uid in now.ids}
+    entries: dict[str, tuple[CompiledState, _Pieces]] = {}
+
+    def entry_for(tz_name: str) -> tuple[CompiledState, _Pieces]:
+        found = entries.get(tz_name)
+        if found is None:
+            compiled = compiled_state(ctx.session, ci, now, involved, tz_name)
+            found = entries[tz_name] = (compiled, _Pieces(compiled.memo))
+        return found
+
+    base, pieces = entry_for(ci.timezone)
+    state = base.state
+    local = _Pieces({})  # decisions of this batch alone (staff, people not enrolled)
+    outsiders: dict[int, Student] = {}
+    own: dict[tuple[object, ...], tuple[Timeline[CourseInstanceDecision], Any]] = {}
+    zones: dict[str, ZoneInfo] = {ci.timezone: state.tz}
+    for k, q in todo:
+        try:
+            tz_name = q.timezone or ci.timezone
+            tz = zones.get(tz_name)
+            if tz is None:
+                tz = zones[tz_name] = zone(tz_name)
+            at = read_at(q.at, tz)
+            when = ctx.at if at is None else at
+            uid_id = now.ids.get(q.uid)
+            if uid_id is None:
+                raise NotFound(f"user.uid: there is no user {q.uid!r}", "user.uid")
+            row = base.row_of_user.get(uid_id)
+            j: int | None = None
+            if q.assessment is not None:
+                j = base.compiled.assessment_index.get(q.assessment)
+                if j is None:
+                    _assessment_id(state, q.assessment)  # raises NotFound, naming them all
+                    raise NotFound(f"there is no assessment {q.assessment!r}", "assessment")
+            role = _role_at(now.roles.get(uid_id, ()), when)
+            attempt = (
+                now.attempts.get(uid_id, {}).get(state.assessment_ids[q.assessment])
+                if q.assessment
+                else None
+            )
+            if row is not None and role is Role.STUDENT:
+                entry, shared = (base, pieces) if tz_name == ci.timezone else entry_for(tz_name)
+                row = entry.row_of_user[uid_id]  # each entry holds every user it was checked for
+                compiled = entry.compiled
+                c_part = shared.decision(compiled.decide_course_instance(row, when), tz)
+                if j is None:
+                    a_part = None
+                elif q.mode is Mode.PUBLIC and attempt is None:
+                    a_part = shared.decision(compiled.decide(row, j, when), tz)
+                else:
+                    tl = entry.cell(row, j, q.mode, attempt)
+                    a_part = shared.decision(tl.at(when), tz)
+            else:
+                # Decided on its own: a staff role, or not (or no longer) enrolled.
+                key = (q.uid, q.assessment, q.mode, role, tz_name)
+                tls = own.get(key)
+                if tls is None:
+                    student = base.roster[row].student if row is not None else None
+                    if student is None:
+                        student = outsiders.get(uid_id)
+                    if student is None:
+                        user = ctx.session.get(User, uid_id)
+                        assert user is not None
+                        student = student_for(ctx.session, ci, state, user)
+                        outsiders[uid_id] = student
+                    config = None if j is None else base.compiled.assessments[j]
+                    facts = Facts(
+                        user=replace(student.user, role=role),
+                        mode=q.mode,
+                        reservations=student.reservations,
+                        personal=student.personal.get(q.assessment, ()) if q.assessment else (),
+                        enrollment=student.enrollment,
+                        instance=attempt,
+                    )
+                    tls = own[key] = timelines(state.settings.policy, config, facts, tz)
+                ci_tl, own_tl = tls
+                c_part = local.decision(ci_tl.at(when), tz)
+                a_part = None if own_tl is None else local.decision(own_tl.at(when), tz)
+            answer = b'{"at":' + pieces.at(when, tz) + b',"course_instance":' + c_part
+            if a_part is not None:
+                answer += b',"assessment":' + a_part
+            out[k] = answer + b"}"
+        except ServiceError as error:
+            out[k] = error
+
+
+# -- the same, for requests that give the instant as text -------------------------------------
+
+
+def matrix_at(
+    ctx: Ctx,
+    course: str,
+    course_instance: str,
+    at: str | None,
+    *,
+    sections: Iterable[str] | None = None,
+    assessments: Iterable[str] | None = None,
+    can_start_now: bool = False,
+) -> CourseMatrix:
+    """:func:`matrix` with ``at`` as ISO 8601 text (naive: the course instance's zone; None:
+    ``ctx.at``)."""
+    ci = find_course_instance(ctx, course, course_instance)
+    when = read_at(at, zone(ci.timezone))
+    return matrix(
+        ctx,
+        course,
+        course_instance,
+        when,
+        sections=sections,
+        assessments=assessments,
+        can_start_now=can_start_now,
+    )
+
+
+def student_course_at(
+    ctx: Ctx, course: str, course_instance: str, uid: str, at: str | None = None
+) -> StudentCourse:
+    """:func:`student_course` with ``at`` as ISO 8601 text (naive: the course instance's
+    zone; None: ``ctx.at``)."""
+    ci = find_course_instance(ctx, course, course_instance)
+    require_view_student(ctx, ci, uid)
+    when = read_at(at, zone(ci.timezone))
+    return course_of(ctx, ci, ctx.user(uid), ctx.at if when is None else when)

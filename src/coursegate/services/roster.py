@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from coursegate.core.access_control import UNSET
 from coursegate.core.engine import (
@@ -27,7 +27,11 @@ from coursegate.core.engine import (
     Student,
 )
 from coursegate.core.exceptions import StudentException, exception_override
+from coursegate.core.instants import Instant
 from coursegate.core.model import EnrollmentFacts, InstanceFacts, Reservation, Role, UserFacts
+from coursegate.roles import Area, AreaError, RoleTable
+from coursegate.services.authz import area_name
+from coursegate.services.context import Ctx
 from coursegate.services.course_state import InstanceState, read_instance
 from coursegate.store.models import (
     Assessment,
@@ -36,6 +40,7 @@ from coursegate.store.models import (
     Domain,
     Enrollment,
     ExamReservation,
+    RoleAssignmentRow,
     Section,
     SectionMembership,
     StudentOverride,
@@ -92,11 +97,14 @@ def load_roster(
     state: InstanceState,
     *,
     user_ids: Iterable[int] | None = None,
+    attempts: bool = True,
 ) -> list[RosterEntry]:
     """Every enrolled student (joined, invited or blocked), or only ``user_ids``.
 
     Five queries whatever the size of the class; the students are selected by a subquery (not a
     list of ids), and exceptions are turned into overrides only for the assessments they name.
+    ``attempts=False`` leaves the students' attempts out (four queries): the decision cache
+    (:mod:`coursegate.services.decision_cache`) adds them per decision.
     """
     members = select(Enrollment.user_id).where(
         Enrollment.course_instance_id == ci.id, Enrollment.status != "removed"
@@ -142,22 +150,23 @@ def load_roster(
         )
     aid_of = {v: k for k, v in state.assessment_ids.items()}
     instances: dict[int, dict[str, InstanceFacts]] = defaultdict(dict)
-    for user_id, assessment_id, is_open, date_limit in session.execute(
-        select(
-            AssessmentInstance.user_id,
-            AssessmentInstance.assessment_id,
-            AssessmentInstance.open,
-            AssessmentInstance.date_limit,
-        )
-        .join(Assessment, Assessment.id == AssessmentInstance.assessment_id)
-        .where(
-            Assessment.course_instance_id == ci.id,
-            AssessmentInstance.user_id.in_(members),
-        )
-        .order_by(AssessmentInstance.number)
-    ):
-        if assessment_id in aid_of:
-            instances[user_id][aid_of[assessment_id]] = InstanceFacts(is_open, date_limit)
+    if attempts:
+        for user_id, assessment_id, is_open, date_limit in session.execute(
+            select(
+                AssessmentInstance.user_id,
+                AssessmentInstance.assessment_id,
+                AssessmentInstance.open,
+                AssessmentInstance.date_limit,
+            )
+            .join(Assessment, Assessment.id == AssessmentInstance.assessment_id)
+            .where(
+                Assessment.course_instance_id == ci.id,
+                AssessmentInstance.user_id.in_(members),
+            )
+            .order_by(AssessmentInstance.number)
+        ):
+            if assessment_id in aid_of:
+                instances[user_id][aid_of[assessment_id]] = InstanceFacts(is_open, date_limit)
     by_set: dict[str, list[str]] = defaultdict(list)
     for aid, src in state.assessments.items():
         by_set[src.config.set_name].append(aid)
@@ -212,13 +221,133 @@ def student_for(session: Session, ci: CourseInstance, state: InstanceState, user
 
 
 def compile_course_instance(
-    session: Session, ci: CourseInstance, *, user_ids: Iterable[int] | None = None
+    session: Session,
+    ci: CourseInstance,
+    *,
+    user_ids: Iterable[int] | None = None,
+    attempts: bool = True,
 ) -> tuple[CompiledCourseInstance, list[RosterEntry], InstanceState]:
-    """The course instance compiled for its students (or some of them): decisions are lookups."""
+    """The course instance compiled for its students (or some of them): decisions are lookups.
+    ``attempts=False``: compiled as if no student had started anything (see :func:`load_roster`)."""
     state = read_instance(session, ci)
-    roster = load_roster(session, ci, state, user_ids=user_ids)
+    roster = load_roster(session, ci, state, user_ids=user_ids, attempts=attempts)
     configs = [src.config for _, src in sorted(state.assessments.items())]
     compiled = CompiledCourseInstance(
         state.settings.policy, configs, [r.student for r in roster], state.tz
     )
     return compiled, roster, state
+
+
+# -- a user's course instances ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldRole:
+    """A role the user holds now: its code, its plain name and where."""
+
+    code: str
+    name: str
+    area: str
+    start: Instant | None
+    end: Instant | None
+
+
+@dataclass(frozen=True)
+class UserCourse:
+    """One course instance of a user: as a student (their enrollment and sections) and/or as
+    staff (the roles they hold there now)."""
+
+    course: str
+    course_instance: str
+    long_name: str
+    timezone: str
+    enrollment: str | None
+    """invited | joined | blocked; None when not a student there."""
+    sections: tuple[str, ...]
+    roles: tuple[HeldRole, ...]
+
+
+@dataclass(frozen=True)
+class UserCourses:
+    uid: str
+    name: str
+    course_instances: tuple[UserCourse, ...]
+    other_roles: tuple[HeldRole, ...]
+    """Roles held outside any course instance (a domain, the system)."""
+
+
+def _role_name(code: str) -> str:
+    if code.startswith("cr/"):
+        return f"custom role {code.rsplit('/', 1)[-1]}"
+    return str(RoleTable.default().names.get(code, code))
+
+
+def courses_of(ctx: Ctx) -> UserCourses:
+    """The effective user's course instances now: where they are enrolled (invited, joined or
+    blocked) and where they hold a role in force (a student's own ``st`` role is shown as the
+    enrollment). Their own, so no privilege is needed."""
+    from coursegate.services.sync import domain_name  # sync reads the roster
+
+    user = ctx.user(ctx.effective)
+    instances = ctx.session.scalars(
+        select(CourseInstance).options(joinedload(CourseInstance.course))
+    ).all()
+    by_area = {(domain_name(ci.course.institution), area_name(ci)): ci for ci in instances}
+    enrolled: dict[int, str] = {
+        ci_id: status
+        for ci_id, status in ctx.session.execute(
+            select(Enrollment.course_instance_id, Enrollment.status).where(
+                Enrollment.user_id == user.id, Enrollment.status != "removed"
+            )
+        )
+    }
+    sections: dict[int, list[str]] = defaultdict(list)
+    for ci_id, name in ctx.session.execute(
+        select(Section.course_instance_id, Section.name)
+        .join(SectionMembership, SectionMembership.section_id == Section.id)
+        .where(SectionMembership.user_id == user.id)
+        .order_by(Section.name)
+    ):
+        sections[ci_id].append(name)
+    roles: dict[int, list[HeldRole]] = defaultdict(list)
+    other: list[HeldRole] = []
+    for a in ctx.session.scalars(
+        select(RoleAssignmentRow)
+        .where(RoleAssignmentRow.user_id == user.id)
+        .order_by(RoleAssignmentRow.area, RoleAssignmentRow.role)
+    ):
+        if (a.start_at is not None and a.start_at > ctx.at) or (
+            a.end_at is not None and a.end_at <= ctx.at
+        ):
+            continue
+        held = HeldRole(a.role, _role_name(a.role), a.area, a.start_at, a.end_at)
+        try:
+            course = Area.parse(a.area).course_area
+        except AreaError:
+            course = None
+        ci = None if course is None else by_area.get((course.domain or "", course.course or ""))
+        if ci is None:
+            other.append(held)
+        elif a.role != "st":
+            roles[ci.id].append(held)
+    by_id = {ci.id: ci for ci in instances}
+    ids = sorted(
+        set(enrolled) | set(roles), key=lambda i: (by_id[i].course.name, by_id[i].short_name)
+    )
+    return UserCourses(
+        uid=user.uid,
+        name=user.name,
+        course_instances=tuple(
+            UserCourse(
+                course=by_id[i].course.name,
+                course_instance=by_id[i].short_name,
+                long_name=by_id[i].long_name,
+                timezone=by_id[i].timezone,
+                enrollment=enrolled.get(i),
+                sections=tuple(sections.get(i, ())),
+                roles=tuple(roles.get(i, ())),
+            )
+            for i in ids
+        ),
+        other_roles=tuple(other),
+    )
