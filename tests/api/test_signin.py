@@ -188,3 +188,25 @@ def test_errors_are_json_never_a_stack_trace(world: World) -> None:
     assert r.status_code == 422 and body(r)["error"]["code"] == "invalid"
     r = c.get("/api/v1/nothing-here")
     assert r.status_code == 404 and body(r)["error"]["code"] == "not_found"
+
+
+def test_a_read_only_token_may_ask_for_decisions_but_change_nothing(world: World) -> None:
+    s = world.client("ta")
+    secret = body(s.post("/api/v1/tokens", json={"name": "reader", "scopes": ["read"]}))["token"]
+    script = TestClient(world.app, base_url="https://testserver")
+    auth = {"Authorization": f"Bearer {secret}"}
+    ask = {
+        "course": "CG 101",
+        "course_instance": "Sp24",
+        "assessment": "hw/hw1",
+        "user": {"uid": ANA.uid},
+    }
+    r = script.post("/api/v1/decisions", json=ask, headers=auth)
+    assert r.status_code == 200, r.text
+    assert body(r)["assessment"]["credit"] == 120
+    r = script.post(
+        f"{CI_PATH}/exceptions",
+        json={"uid": ANA.uid, "target": "hw/hw1", "due": "2024-02-01T23:59"},
+        headers=auth,
+    )
+    assert r.status_code == 403 and "only read" in body(r)["error"]["message"]

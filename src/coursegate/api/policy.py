@@ -24,11 +24,11 @@ from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 
-from coursegate.api.deps import CALLER, Caller
+from coursegate.api.deps import CALLER, SAFE_METHODS, Caller
 from coursegate.roles import Area, AreaError
 from coursegate.services.authz import require
 from coursegate.services.course_instances import find_course_instance, instance_area
-from coursegate.services.errors import Invalid
+from coursegate.services.errors import Invalid, Refused
 from coursegate.services.signin import Unauthenticated
 
 Kind = Literal["public", "signed_in", "privilege"]
@@ -41,6 +41,8 @@ class Policy:
     why: str
     privilege: str | None = None
     on: On | None = None
+    reads: bool = False
+    """A POST that changes nothing (asking for decisions): read-only API tokens may call it."""
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "why": self.why}
@@ -54,8 +56,8 @@ def public(why: str) -> Policy:
     return Policy("public", why)
 
 
-def signed_in(why: str) -> Policy:
-    return Policy("signed_in", why)
+def signed_in(why: str, *, reads: bool = False) -> Policy:
+    return Policy("signed_in", why, reads=reads)
 
 
 def needs(privilege: str, on: On = "course_instance", *, why: str) -> Policy:
@@ -76,6 +78,14 @@ def enforce(policy: Policy) -> Callable[..., None]:
             raise caller.refusal
         if not caller.signed_in:
             raise Unauthenticated("sign in first (a session cookie or an API token)")
+        token = caller.token
+        if (
+            token is not None
+            and request.method not in SAFE_METHODS
+            and not policy.reads
+            and "write" not in token.scopes
+        ):
+            raise Refused("this API token may only read (its scopes: read)", "authorization")
         if policy.kind == "signed_in":
             return
         assert policy.privilege is not None
