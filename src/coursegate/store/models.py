@@ -332,3 +332,146 @@ class ApiToken(Base):
     expires_at: Mapped[int | None] = mapped_column(BigInteger)
     last_used_at: Mapped[int | None] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# -- class accounts (coursegate.accounts) -----------------------------------------------------
+
+
+class AccountStem(Base):
+    """A course's class-account stem (``sc558``): its accounts are the stem plus ``aa`` ..
+    ``zz``, generated in order. Stems are never deleted, so a stem is never reused."""
+
+    __tablename__ = "account_stems"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stem: Mapped[str] = mapped_column(String(16), unique=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    generated: Mapped[int] = mapped_column(Integer, default=0)
+    """How many accounts exist (the position of the next suffix)."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ClassAccount(Base):
+    """What makes a user a recyclable class account: its stem and place, whether it is free
+    (in the pool), assigned (to a student or TA of one course instance) or being wiped."""
+
+    __tablename__ = "class_accounts"
+    __table_args__ = (UniqueConstraint("stem_id", "position"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    stem_id: Mapped[int] = mapped_column(ForeignKey("account_stems.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="free")
+    """free | assigned | wiping"""
+    role: Mapped[str] = mapped_column(String(10), default="")
+    """st | ta while assigned; '' when free"""
+    course_instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course_instances.id"), index=True
+    )
+    assigned_at: Mapped[int | None] = mapped_column(BigInteger)
+    times_assigned: Mapped[int] = mapped_column(Integer, default=0)
+    mail_to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    """Set when the person's one authoritative address is another user's (their personal
+    account, or their class account of another course): mail follows that user's email."""
+    incomplete_at: Mapped[int | None] = mapped_column(BigInteger)
+    """An incomplete was granted: the schedule neither locks nor wipes the account."""
+    lock_reason: Mapped[str | None] = mapped_column(String(20))
+    """term | manual | wipe — why the account is locked (None: not locked by these tools)"""
+    status_before_lock: Mapped[str | None] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class AccountKey(Base):
+    """A public SSH key or a client certificate of a user. Class accounts' are generated (the
+    private halves go to the student by mail and are never stored); staff upload their public
+    SSH keys for the authorized_keys export. Flushed keys keep their row with ``revoked_at``."""
+
+    __tablename__ = "account_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    """ssh | cert"""
+    public: Mapped[str] = mapped_column(Text)
+    """The OpenSSH public key line, or the PEM certificate."""
+    fingerprint: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str] = mapped_column(String(20), default="generated")
+    """generated | uploaded"""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AccountWipe(Base):
+    """A wipe in progress or done: the steps already done (each committed with its effect), so
+    a wipe killed part-way is finished by the next run."""
+
+    __tablename__ = "account_wipes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    course_instance_id: Mapped[int | None] = mapped_column(ForeignKey("course_instances.id"))
+    reason: Mapped[str] = mapped_column(String(20))
+    """wipe | recycle | term-end"""
+    requested_at: Mapped[int] = mapped_column(BigInteger)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    steps_done: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class AccountTerm(Base):
+    """The class-account schedule of a course instance: a moved end date, and which steps were
+    done for which end date (moving the end date makes them due again)."""
+
+    __tablename__ = "account_terms"
+    course_instance_id: Mapped[int] = mapped_column(
+        ForeignKey("course_instances.id"), primary_key=True
+    )
+    end_override: Mapped[int | None] = mapped_column(BigInteger)
+    """The end date the instructor set; None: the course instance's own (publishing) end."""
+    locked_for: Mapped[int | None] = mapped_column(BigInteger)
+    reminded_for: Mapped[int | None] = mapped_column(BigInteger)
+    wiped_for: Mapped[int | None] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class AccountEvent(Base):
+    """Accounts generated, assigned, re-assigned and wiped: the funders' metrics (append-only).
+    ``course_instance_id`` is the term; None for accounts an administrator generated ahead."""
+
+    __tablename__ = "account_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    """generated | assigned | reassigned | wiped"""
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    course_instance_id: Mapped[int | None] = mapped_column(ForeignKey("course_instances.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class AccountMail(Base):
+    """A message to a student or an instructor, queued in the transaction that made it and
+    delivered after that commits (SMTP, or the Maildir outbox). Once delivered the text is
+    emptied here (the outbox keeps it; SMTP does not)."""
+
+    __tablename__ = "account_mail"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    course_instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course_instances.id"), index=True
+    )
+    account: Mapped[str] = mapped_column(String(200), default="")
+    """The class account concerned ('' for notices about a whole class)."""
+    kind: Mapped[str] = mapped_column(String(30))
+    """credentials | lock-notice | reminder | wiped-notice"""
+    to_addr: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    outbox_key: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
