@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from coursegate.accounts.site import Site
 from coursegate.core.instants import Instant, parse_date, zone
 from coursegate.services import enrollment, signin
 from coursegate.services.context import Ctx
@@ -83,9 +84,18 @@ def demo_instant() -> Instant:
     return parse_date(DEMO_AT, zone("America/Chicago"))[0]
 
 
-def seed(ctx: Ctx, course_dir: str | Path = EXAMPLE_COURSE) -> list[DemoUser]:
+STEM = "cg101"
+CLASS_ACCOUNT_EMAILS = ("eve@student.example.edu", "finn@student.example.edu")
+"""Two students of Sp24 who work on class accounts (cg101aa, cg101ab)."""
+
+
+def seed(
+    ctx: Ctx, course_dir: str | Path = EXAMPLE_COURSE, *, site: Site | None = None
+) -> list[DemoUser]:
     """Sync the course and create the demo users, roles, enrollments, sections and one
-    extension. ``ctx`` is the operator's. Returns the users (with their passwords)."""
+    extension; with a ``site``, also the course's class-account stem and two assigned class
+    accounts (their credentials go to the site's outbox once the caller delivers the mail).
+    ``ctx`` is the operator's. Returns the users (with their passwords)."""
     sync_course(ctx, course_dir)
     ensure_domain(ctx, DOMAIN, "Example University")
     ci = find_course_instance(ctx, COURSE, INSTANCE)
@@ -122,7 +132,20 @@ def seed(ctx: Ctx, course_dir: str | Path = EXAMPLE_COURSE) -> list[DemoUser]:
             )
         )
     ctx.session.flush()
+    if site is not None:
+        _class_accounts(ctx, ci, site)
     return list(EVERYONE)
+
+
+def _class_accounts(ctx: Ctx, ci: CourseInstance, site: Site) -> None:
+    from coursegate.accounts import service as accounts
+
+    if accounts.list_stems(ctx, COURSE):
+        return
+    accounts.set_stem(ctx, COURSE, STEM, reason="demo")
+    entries = accounts.parse_list("\n".join(CLASS_ACCOUNT_EMAILS))
+    accounts.assign(ctx, site, site.issuer(), ci.id, entries, reason="demo")
+    accounts.generate(ctx, site.issuer(), COURSE, 4)
 
 
 def _user(ctx: Ctx, person: DemoUser) -> User:

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from coursegate.cli.store_cmds import _at
-
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
@@ -57,6 +55,8 @@ def demo(
     print the address and the sign-ins, and start the server. The demo's clock starts in the
     example term (Jan 24, 2024, 20:00 Chicago) and runs on from there."""
     from coursegate import demo as world
+    from coursegate.accounts.mail import deliver_pending
+    from coursegate.accounts.site import Site
     from coursegate.api.settings import Settings
     from coursegate.core.instants import format_instant, zone
     from coursegate.services.context import SYSTEM, Ctx
@@ -69,8 +69,13 @@ def demo(
     settings = Settings.load()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    with transaction(session_factory(engine)) as session:
-        people = world.seed(Ctx(session, SYSTEM, _at(None)), course)
+    site = Site.from_settings(settings)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        # Seeded at the demo clock's start, so what was set up is in force when the server
+        # shows it (roles and enrollments begin "now").
+        people = world.seed(Ctx(session, SYSTEM, start), course, site=site)
+    deliver_pending(factory, site, at=start)
     engine.dispose()
     base = f"http://{host}:{port}"
     print(f"coursegate demo: {engine.url.render_as_string(hide_password=True)}")
@@ -83,6 +88,10 @@ def demo(
     print("  sign in as (user id / password):")
     for p in people:
         print(f"    {p.uid:<26} {p.password:<20} {p.role}")
+    print(
+        f"\n  class accounts: stem {world.STEM!r}; {', '.join(world.CLASS_ACCOUNT_EMAILS)} hold"
+        f" {world.STEM}aa and {world.STEM}ab (their credentials are in {site.outbox_dir})"
+    )
     print()
     if no_serve:
         return
