@@ -587,15 +587,6 @@ def correct_email(ctx: Ctx, uid: str, new_email: str, *, reason: str = "") -> Us
     return user
 
 
-def address_for_alias(ctx: Ctx, alias: str) -> str | None:
-    """Where mail to a forwarding alias goes: its user's current address (None if unknown)."""
-    return ctx.session.scalar(
-        select(User.email)
-        .join(EmailAlias, EmailAlias.user_id == User.id)
-        .where(EmailAlias.alias == alias.strip().lower())
-    )
-
-
 # -- freezing and thawing ---------------------------------------------------------------------
 
 
@@ -651,7 +642,6 @@ __all__ = [
     "BadCsv",
     "CsvProblem",
     "ImportReport",
-    "address_for_alias",
     "check_new_user",
     "chunks",
     "correct_email",
