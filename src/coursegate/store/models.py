@@ -211,7 +211,12 @@ class StudentOverride(Base):
     """A student's own exception (database only: no personal data goes into course files)."""
 
     __tablename__ = "student_overrides"
-    __table_args__ = (UniqueConstraint("course_instance_id", "user_id", "scope", "target"),)
+    __table_args__ = (
+        UniqueConstraint("course_instance_id", "user_id", "scope", "target"),
+        # Exceptions are named by id in the API: a removed one's id is never given to another
+        # (SQLite would otherwise reuse the largest id after a delete).
+        {"sqlite_autoincrement": True},
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     course_instance_id: Mapped[int] = mapped_column(ForeignKey("course_instances.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
