@@ -20,7 +20,7 @@ from coursegate.accounts.credentials import (
 from coursegate.accounts.pool import generate_accounts
 from coursegate.accounts.service_base import MANAGE, event, open_ci
 from coursegate.accounts.site import Site
-from coursegate.services import enrollment, roles
+from coursegate.services import enrollment, roles, signin
 from coursegate.services.authz import require
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import (
@@ -417,16 +417,8 @@ def _assign_one(
 
 
 def store_password(ctx: Ctx, user: User, password: str) -> None:
-    cred = ctx.session.get(Credential, user.id)
-    hashed = hash_generated_password(password)
-    if cred is None:
-        ctx.session.add(
-            Credential(user_id=user.id, password_hash=hashed, failed_attempts=0, changed_at=ctx.at)
-        )
-    else:
-        cred.password_hash = hashed
-        cred.failed_attempts = 0
-        cred.changed_at = ctx.at
+    """A generated password, hashed with the light parameters fit for random passwords."""
+    signin.store_hash(ctx, user, hash_generated_password(password))
 
 
 def queue_credentials(

@@ -103,8 +103,12 @@ def set_password(ctx: Ctx, uid: str, password: str, *, reason: str = "") -> None
 
 def store_password(ctx: Ctx, user: User, password: str) -> None:
     """Write the hash (no privilege check: for callers that already checked, and the demo)."""
+    store_hash(ctx, user, hash_password(password))
+
+
+def store_hash(ctx: Ctx, user: User, hashed: str) -> None:
+    """Make ``hashed`` the user's password hash and forgive past failed sign-ins."""
     cred = ctx.session.get(Credential, user.id)
-    hashed = hash_password(password)
     if cred is None:
         ctx.session.add(
             Credential(user_id=user.id, password_hash=hashed, failed_attempts=0, changed_at=ctx.at)
