@@ -1,0 +1,96 @@
+"""Signing in and out, one's course instances, and stopping "view as"."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from coursegate.api.app import session_cookie
+from coursegate.api.deps import CALLER, Caller
+from coursegate.api.policy import public, signed_in
+from coursegate.services import signin
+from coursegate.services.staff_views import may_in_domain, my_course_instances
+from coursegate.web.pages import FORM, Pages, redirect, render, safe_next, text
+
+pages = Pages(tags=["pages"])
+
+
+@pages.get("/", policy=public("the front door: one's courses, or the sign-in page"))
+def home(c: Caller = CALLER) -> Response:
+    return RedirectResponse("/courses" if c.signed_in else "/sign-in", status_code=303)
+
+
+@pages.get("/sign-in", policy=public("signing in is how one stops being anonymous"))
+def sign_in_page(request: Request, next: str = "", c: Caller = CALLER) -> Response:
+    if c.signed_in and c.refusal is None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "sign_in.html", next=safe_next(next), uid="", error=None)
+
+
+@pages.post("/sign-in", policy=public("signing in is how one stops being anonymous"))
+def sign_in(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Response:
+    """Check the password (the same service as ``POST /api/v1/session``) and set the same
+    session cookie. A failure is shown on the form; the failed attempt is counted."""
+    uid = text(form, "uid")
+    password = form.get("password")
+    target = safe_next(text(form, "next"))
+    if not uid or not isinstance(password, str) or not password:
+        return render(
+            request,
+            "sign_in.html",
+            status=422,
+            next=target,
+            uid=uid,
+            error="give your user id and your password",
+        )
+    outcome = signin.sign_in(c.ctx, uid, password, user_agent=request.headers.get("user-agent", ""))
+    if outcome.error is not None:
+        return render(
+            request,
+            "sign_in.html",
+            status=outcome.error.status,
+            next=target,
+            uid=uid,
+            error=outcome.error.message,
+        )
+    assert outcome.session is not None
+    settings = request.app.state.settings
+    response = redirect(request, target)
+    response.headers.append(
+        "set-cookie",
+        session_cookie(
+            settings.session_cookie, outcome.session.token, secure=settings.cookie_secure
+        ),
+    )
+    return response
+
+
+@pages.post("/sign-out", policy=signed_in("signing oneself out"))
+def sign_out(request: Request, c: Caller = CALLER) -> Response:
+    if c.web_session is not None:
+        signin.sign_out(c.ctx, c.web_session)
+    settings = request.app.state.settings
+    response = redirect(request, "/sign-in", "You are signed out.")
+    response.headers.append(
+        "set-cookie",
+        session_cookie(settings.session_cookie, "", secure=settings.cookie_secure, max_age=0),
+    )
+    return response
+
+
+@pages.get("/courses", policy=signed_in("one's own course instances"))
+def courses(request: Request, c: Caller = CALLER) -> HTMLResponse:
+    from coursegate.web.accounts import available
+
+    admin = available() and may_in_domain(c.ctx, "mau")
+    return render(request, "courses.html", items=my_course_instances(c.ctx), admin=admin)
+
+
+@pages.post("/view-as/stop", policy=signed_in("stopping one's own view-as"))
+def stop_view_as(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Response:
+    """Back to oneself (the same service as ``DELETE /api/v1/view-as``)."""
+    if c.web_session is not None:
+        signin.stop_view_as(c.ctx, c.web_session)
+    request.state.viewing_as = None
+    return redirect(request, safe_next(text(form, "next")), "You are yourself again.")

@@ -1,0 +1,409 @@
+"""People of a course instance: the roster (invitations, enrollment, blocking, the enrollment
+code, freezing and thawing accounts), sections and their members, role grants and custom roles,
+and the history log. Each form calls one use case of :mod:`coursegate.services`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from coursegate.api.deps import CALLER, Caller
+from coursegate.api.policy import needs
+from coursegate.api.schemas import parse_instant
+from coursegate.roles import RoleTable
+from coursegate.services import enrollment as N
+from coursegate.services import roles as R
+from coursegate.services import users as U
+from coursegate.services.course_instances import instance_area
+from coursegate.services.errors import Invalid, ServiceError
+from coursegate.services.exceptions import course_zone, split_uids
+from coursegate.services.staff_views import (
+    HISTORY_PAGE,
+    custom_roles,
+    history,
+    people_named,
+    role_grants,
+    sections_of,
+)
+from coursegate.store.models import CourseInstance
+from coursegate.web.pages import (
+    FORM,
+    Pages,
+    ci_path,
+    course_instance,
+    redirect,
+    render,
+    text,
+    trying,
+    values,
+)
+from coursegate.web.staff import person, staff_common, uid_from
+
+pages = Pages(tags=["pages: people"])
+
+S = "/courses/{course}/instances/{instance}/staff"
+NAMES = RoleTable.default().names
+
+
+def _each(uids: list[str], action: Callable[[str], object]) -> int:
+    if not uids:
+        raise Invalid("uids: give at least one uid", "uids")
+    for uid in uids:
+        action(uid)
+    return len(uids)
+
+
+def _done(
+    request: Request,
+    c: Caller,
+    ci: CourseInstance,
+    page: Callable[..., HTMLResponse],
+    action: Callable[[], str],
+    form: FormData,
+    back: str,
+) -> Response:
+    done = trying(c, action)
+    if isinstance(done, ServiceError):
+        return page(request, c, ci, error=done, filled=values(form), status=done.status)
+    return redirect(request, ci_path(ci, back), done)
+
+
+# -- the roster -------------------------------------------------------------------------------
+
+
+def _roster_page(
+    request: Request,
+    c: Caller,
+    ci: CourseInstance,
+    *,
+    error: ServiceError | None = None,
+    filled: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    lines = N.list_roster(c.ctx, ci.id)
+    statuses = _account_statuses(c, [r.uid for r in lines])
+    return render(
+        request,
+        "staff_roster.html",
+        status=status,
+        lines=lines,
+        statuses=statuses,
+        code=ci.enrollment_code,
+        error=error,
+        filled=filled or {},
+        person=person,
+        **staff_common(c, ci, "roster"),
+    )
+
+
+def _account_statuses(c: Caller, uids: list[str]) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from coursegate.store.models import User
+
+    if not uids:
+        return {}
+    return dict(
+        c.ctx.session.execute(select(User.uid, User.status).where(User.uid.in_(uids))).all()
+    )
+
+
+@pages.get(S + "/roster", policy=needs("vst", why="the students and invitations"))
+def roster(request: Request, course: str, instance: str, c: Caller = CALLER) -> HTMLResponse:
+    return _roster_page(request, c, course_instance(c, course, instance))
+
+
+ENROLLMENT_ACTIONS: dict[str, tuple[str, Any]] = {
+    "invite": ("invited", N.invite),
+    "enroll": ("enrolled", N.enroll),
+    "block": ("blocked", N.block),
+    "unblock": ("unblocked", N.unblock),
+}
+
+
+@pages.post(S + "/roster", policy=needs("men", why="invite, enroll, block and unblock students"))
+def roster_change(
+    request: Request, course: str, instance: str, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    ci = course_instance(c, course, instance)
+    action = text(form, "action")
+
+    def act() -> str:
+        if action not in ENROLLMENT_ACTIONS:
+            raise Invalid("action: choose invite, enroll, block or unblock", "action")
+        word, fn = ENROLLMENT_ACTIONS[action]
+        uids = [uid_from(u) for u in split_uids(text(form, "uids"))]
+        reason = text(form, "reason")
+        n = _each(uids, lambda u: fn(c.ctx, ci.id, u, reason=reason))
+        return f"{n} user(s) {word}: {', '.join(uids)}."
+
+    return _done(request, c, ci, _roster_page, act, form, "staff/roster")
+
+
+@pages.post(
+    S + "/roster/code", policy=needs("men", why="set the course instance's enrollment code")
+)
+def enrollment_code(
+    request: Request, course: str, instance: str, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    ci = course_instance(c, course, instance)
+
+    def act() -> str:
+        code = N.set_enrollment_code(c.ctx, ci.id, text(form, "code") or None)
+        return f"The enrollment code is now {code}."
+
+    return _done(request, c, ci, _roster_page, act, form, "staff/roster")
+
+
+@pages.post(
+    S + "/roster/account",
+    policy=needs("mus", why="freeze or thaw a student's web access"),
+)
+def account(
+    request: Request, course: str, instance: str, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    ci = course_instance(c, course, instance)
+    uid = text(form, "uid")
+    action = text(form, "action")
+
+    def act() -> str:
+        if action == "freeze":
+            U.freeze_user(c.ctx, uid, reason=text(form, "reason"))
+            return f"Web access of {uid} is frozen."
+        if action == "thaw":
+            U.thaw_user(c.ctx, uid, reason=text(form, "reason"))
+            return f"Web access of {uid} is thawed."
+        raise Invalid("action: freeze or thaw", "action")
+
+    return _done(request, c, ci, _roster_page, act, form, "staff/roster")
+
+
+# -- sections ---------------------------------------------------------------------------------
+
+
+def _sections_page(
+    request: Request,
+    c: Caller,
+    ci: CourseInstance,
+    *,
+    error: ServiceError | None = None,
+    filled: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    lines = N.list_roster(c.ctx, ci.id)
+    members: dict[str, list[str]] = {}
+    for r in lines:
+        for s in r.sections:
+            members.setdefault(s, []).append(person(r.name, r.uid))
+    return render(
+        request,
+        "staff_sections.html",
+        status=status,
+        sections=sections_of(c.ctx, ci),
+        members=members,
+        error=error,
+        filled=filled or {},
+        **staff_common(c, ci, "sections"),
+    )
+
+
+@pages.get(S + "/sections", policy=needs("vst", why="sections and their students"))
+def sections(request: Request, course: str, instance: str, c: Caller = CALLER) -> HTMLResponse:
+    return _sections_page(request, c, course_instance(c, course, instance))
+
+
+@pages.post(S + "/sections", policy=needs("men", why="create, rename and delete sections"))
+def section_change(
+    request: Request, course: str, instance: str, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    ci = course_instance(c, course, instance)
+    action = text(form, "action")
+    name = text(form, "name")
+
+    def act() -> str:
+        if action == "create":
+            N.create_section(c.ctx, ci.id, name, description=text(form, "description"))
+            return f"Section {name} created."
+        if action == "rename":
+            new = text(form, "new_name")
+            N.rename_section(c.ctx, ci.id, name, new)
+            return f"Section {name} is now {new}."
+        if action == "delete":
+            N.delete_section(c.ctx, ci.id, name)
+            return f"Section {name} deleted."
+        raise Invalid("action: create, rename or delete", "action")
+
+    return _done(request, c, ci, _sections_page, act, form, "staff/sections")
+
+
+@pages.post(
+    S + "/sections/members", policy=needs("men", why="put students in sections or take them out")
+)
+def section_members(
+    request: Request, course: str, instance: str, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    ci = course_instance(c, course, instance)
+    action = text(form, "action")
+    name = text(form, "section")
+
+    def act() -> str:
+        uids = [uid_from(u) for u in split_uids(text(form, "uids"))]
+        if action == "add":
+            n = _each(uids, lambda u: N.add_to_section(c.ctx, ci.id, u, name))
+            return f"{n} student(s) added to {name}."
+        if action == "remove":
+            n = _each(uids, lambda u: N.remove_from_section(c.ctx, ci.id, u, name))
+            return f"{n} student(s) taken out of {name}."
+        if action == "import":
+            report = N.import_section_memberships(c.ctx, ci.id, text(form, "csv"))
+            return f"Imported: {report}."
+        raise Invalid("action: add, remove or import", "action")
+
+    return _done(request, c, ci, _sections_page, act, form, "staff/sections")
+
+
+# -- roles ------------------------------------------------------------------------------------
+
+
+def _roles_page(
+    request: Request,
+    c: Caller,
+    ci: CourseInstance,
+    *,
+    error: ServiceError | None = None,
+    filled: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    area = instance_area(ci).path
+    secs = sections_of(c.ctx, ci)
+    grants = role_grants(c.ctx, ci)
+    customs = custom_roles(c.ctx, ci)
+    choices = [(code, NAMES.get(code, code)) for code in ("st", "ta", "in", "cc", "ep")] + [
+        (r.name, f"custom: {r.name}") for r in customs
+    ]
+    return render(
+        request,
+        "staff_roles.html",
+        status=status,
+        grants=grants,
+        names=NAMES,
+        customs=customs,
+        choices=choices,
+        areas=[(area, f"the course instance ({area})")]
+        + [(f"{area}/{s.name}", f"section {s.name}") for s in secs],
+        error=error,
+        filled=filled or {},
+        person=person,
+        **staff_common(c, ci, "roles"),
+    )
+
+
+@pages.get(S + "/roles", policy=needs("vst", why="who holds which role here"))
+def roles(request: Request, course: str, instance: str, c: Caller = CALLER) -> HTMLResponse:
+    return _roles_page(request, c, course_instance(c, course, instance))
+
+
+def _when(form: FormData, name: str, ci: CourseInstance) -> int | None:
+    raw = text(form, name)
+    return None if not raw else parse_instant(raw, name, course_zone(ci))
+
+
+@pages.post(
+    S + "/roles/grant",
+    policy=needs(
+        "vst", why="course staff; the roles core then checks the grant privilege (cta, cin...)"
+    ),
+)
+def grant_role(
+    request: Request, course: str, instance: str, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    ci = course_instance(c, course, instance)
+
+    def act() -> str:
+        uid = uid_from(text(form, "uid"))
+        role = text(form, "role")
+        area = text(form, "area") or instance_area(ci).path
+        R.grant_role(
+            c.ctx,
+            uid,
+            role,
+            area,
+            start=_when(form, "start", ci),
+            end=_when(form, "end", ci),
+            reason=text(form, "reason"),
+        )
+        return f"{uid} now holds {NAMES.get(role, role)} at {area}."
+
+    return _done(request, c, ci, _roles_page, act, form, "staff/roles")
+
+
+@pages.post(
+    S + "/roles/revoke",
+    policy=needs("vst", why="course staff; the roles core then checks the revoke privilege"),
+)
+def revoke_role(
+    request: Request, course: str, instance: str, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    ci = course_instance(c, course, instance)
+
+    def act() -> str:
+        uid, role, area = text(form, "uid"), text(form, "role"), text(form, "area")
+        R.revoke_role(c.ctx, uid, role, area, reason=text(form, "reason"))
+        return f"{uid}'s {NAMES.get(role, role)} at {area} ends now (the record stays)."
+
+    return _done(request, c, ci, _roles_page, act, form, "staff/roles")
+
+
+@pages.post(
+    S + "/roles/custom",
+    policy=needs("vst", why="course staff; the roles core then checks mcr and the template"),
+)
+def define_custom_role(
+    request: Request, course: str, instance: str, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    ci = course_instance(c, course, instance)
+
+    def act() -> str:
+        row = R.define_custom_role(
+            c.ctx,
+            text(form, "name"),
+            course=text(form, "course_privs"),
+            domain_privs=text(form, "domain_privs"),
+            system=text(form, "system_privs"),
+            reason=text(form, "reason"),
+        )
+        return f"Custom role cr/{row.domain}/{row.author}/{row.name} defined."
+
+    return _done(request, c, ci, _roles_page, act, form, "staff/roles")
+
+
+# -- history ----------------------------------------------------------------------------------
+
+
+@pages.get(S + "/history", policy=needs("vhi", why="the history log"))
+def history_page(
+    request: Request,
+    course: str,
+    instance: str,
+    action: str = "",
+    who: str = "",
+    before: int | None = None,
+    c: Caller = CALLER,
+) -> HTMLResponse:
+    ci = course_instance(c, course, instance)
+    lines = history(c.ctx, ci, action=action, who=who, before=before)
+    uids = sorted({x for h in lines for x in (h.actor, h.acting_as)})
+    return render(
+        request,
+        "staff_history.html",
+        lines=lines,
+        names=people_named(c.ctx, uids),
+        action=action,
+        who=who,
+        more=lines[-1].id if len(lines) == HISTORY_PAGE else None,
+        **staff_common(c, ci, "history"),
+    )

@@ -1,0 +1,126 @@
+"""A real server and a real browser for the journeys: uvicorn on a free port of 127.0.0.1
+serving the demo world (SQLite), and Debian's Chromium driven headless by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from api_support import World, build_world
+
+from coursegate.api import create_app
+from coursegate.api.settings import Settings
+from coursegate.store.db import make_engine, session_factory
+from coursegate.store.migrate import upgrade
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def chromium() -> str | None:
+    """The Chromium to drive: ``COURSEGATE_CHROMIUM``, Debian's ``/usr/bin/chromium``, or one
+    on the PATH; None when there is none (the browser tests then skip, saying so)."""
+    for candidate in (
+        os.environ.get("COURSEGATE_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here (None: they can)."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the Python package playwright is not installed"
+    if chromium() is None:
+        return (
+            "no Chromium browser found (looked for $COURSEGATE_CHROMIUM, /usr/bin/chromium and "
+            "chromium on the PATH; .ci/run installs Debian's chromium package)"
+        )
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Live:
+    world: World
+    base: str
+
+    def url(self, path: str) -> str:
+        return self.base + path.replace(" ", "%20")
+
+
+@contextmanager
+def live_server(tmp: Path) -> Iterator[Live]:
+    """The demo world behind a real uvicorn server (plain HTTP on 127.0.0.1, so the session
+    cookie is not marked Secure, as ``make demo`` does)."""
+    engine = make_engine(f"sqlite:///{tmp / 'browser.sqlite3'}")
+    upgrade(engine)
+    world = build_world(engine, session_factory(engine), tmp)
+    settings = Settings(
+        cookie_secure=False,
+        data_dir=str(tmp),
+        secret_key="browser-test-secret",
+        home_root=str(tmp / "home"),
+    )
+    app = create_app(settings, engine=engine, clock=world.clock)
+    world.app = app
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield Live(world, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()
+
+
+def sign_in(page: Any, live: Live, uid: str, password: str) -> None:
+    """Through the sign-in form, with the keyboard, as a person would."""
+    page.goto(live.url("/sign-in"))
+    page.get_by_label("User id").fill(uid)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password").press("Enter")
+    page.wait_for_url("**/courses**")
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+  .filter(e => e.type !== 'hidden' && !e.closest('[hidden]'))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+               && !e.getAttribute('aria-labelledby'))
+  .map(e => e.name || e.id || e.outerHTML.slice(0, 80))"""
+"""Form fields without a label (every field must have one)."""
+
+WIDER_THAN_SCREEN = """() => document.documentElement.scrollWidth - window.innerWidth"""
