@@ -182,8 +182,8 @@ def test_exam_mode_needs_a_reservation(w: World) -> None:
     w.run(SYSTEM, AT, lambda c: record_reservation(c, "pt-1", S0, EXAM2, "2024-02-27T10:00",
                                                    "2024-02-27T12:00"))  # fmt: skip
     with pytest.raises(Refused):
-        w.start(S0, "exams/exam2", at)  # Public mode: the exam is not there
-    v = w.start(S0, "exams/exam2", at, mode="Exam")
+        w.start(S0, "exams/exam2", at, mode="Public")  # Public mode: the exam is not there
+    v = w.start(S0, "exams/exam2", at)  # by default the mode comes from the reservation
     assert v.created and v.date_limit is None  # PrairieTest manages the duration
 
 

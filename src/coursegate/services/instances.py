@@ -278,7 +278,7 @@ def start(
     *,
     uid: str | None = None,
     password: str | None = None,
-    mode: str | None = "Public",
+    mode: str | None = None,
 ) -> InstanceView:
     """Start ``uid``'s (default: the effective user's) attempt at ``assessment``, or return the
     open one they already have (``created`` False). ``mode=None``: the mode from the store
@@ -409,7 +409,7 @@ def submit(
     *,
     max_points: float | None = None,
     bonus_points: float | None = None,
-    mode: str | None = "Public",
+    mode: str | None = None,
     course_instance_id: int | None = None,
 ) -> InstanceView:
     """Record the attempt's ``points`` (out of ``max_points``, with ``bonus_points`` on top;

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 
 from coursegate.api.deps import CALLER, Caller
 from coursegate.api.policy import needs
+from coursegate.api.schemas import RowId
 from coursegate.core.instants import Instant, from_instant
 from coursegate.services import exceptions as X
 from coursegate.services import signin
@@ -527,7 +528,7 @@ def grant(
 
 @pages.get(S + "/exceptions/{exception_id}", policy=needs("vst", why="students' exceptions"))
 def exception_page(
-    request: Request, course: str, instance: str, exception_id: int, c: Caller = CALLER
+    request: Request, course: str, instance: str, exception_id: RowId, c: Caller = CALLER
 ) -> HTMLResponse:
     ci = course_instance(c, course, instance)
     return _exception_page(request, c, ci, exception_id)
@@ -537,7 +538,7 @@ def _exception_page(
     request: Request,
     c: Caller,
     ci: CourseInstance,
-    exception_id: int,
+    exception_id: RowId,
     *,
     error: ServiceError | None = None,
     status: int = 200,
@@ -572,7 +573,7 @@ def change(
     request: Request,
     course: str,
     instance: str,
-    exception_id: int,
+    exception_id: RowId,
     form: FormData = FORM,
     c: Caller = CALLER,
 ) -> Response:
@@ -610,7 +611,7 @@ def remove(
     request: Request,
     course: str,
     instance: str,
-    exception_id: int,
+    exception_id: RowId,
     form: FormData = FORM,
     c: Caller = CALLER,
 ) -> Response:

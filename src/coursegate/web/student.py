@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 
 from coursegate.api.deps import CALLER, Caller
 from coursegate.api.policy import signed_in
+from coursegate.api.schemas import RowId
 from coursegate.core.instants import MINUTE, Instant, format_for_people
 from coursegate.services import instances
 from coursegate.services.calendar import CalendarEvent, calendar_link_token, events_of
@@ -268,7 +269,7 @@ def submit(
     request: Request,
     course: str,
     instance: str,
-    attempt_id: int,
+    attempt_id: RowId,
     form: FormData = FORM,
     c: Caller = CALLER,
 ) -> Response:
@@ -281,7 +282,7 @@ def submit(
         points = _number(form, "points", required=True)
         assert points is not None
         top = _number(form, "max_points", required=False)
-        return instances.submit(c.ctx, attempt_id, points, max_points=top)
+        return instances.submit(c.ctx, attempt_id, points, max_points=top, course_instance_id=ci.id)
 
     def saved(v: instances.InstanceView) -> str:
         return f"Submitted: {v.points:g} of {v.max_points:g} points at {v.credit or 0:g}% credit."
@@ -297,7 +298,7 @@ def close(
     request: Request,
     course: str,
     instance: str,
-    attempt_id: int,
+    attempt_id: RowId,
     form: FormData = FORM,
     c: Caller = CALLER,
 ) -> Response:
@@ -308,7 +309,9 @@ def close(
         c,
         ci,
         aid,
-        lambda: instances.close(c.ctx, attempt_id, reason="finished by the student"),
+        lambda: instances.close(
+            c.ctx, attempt_id, reason="finished by the student", course_instance_id=ci.id
+        ),
         lambda v: "Finished. Your attempt is closed.",
     )
 
