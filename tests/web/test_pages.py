@@ -464,6 +464,12 @@ def test_roster_sections_roles_and_history(world: World, pages: Any) -> None:
     assert "enrollment.invite" in history and "auditing" in history
     assert "Ivy Instructor (instructor@example.edu)" in history
     assert "role.grant" not in history
+    # "Who" finds what a person did and what was done to them (the actor here is the instructor,
+    # the subject the invited student): one filter, the history service's.
+    by_instructor = text_of(ins.get(STAFF + "/history?who=instructor@example.edu").text)
+    assert "enrollment.invite" in by_instructor
+    by_nobody = text_of(ins.get(STAFF + "/history?who=nobody@example.edu").text)
+    assert "Nothing recorded for this filter" in by_nobody
 
 
 def test_freezing_and_thawing_web_access(pages: Any) -> None:

@@ -84,6 +84,7 @@ class HistoryFilter:
     * ``uid`` — entries about this user: the subject is the uid (or starts with ``"uid "``,
       as an attempt's does) or the details name it as ``uid``;
     * ``actor`` — entries done by this user or as this user (the real or the effective user);
+    * ``person`` — anything to do with this user: ``uid`` or ``actor`` (the pages' "who");
     * ``since`` (inclusive) and ``until`` (exclusive) — instants.
     """
 
@@ -91,6 +92,7 @@ class HistoryFilter:
     subject: str | None = None
     uid: str | None = None
     actor: str | None = None
+    person: str | None = None
     since: Instant | None = None
     until: Instant | None = None
 
@@ -192,6 +194,17 @@ def query_history(
     if f.actor:
         actor = f.actor.strip()
         query = query.where(or_(HistoryEntry.actor == actor, HistoryEntry.acting_as == actor))
+    if f.person:
+        who = f.person.strip()
+        query = query.where(
+            or_(
+                HistoryEntry.actor == who,
+                HistoryEntry.acting_as == who,
+                HistoryEntry.subject == who,
+                HistoryEntry.subject.startswith(who + " ", autoescape=True),
+                HistoryEntry.details["uid"].as_string() == who,
+            )
+        )
     if f.since is not None:
         query = query.where(HistoryEntry.at >= f.since)
     if f.until is not None:

@@ -35,12 +35,12 @@ from coursegate.core.instants import MAX_INSTANT, Instant, format_for_people
 from coursegate.core.model import EnrollmentFacts, Form, InstanceFacts, Role, UserFacts
 from coursegate.core.timeline import Timeline
 from coursegate.courses.normalise import InstanceSettings
-from coursegate.services.authz import allowed, require
+from coursegate.services.authz import allowed
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import instance_area, instance_label
 from coursegate.services.course_state import InstanceState, read_instance
 from coursegate.services.decisions import read_schedule, require_view_all, require_view_student
-from coursegate.services.errors import Invalid, NotFound
+from coursegate.services.errors import NotFound
 from coursegate.services.reservations import exam_uuids
 from coursegate.services.roster import load_roster
 from coursegate.store.models import (
@@ -50,7 +50,6 @@ from coursegate.store.models import (
     CourseInstance,
     CustomRoleRow,
     Enrollment,
-    HistoryEntry,
     RoleAssignmentRow,
     Section,
     SectionMembership,
@@ -670,77 +669,10 @@ def custom_roles(ctx: Ctx, ci: CourseInstance) -> list[CustomRoleInfo]:
     ]
 
 
-# -- the history log --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryLine:
-    id: int
-    at: Instant
-    actor: str
-    acting_as: str
-    action: str
-    subject_kind: str
-    subject: str
-    reason: str
-    details: dict[str, Any]
-
-
-HISTORY_PAGE = 100
-
-
-def history(
-    ctx: Ctx,
-    ci: CourseInstance,
-    *,
-    action: str = "",
-    who: str = "",
-    before: int | None = None,
-    limit: int = HISTORY_PAGE,
-) -> list[HistoryLine]:
-    """The course instance's history, newest first: ``action`` a prefix (``exception``,
-    ``instance.start``), ``who`` a uid that acted, was acted as or is the subject; ``before``
-    an entry id (paging). Needs ``vhi``."""
-    require(ctx, VIEW_HISTORY, instance_area(ci), f"view the history of {instance_label(ci)}")
-    if limit < 1 or limit > 1000:
-        raise Invalid("limit: between 1 and 1000", "limit")
-    q = select(HistoryEntry).where(HistoryEntry.course_instance_id == ci.id)
-    if action.strip():
-        q = q.where(HistoryEntry.action.startswith(action.strip()))
-    if who.strip():
-        w = who.strip()
-        q = q.where(
-            or_(
-                HistoryEntry.actor == w,
-                HistoryEntry.acting_as == w,
-                HistoryEntry.subject == w,
-                HistoryEntry.subject.startswith(w + " "),
-            )
-        )
-    if before is not None:
-        q = q.where(HistoryEntry.id < before)
-    rows = ctx.session.scalars(q.order_by(HistoryEntry.id.desc()).limit(limit)).all()
-    return [
-        HistoryLine(
-            r.id,
-            r.at,
-            r.actor,
-            r.acting_as,
-            r.action,
-            r.subject_kind,
-            r.subject,
-            r.reason,
-            dict(r.details or {}),
-        )
-        for r in rows
-    ]
-
-
 __all__ = [
     "AssessmentTimeline",
     "Attempt",
     "EditorContext",
-    "HistoryLine",
     "Lane",
     "MyCourseInstance",
     "Publishing",
@@ -755,7 +687,6 @@ __all__ = [
     "attempts_of",
     "custom_roles",
     "editor_context",
-    "history",
     "instance_publishing",
     "may",
     "may_in_domain",

@@ -21,10 +21,9 @@ from coursegate.services import users as U
 from coursegate.services.course_instances import instance_area
 from coursegate.services.errors import Invalid, ServiceError
 from coursegate.services.exceptions import course_zone, split_uids
+from coursegate.services.history import HistoryFilter, course_history
 from coursegate.services.staff_views import (
-    HISTORY_PAGE,
     custom_roles,
-    history,
     people_named,
     role_grants,
     sections_of,
@@ -383,6 +382,8 @@ def define_custom_role(
 
 # -- history ----------------------------------------------------------------------------------
 
+HISTORY_PAGE = 100
+
 
 @pages.get(S + "/history", policy=needs("vhi", why="the history log"))
 def history_page(
@@ -391,11 +392,13 @@ def history_page(
     instance: str,
     action: str = "",
     who: str = "",
-    before: int | None = None,
+    cursor: str | None = None,
     c: Caller = CALLER,
 ) -> HTMLResponse:
     ci = course_instance(c, course, instance)
-    lines = history(c.ctx, ci, action=action, who=who, before=before)
+    filters = HistoryFilter(action=action.strip() or None, person=who.strip() or None)
+    page = course_history(c.ctx, ci.id, filters, limit=HISTORY_PAGE, cursor=cursor)
+    lines = page.entries
     uids = sorted({x for h in lines for x in (h.actor, h.acting_as)})
     return render(
         request,
@@ -404,6 +407,6 @@ def history_page(
         names=people_named(c.ctx, uids),
         action=action,
         who=who,
-        more=lines[-1].id if len(lines) == HISTORY_PAGE else None,
+        more=page.next_cursor,
         **staff_common(c, ci, "history"),
     )
