@@ -13,7 +13,6 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,16 +28,6 @@ from coursegate.services.course_instances import find_course_instance
 from coursegate.store.db import session_factory, transaction
 from coursegate.store.models import Base
 
-PG_URL = os.environ.get("COURSEGATE_TEST_DATABASE_URL")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not PG_URL, reason="PostgreSQL tests need COURSEGATE_TEST_DATABASE_URL (CI sets it)"
-        ),
-    ),
-]
 ROOT = Path(__file__).resolve().parents[2]
 INSTRUCTOR = demo.INSTRUCTOR.uid
 TA = demo.TA.uid

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,32 +14,12 @@ import pytest
 os.environ["COURSEGATE_TEST_CHEAP_HASHES"] = "1"
 sys.path.insert(0, str(Path(__file__).parent))
 
-from accounts_support import BACKENDS, PG_URL, AccWorld, build
+from accounts_support import AccWorld, build
 
-from coursegate.store.db import make_engine
-from coursegate.store.migrate import upgrade
+from databases import BACKENDS, migrated_database
 
 
 @pytest.fixture(params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AccWorld]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'accounts.sqlite3'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        yield build(engine, url, None, tmp_path)
-        engine.dispose()
-        return
-    assert PG_URL is not None
-    schema = f"c_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
-    try:
-        yield build(engine, PG_URL, schema, tmp_path)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with migrated_database(request.param, tmp_path, "accounts") as db:
+        yield build(db.engine, db.url, db.schema, tmp_path)

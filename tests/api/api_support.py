@@ -3,14 +3,12 @@ signed-in HTTP client per persona (see conftest.py for the fixtures)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -22,17 +20,6 @@ from coursegate.api.settings import Settings
 from coursegate.core.instants import Instant
 from coursegate.services.context import SYSTEM, Ctx
 from coursegate.store.db import transaction
-
-PG_URL = os.environ.get("COURSEGATE_TEST_DATABASE_URL")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not PG_URL, reason="PostgreSQL tests need COURSEGATE_TEST_DATABASE_URL (CI sets it)"
-        ),
-    ),
-]
 
 COURSE, INSTANCE = demo.COURSE, demo.INSTANCE
 CI_PATH = f"/api/v1/courses/{COURSE}/instances/{INSTANCE}"

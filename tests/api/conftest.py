@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,32 +13,14 @@ import pytest
 os.environ["COURSEGATE_TEST_CHEAP_HASHES"] = "1"
 sys.path.insert(0, str(Path(__file__).parent))
 
-from api_support import BACKENDS, PG_URL, World, build_world
+from api_support import World, build_world
 
-from coursegate.store.db import make_engine, session_factory
-from coursegate.store.migrate import upgrade
+from coursegate.store.db import session_factory
+from databases import BACKENDS, migrated_database
 
 
 @pytest.fixture(params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     """The demo world (example course synced, a user of every role) behind a fresh app."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'api.sqlite3'}")
-        upgrade(engine)
-        yield build_world(engine, session_factory(engine), tmp_path)
-        engine.dispose()
-        return
-    assert PG_URL is not None
-    schema = f"a_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
-    try:
-        yield build_world(engine, session_factory(engine), tmp_path)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with migrated_database(request.param, tmp_path, "api") as db:
+        yield build_world(db.engine, session_factory(db.engine), tmp_path)

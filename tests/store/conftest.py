@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,32 +11,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from store_support import BACKENDS, PG_URL, Store
+from store_support import Store
 
-from coursegate.store.db import make_engine, session_factory
-from coursegate.store.migrate import upgrade
+from coursegate.store.db import session_factory
+from databases import BACKENDS, migrated_database
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        yield Store(engine, session_factory(engine), url)
-        engine.dispose()
-        return
-    assert PG_URL is not None
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
-    try:
-        yield Store(engine, session_factory(engine), PG_URL, schema)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with migrated_database(request.param, tmp_path) as db:
+        yield Store(db.engine, session_factory(db.engine), db.url, db.schema)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,20 +15,8 @@ from coursegate.services.context import SYSTEM, Ctx
 from coursegate.store.db import transaction
 from coursegate.store.models import CourseInstance, User
 
-PG_URL = os.environ.get("COURSEGATE_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_COURSE = ROOT / "examples" / "course"
-
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql",
-        marks=pytest.mark.skipif(
-            not PG_URL,
-            reason="PostgreSQL tests need COURSEGATE_TEST_DATABASE_URL (CI sets it)",
-        ),
-    ),
-]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from store_support import PG_URL, Store, utc
+from store_support import Store, utc
 from test_store_users import AT, DOM, SP24, ci_id, count, history, setup_world, user, world
 
 from coursegate.services.context import Ctx
@@ -33,6 +33,7 @@ from coursegate.services.errors import Conflict, Invalid, Refused
 from coursegate.services.sync import sync_course
 from coursegate.services.users import BadCsv, create_user
 from coursegate.store.models import Enrollment, HistoryEntry, RoleAssignmentRow, SectionMembership
+from databases import PG_URL
 
 __all__ = ["world"]  # the fixture, shared with the users tests
 
