@@ -23,12 +23,11 @@ from coursegate.api.policy import needs
 from coursegate.web.pages import (
     FORM,
     Pages,
+    act_then_redirect,
     ci_path,
     course_instance,
-    redirect,
     render,
     text,
-    trying,
     values,
 )
 
@@ -117,12 +116,15 @@ if available():
         form: FormData,
         action: Callable[[], str],
     ) -> Response:
-        done = trying(c, action)
-        if isinstance(done, ServiceError):
-            return _accounts_page(
-                request, c, ci, error=done, filled=values(form), status=done.status
-            )
-        return redirect(request, ci_path(ci, "staff/accounts"), done)
+        return act_then_redirect(
+            request,
+            c,
+            action,
+            back=ci_path(ci, "staff/accounts"),
+            again=lambda e: _accounts_page(
+                request, c, ci, error=e, filled=values(form), status=e.status
+            ),
+        )
 
     @pages.post(
         S + "/assign",
@@ -347,10 +349,13 @@ if available():
             )
             return f"{info.course} has the stem {info.stem} ({info.room} accounts of room)."
 
-        done = trying(c, action)
-        if isinstance(done, ServiceError):
-            return _admin_page(request, c, error=done, filled=values(form), status=done.status)
-        return redirect(request, ADMIN, done)
+        return act_then_redirect(
+            request,
+            c,
+            action,
+            back=ADMIN,
+            again=lambda e: _admin_page(request, c, error=e, filled=values(form), status=e.status),
+        )
 
     @pages.post(
         ADMIN + "/generate",
@@ -366,9 +371,12 @@ if available():
             report = service.generate(c.ctx, site_of(request).issuer(), course, int(raw))
             return f"{len(report.accounts)} account(s) generated for {course}."
 
-        done = trying(c, action)
-        if isinstance(done, ServiceError):
-            return _admin_page(
-                request, c, course=course, error=done, filled=values(form), status=done.status
-            )
-        return redirect(request, f"{ADMIN}?course={course}", done)
+        return act_then_redirect(
+            request,
+            c,
+            action,
+            back=f"{ADMIN}?course={course}",
+            again=lambda e: _admin_page(
+                request, c, course=course, error=e, filled=values(form), status=e.status
+            ),
+        )

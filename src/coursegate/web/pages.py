@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import FormData
 
@@ -227,6 +227,22 @@ def trying(c: Caller, action: Callable[[], T]) -> T | ServiceError:
             return action()
     except ServiceError as error:
         return error
+
+
+def act_then_redirect(
+    request: Request,
+    c: Caller,
+    action: Callable[[], str],
+    *,
+    back: str,
+    again: Callable[[ServiceError], Response],
+) -> Response:
+    """The shape of every form post: run ``action`` (:func:`trying`); on success go to ``back``
+    with its notice, on a refusal or bad input show the form ``again`` with the error."""
+    done = trying(c, action)
+    if isinstance(done, ServiceError):
+        return again(done)
+    return redirect(request, back, done)
 
 
 # -- the course instance of a page ------------------------------------------------------------

@@ -32,12 +32,11 @@ from coursegate.store.models import CourseInstance
 from coursegate.web.pages import (
     FORM,
     Pages,
+    act_then_redirect,
     ci_path,
     course_instance,
-    redirect,
     render,
     text,
-    trying,
     values,
 )
 from coursegate.web.staff import person, staff_common, uid_from
@@ -65,10 +64,13 @@ def _done(
     form: FormData,
     back: str,
 ) -> Response:
-    done = trying(c, action)
-    if isinstance(done, ServiceError):
-        return page(request, c, ci, error=done, filled=values(form), status=done.status)
-    return redirect(request, ci_path(ci, back), done)
+    return act_then_redirect(
+        request,
+        c,
+        action,
+        back=ci_path(ci, back),
+        again=lambda e: page(request, c, ci, error=e, filled=values(form), status=e.status),
+    )
 
 
 # -- the roster -------------------------------------------------------------------------------

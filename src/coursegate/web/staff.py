@@ -47,12 +47,12 @@ from coursegate.web import editor as E
 from coursegate.web.pages import (
     FORM,
     Pages,
+    act_then_redirect,
     ci_path,
     course_instance,
     redirect,
     render,
     text,
-    trying,
     values,
 )
 from coursegate.web.student import describe_exception, exception_scope
@@ -520,10 +520,15 @@ def grant(
             done += f". Note: {'; '.join(report.warnings)}"
         return done + "."
 
-    done = trying(c, action)
-    if isinstance(done, ServiceError):
-        return _exceptions_page(request, c, ci, error=done, filled=values(form), status=done.status)
-    return redirect(request, ci_path(ci, "staff/exceptions"), done)
+    return act_then_redirect(
+        request,
+        c,
+        action,
+        back=ci_path(ci, "staff/exceptions"),
+        again=lambda e: _exceptions_page(
+            request, c, ci, error=e, filled=values(form), status=e.status
+        ),
+    )
 
 
 @pages.get(S + "/exceptions/{exception_id}", policy=needs("vst", why="students' exceptions"))
@@ -590,10 +595,13 @@ def change(
         )
         return f"Changed {v.student}'s exception for {v.what}."
 
-    done = trying(c, action)
-    if isinstance(done, ServiceError):
-        return _exception_page(request, c, ci, exception_id, error=done, status=done.status)
-    return redirect(request, ci_path(ci, "staff/exceptions"), done)
+    return act_then_redirect(
+        request,
+        c,
+        action,
+        back=ci_path(ci, "staff/exceptions"),
+        again=lambda e: _exception_page(request, c, ci, exception_id, error=e, status=e.status),
+    )
 
 
 def _version(form: FormData) -> int:
@@ -621,10 +629,13 @@ def remove(
         v = X.remove(c.ctx, exception_id, version=_version(form), reason=text(form, "reason"))
         return f"Removed {v.student}'s exception for {v.what}."
 
-    done = trying(c, action)
-    if isinstance(done, ServiceError):
-        return _exception_page(request, c, ci, exception_id, error=done, status=done.status)
-    return redirect(request, ci_path(ci, "staff/exceptions"), done)
+    return act_then_redirect(
+        request,
+        c,
+        action,
+        back=ci_path(ci, "staff/exceptions"),
+        again=lambda e: _exception_page(request, c, ci, exception_id, error=e, status=e.status),
+    )
 
 
 # -- one student, as staff see them -----------------------------------------------------------
