@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,6 @@ class Site:
     hooks: tuple[WipeHook, ...] = ()
     test_pause: str | None = None
     test_pause_seconds: float = 60.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def outbox_dir(self) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,6 @@ class Settings:
     clock_start: str = ""
     """ISO instant the server's clock starts from (``make demo`` runs in the example term);
     empty: the real time. Time then runs at the normal pace."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
     def load(environ: dict[str, str] | None = None) -> Settings:
@@ -53,8 +52,6 @@ class Settings:
             data = tomllib.loads(Path(config).read_text())
             values.update(data.get("server", {}))
         for f in fields(Settings):
-            if f.name == "extra":
-                continue
             raw = env.get(f"COURSEGATE_{f.name.upper()}")
             if raw is not None:
                 values[f.name] = raw

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from coursegate.core.instants import Instant
 from coursegate.roles import view_as
@@ -221,11 +222,8 @@ def sso_session(ctx: Ctx, uid: str, *, user_agent: str = "") -> NewSession:
     return session
 
 
-def live_session(ctx_session: object, token: str, at: Instant) -> tuple[WebSession, User] | None:
+def live_session(ctx_session: Session, token: str, at: Instant) -> tuple[WebSession, User] | None:
     """The session a cookie names, if it is still valid at ``at`` and its user active."""
-    from sqlalchemy.orm import Session
-
-    assert isinstance(ctx_session, Session)
     row = ctx_session.scalars(
         select(WebSession).where(WebSession.token_hash == digest(token))
     ).one_or_none()
@@ -371,10 +369,7 @@ def revoke_token(ctx: Ctx, token_id: int) -> ApiToken:
     return row
 
 
-def token_principal(ctx_session: object, token: str, at: Instant) -> tuple[ApiToken, User] | None:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(ctx_session, Session)
+def token_principal(ctx_session: Session, token: str, at: Instant) -> tuple[ApiToken, User] | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = ctx_session.scalars(
