@@ -124,8 +124,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        if getattr(request.state, "caller", None) is None:
-            # No route ran (404, 405): still say so while viewing as someone.
+        cookie = request.app.state.settings.session_cookie
+        if getattr(request.state, "caller", None) is None and request.cookies.get(cookie):
+            # No route ran (404, 405): still say so while viewing as someone (only a session
+            # can be viewing as someone, so nothing is looked up without its cookie).
             from starlette.concurrency import run_in_threadpool
 
             await run_in_threadpool(_note_viewing_as, request)
