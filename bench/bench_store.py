@@ -200,6 +200,7 @@ def write_course(
     (ci_dir / "infoCourseInstance.json").write_text(
         json.dumps(
             {
+                "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/{instance}")),
                 "longName": "Spring 2024",
                 "publishing": {
                     "startDate": "2024-01-08T00:00:00",
@@ -221,6 +222,7 @@ def write_course(
             aid, data = f"hw/hw{j:04d}", _modern(rng, j, names, j in with_override)
         a_dir = ci_dir / "assessments" / aid
         a_dir.mkdir(parents=True, exist_ok=True)
+        data = {"uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name}/{instance}/{aid}")), **data}
         (a_dir / "infoAssessment.json").write_text(json.dumps(data, indent=1))
     return root
 

@@ -118,8 +118,17 @@ def test_misspelt_request_key_suggests_the_right_one() -> None:
 def test_invalid_course_file_exits_2_naming_the_file(tmp_path: Path) -> None:
     a = tmp_path / "c" / "courseInstances" / "X" / "assessments" / "hw"
     a.mkdir(parents=True)
-    (tmp_path / "c" / "courseInstances" / "X" / "infoCourseInstance.json").write_text("{}")
-    (a / "infoAssessment.json").write_text(json.dumps({"allowAccess": [{"startDate": "bad"}]}))
+    (tmp_path / "c" / "courseInstances" / "X" / "infoCourseInstance.json").write_text(
+        json.dumps({"uuid": "5b0c2c0e-8f2b-4f0e-9a51-3d0f6f4c1a01"})
+    )
+    (a / "infoAssessment.json").write_text(
+        json.dumps(
+            {
+                "uuid": "5b0c2c0e-8f2b-4f0e-9a51-3d0f6f4c1a02",
+                "allowAccess": [{"startDate": "bad"}],
+            }
+        )
+    )
     req = {"at": "2024-01-01T00:00", "course": str(tmp_path / "c"), "assessment": "hw"}
     code, out = run("decide", "-r", "-", stdin=json.dumps(req))
     assert code == 2
@@ -160,10 +169,18 @@ def test_validate_exit_codes(tmp_path: Path) -> None:
     bad = tmp_path / "bad" / "courseInstances" / "X"
     bad.mkdir(parents=True)
     (bad / "infoCourseInstance.json").write_text(
-        json.dumps({"publishing": {"startDate": "2024-01-01"}})
+        json.dumps(
+            {
+                "uuid": "5b0c2c0e-8f2b-4f0e-9a51-3d0f6f4c1a03",
+                "publishing": {"startDate": "2024-01-01"},
+            }
+        )
     )
     code, out = run("validate", str(tmp_path / "bad"), "--json")
     assert code == 1 and "together" in out["errors"][0]["message"]
+    (bad / "infoCourseInstance.json").write_text(json.dumps({}))
+    code, out = run("validate", str(tmp_path / "bad"), "--json")
+    assert code == 1 and "'uuid' is missing" in out["errors"][0]["message"]
 
 
 def test_convert_reports_equivalence_and_differences(tmp_path: Path) -> None:

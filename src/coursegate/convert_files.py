@@ -28,6 +28,7 @@ from coursegate.courses import models as m
 from coursegate.courses.loader import read_json
 from coursegate.courses.normalise import Reader, legacy_rules, modern_access, modern_patch
 from coursegate.courses.problems import CourseError, Problem
+from coursegate.courses.reading import Limits
 
 
 @dataclass
@@ -117,8 +118,10 @@ def _zone_for(file: Path) -> ZoneInfo:
     return zone(DEFAULT_TIMEZONE)
 
 
-def convert_file(path: Path, *, write: bool = False) -> Report | None:
-    data, errs = read_json(path, str(path))
+def convert_file(path: Path, *, write: bool = False, root: Path | None = None) -> Report | None:
+    """Propose the modern form of one legacy file. Under ``root`` (a directory being
+    converted), a file reached through a link that leaves it is refused, as sync refuses it."""
+    data, errs = read_json(path, str(path), root=root)
     tz = _zone_for(path)
     if data is None:
         return Report(str(path), tz, None, problems=errs)
@@ -171,8 +174,14 @@ def convert_path(target: Path, *, write: bool = False) -> list[Report]:
     if not target.is_dir():
         raise CourseError([Problem(str(target), "$", "no such file or directory")])
     reports = []
-    for f in sorted(target.glob("**/infoAssessment.json")):
-        rep = convert_file(f, write=write)
+    found = sorted(target.glob("**/infoAssessment.json"))
+    most = Limits.resolve().max_files
+    if len(found) > most:
+        raise CourseError(
+            [Problem(str(target), "$", f"more than {most:,} assessment files: convert part of it")]
+        )
+    for f in found:
+        rep = convert_file(f, write=write, root=target)
         if rep is not None:
             reports.append(rep)
     return reports

@@ -9,7 +9,7 @@ The request and response formats are a public contract (see ``docs/decisions.md`
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -32,7 +32,7 @@ from coursegate.core.model import (
     UserFacts,
 )
 from coursegate.courses.keys import ASSESSMENT_KEYS, INSTANCE_KEYS, check_top_level
-from coursegate.courses.loader import LoadedCourse, load_course
+from coursegate.courses.loader import LoadedCourse, find_course_files, load_course
 from coursegate.courses.models import DateStr, keys_at
 from coursegate.courses.normalise import (
     AssessmentSource,
@@ -43,6 +43,7 @@ from coursegate.courses.normalise import (
     personal_overrides,
 )
 from coursegate.courses.problems import CourseError, Problem, from_validation_error
+from coursegate.courses.reading import Limits, depth_exceeds, parse_json
 
 REQUEST = "request"
 
@@ -107,11 +108,12 @@ _COURSE_CACHE: dict[tuple[str, tuple[tuple[str, int], ...]], LoadedCourse] = {}
 
 
 def load_course_cached(root: str) -> LoadedCourse:
-    """Load a course, re-reading it only when one of its JSON files changed."""
+    """Load a course, re-reading it only when one of its JSON files changed (the files found
+    as :func:`load_course` finds them, with the same limits)."""
     base = Path(root)
-    stamp = tuple(
-        sorted((str(p), p.stat().st_mtime_ns) for p in base.glob("**/info*.json") if p.is_file())
-    )
+    if not base.is_dir():
+        raise CourseError([Problem(str(base), "$", "no such course directory")])
+    stamp = tuple(sorted((str(p), _mtime(p)) for p in find_course_files(base).paths()))
     key = (str(base.resolve()), stamp)
     hit = _COURSE_CACHE.get(key)
     if hit is None:
@@ -122,14 +124,27 @@ def load_course_cached(root: str) -> LoadedCourse:
     return hit
 
 
+def _mtime(path: Path) -> int:
+    """The file's modification time (-1 when there is none); never opens the file."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
+
+
 def parse_request(request: dict[str, Any] | str | bytes) -> DecisionRequestModel:
+    """Read a request: JSON text is held to the course files' limits (nesting depth, duplicate
+    keys, only JSON numbers), and so is an already parsed request's nesting."""
+    limits = Limits()
     if isinstance(request, str | bytes):
-        try:
-            request = json.loads(request)
-        except json.JSONDecodeError as exc:
-            raise CourseError(
-                [Problem(REQUEST, "$", f"not valid JSON: {exc.msg} at line {exc.lineno}")]
-            ) from exc
+        parsed, problems = parse_json(request, REQUEST, limits)
+        if problems:
+            raise CourseError(problems)
+        request = parsed
+    elif depth_exceeds(request, limits.max_depth):
+        raise CourseError(
+            [Problem(REQUEST, "$", f"nested more than {limits.max_depth} levels deep")]
+        )
     if not isinstance(request, dict):
         raise CourseError([Problem(REQUEST, "$", "the request must be a JSON object {...}")])
     try:

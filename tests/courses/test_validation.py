@@ -10,6 +10,9 @@ import pytest
 
 from coursegate.courses.loader import load_course
 
+CI_UUID = "6f1c0a53-6b4e-4d4e-9a57-0c8e4a5b1d01"
+A_UUID = "6f1c0a53-6b4e-4d4e-9a57-0c8e4a5b1d02"
+
 
 def course(
     tmp_path: Path, assessment: dict[str, Any], instance: dict[str, Any] | None = None
@@ -21,9 +24,11 @@ def course(
     ci = tmp_path / "courseInstances" / "Sp24"
     a = ci / "assessments" / "hw" / "hw1"
     a.mkdir(parents=True, exist_ok=True)
-    (ci / "infoCourseInstance.json").write_text(json.dumps(instance or {"longName": "Spring"}))
+    (ci / "infoCourseInstance.json").write_text(
+        json.dumps({"uuid": CI_UUID, **(instance or {"longName": "Spring"})})
+    )
     (a / "infoAssessment.json").write_text(
-        json.dumps({"title": "HW1", "set": "Homework", **assessment})
+        json.dumps({"uuid": A_UUID, "title": "HW1", "set": "Homework", **assessment})
     )
     return tmp_path
 
@@ -64,7 +69,7 @@ def test_misspelt_top_level_key_is_an_error(tmp_path: Path) -> None:
 
 
 def test_other_prairielearn_keys_are_left_alone(tmp_path: Path) -> None:
-    got = problems(tmp_path, {"zones": [{"questions": []}], "groupWork": True, "uuid": "x"})
+    got = problems(tmp_path, {"zones": [{"questions": []}], "groupWork": True, "type": "Exam"})
     assert got == []
 
 

@@ -159,7 +159,14 @@ def rework(course: Path) -> tuple[set[str], set[str], set[str]]:
         aid = f"extra/x{k:03d}"
         (base / aid).mkdir(parents=True)
         (base / aid / "infoAssessment.json").write_text(
-            json.dumps({"title": f"Extra {k}", "set": "Homework", "accessControl": [{}]})
+            json.dumps(
+                {
+                    "uuid": f"00000000-0000-4000-8000-{k:012d}",
+                    "title": f"Extra {k}",
+                    "set": "Homework",
+                    "accessControl": [{}],
+                }
+            )
         )
         added.add(aid)
     return changed, removed, added

@@ -126,8 +126,19 @@ def _offset(dt: datetime) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+MAX_OFFSET_MINUTES = 14 * 60
+"""UTC offsets in use run from -14:00 to +14:00."""
+
+_EARLIEST = to_instant(datetime(1, 1, 2, tzinfo=UTC))
+_LATEST = to_instant(datetime(9999, 12, 30, tzinfo=UTC))
+"""Dates a day inside the calendar's ends, so that they can be written in any zone."""
+
+
 def parse_date(text: str, tz: ZoneInfo) -> tuple[Instant, LocalTimeWarning | None]:
-    """Read a course-file date. Without an offset it is wall time in ``tz``."""
+    """Read a course-file date. Without an offset it is wall time in ``tz``.
+
+    An explicit offset must be one in use: -14:00 to +14:00, minutes below 60.
+    """
     m = _DATE_RE.match(text.strip()) if isinstance(text, str) else None
     if m is None:
         raise DateError(
@@ -143,14 +154,30 @@ def parse_date(text: str, tz: ZoneInfo) -> tuple[Instant, LocalTimeWarning | Non
     except ValueError as exc:
         raise DateError(f"{text!r} is not a real date or time ({exc})") from exc
     offset = m["tz"]
-    if offset:
-        if offset in ("Z", "z"):
-            return to_instant(naive.replace(tzinfo=UTC)), None
+    warning: LocalTimeWarning | None = None
+    if offset in ("Z", "z"):
+        t = to_instant(naive.replace(tzinfo=UTC))
+    elif offset:
         sign = 1 if offset[0] == "+" else -1
         digits = offset[1:].replace(":", "")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        return to_instant(naive.replace(tzinfo=UTC) - sign * delta), None
-    return localise(naive, tz)
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if minutes >= 60 or hours * 60 + minutes > MAX_OFFSET_MINUTES:
+            raise DateError(
+                f"{text!r} has the UTC offset {offset}, which is not a real one: offsets run "
+                "from -14:00 to +14:00, with minutes below 60"
+            )
+        t = to_instant(naive.replace(tzinfo=UTC)) - sign * (hours * 60 + minutes) * MINUTE
+    else:
+        try:
+            t, warning = localise(naive, tz)
+        except OverflowError:  # the wall time in ``tz`` is beyond year 9999 in UTC
+            t = _LATEST + 1
+    if not _EARLIEST <= t <= _LATEST:
+        raise DateError(
+            f"{text!r} is too close to the ends of the calendar; write a date between "
+            "0001-01-02 and 9999-12-30"
+        )
+    return t, warning
 
 
 def inclusive_end(t: Instant) -> Instant:

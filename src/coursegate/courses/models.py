@@ -1,6 +1,9 @@
 """Typed models of the access-control objects in course files.
 
-Inside access-control objects unknown keys are errors (with a "did you mean"). Dates stay
+Inside access-control objects unknown keys are errors (with a "did you mean"). Values are
+checked **strictly**, as JSON writes them: a number must be a JSON number (``"credit": "100"``
+or ``true`` is an error, not 100 or 1), a flag must be ``true`` or ``false``; a whole number
+may be written ``30`` or ``30.0``, and a number wherever a decimal is allowed. Dates stay
 strings here: they are read in the course instance's zone by :mod:`.normalise`, which knows the
 zone. Which keys were written (versus left out) matters — an explicit ``null`` clears an
 inherited value — so the normaliser looks at ``model_fields_set``.
@@ -13,12 +16,13 @@ import types
 import typing
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from coursegate.courses.keys import UUID as _UUID
 
 _DATE_SYNTAX = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|z|[+-]\d{2}:?\d{2})?$"
 )
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _date_syntax(value: str) -> str:
@@ -36,17 +40,26 @@ def _uuid(value: str) -> str:
     return value
 
 
+def _whole(value: Any) -> Any:
+    """``30.0`` is the whole number 30 (as in JSON Schema); anything else is left to the
+    strict check."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 DateStr = Annotated[str, AfterValidator(_date_syntax)]
 UuidStr = Annotated[str, AfterValidator(_uuid)]
 Credit = Annotated[float, Field(ge=0, le=1000)]
+Minutes = Annotated[int, BeforeValidator(_whole), Field(gt=0)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class Loose(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
 
 
 # ------------------------------------------------------------------------- legacy allowAccess
@@ -61,7 +74,7 @@ class LegacyRuleModel(Strict):
     startDate: DateStr | None = None
     endDate: DateStr | None = None
     credit: Credit | None = None
-    timeLimitMin: Annotated[int, Field(gt=0)] | None = None
+    timeLimitMin: Minutes | None = None
     password: str | None = None
     examUuid: UuidStr | None = None
     active: bool = True
@@ -119,7 +132,7 @@ class DateControlModel(Strict):
     earlyDeadlines: list[DeadlineModel] | None = None
     lateDeadlines: list[DeadlineModel] | None = None
     afterLastDeadline: AfterLastDeadlineModel | None = None
-    durationMinutes: Annotated[int, Field(gt=0)] | None = None
+    durationMinutes: Minutes | None = None
     durationPercent: Annotated[float, Field(gt=0, le=1000)] | None = None
     password: str | None = None
     sessions: list[SessionModel] | None = None
@@ -185,7 +198,7 @@ class RfcAccessModel(Strict):
     lateDeadlines: list[DeadlineModel] | None = None
     lateCredit: Annotated[float, Field(gt=0, lt=100)] | None = None
     zeroCreditPractice: bool | None = None
-    durationMinutes: Annotated[int, Field(gt=0)] | None = None
+    durationMinutes: Minutes | None = None
     durationPercent: Annotated[float, Field(gt=0, le=1000)] | None = None
     password: str | None = None
     sessions: list[SessionModel] | None = None

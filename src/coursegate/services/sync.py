@@ -20,7 +20,6 @@ exactly as last synced, nothing would be written, so sync says so without valida
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -37,7 +36,7 @@ from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
 from coursegate.core.engine import CompiledCourseInstance, Student, policy_for
 from coursegate.core.instants import DEFAULT_TIMEZONE, Instant, parse_date
 from coursegate.core.timeline import Timeline
-from coursegate.courses.loader import LoadedInstance, load_course
+from coursegate.courses.loader import LoadedInstance, find_course_files, load_course, read_json
 from coursegate.courses.normalise import AssessmentSource
 from coursegate.courses.problems import CourseError
 from coursegate.services.authz import course_area, require
@@ -61,7 +60,7 @@ from coursegate.store.models import (
     Section,
 )
 
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3
 """Part of every stored fingerprint: raising it makes the next sync validate every file again
 (do so when validation gets stricter)."""
 
@@ -230,19 +229,26 @@ def assessment_fingerprint(raw: dict[str, Any]) -> str:
     return content_hash({"v": FINGERPRINT_VERSION, "file": raw})
 
 
-def _read_object(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+def _read_object(path: Path, root: Path) -> dict[str, Any] | None:
+    """A course file's object, read with the loader's limits (links must stay inside
+    ``root``, regular files only, size and depth capped); None when it is refused or not an
+    object — the full sync then reports why."""
+    data, problems = read_json(path, str(path), root=root)
+    if problems or not isinstance(data, dict):
         return None
-    return data if isinstance(data, dict) else None
+    return data
 
 
 def _unchanged(ctx: Ctx, root: Path, dry_run: bool) -> SyncReport | None:
     """The report of a sync with nothing to do when every file is exactly as last synced (walked
     as :func:`~coursegate.courses.loader.load_course` walks them); None when anything differs."""
-    data = _read_object(root / "infoCourse.json")
-    if data is None or not root.is_dir():
+    if not root.is_dir():
+        return None
+    files = find_course_files(root)
+    if files.problems:
+        return None
+    data = _read_object(files.course, root)
+    if data is None:
         return None
     name = str(data.get("name", "")) or root.resolve().name
     s = ctx.session
@@ -269,12 +275,10 @@ def _unchanged(ctx: Ctx, root: Path, dry_run: bool) -> SyncReport | None:
         )
     ):
         live[ci_id][aid] = digest
-    ci_root = root / "courseInstances"
     seen: list[CourseInstance] = []
-    for ci_file in sorted(ci_root.glob("**/infoCourseInstance.json")):
-        ci_dir = ci_file.parent
-        row = rows.get(ci_dir.relative_to(ci_root).as_posix())
-        raw = _read_object(ci_file)
+    for found in files.instances:
+        row = rows.get(found.id)
+        raw = _read_object(found.file, root)
         if row is None or raw is None or row.retired_at is not None:
             return None
         tz = raw.get("timezone", course_tz)
@@ -283,16 +287,12 @@ def _unchanged(ctx: Ctx, root: Path, dry_run: bool) -> SyncReport | None:
         ):
             return None
         stored = live[row.id]
-        a_root = ci_dir / "assessments"
-        found = 0
-        for a_file in a_root.glob("**/infoAssessment.json"):
-            aid = a_file.parent.relative_to(a_root).as_posix()
-            a_raw = _read_object(a_file)
+        if len(found.assessments) != len(stored):
+            return None
+        for aid, a_file in found.assessments:
+            a_raw = _read_object(a_file, root)
             if a_raw is None or stored.get(aid) != assessment_fingerprint(a_raw):
                 return None
-            found += 1
-        if found != len(stored):
-            return None
         seen.append(row)
     if not seen:
         return None

@@ -37,6 +37,7 @@ from coursegate.courses.normalise import (
     assessment_config,
 )
 from coursegate.courses.problems import Problem
+from coursegate.courses.reading import parse_json
 from coursegate.store.models import Assessment
 
 
@@ -292,13 +293,24 @@ def encode(kind: str, value: Any) -> tuple[str, bool]:
     return json.dumps(value, ensure_ascii=False), True
 
 
+def load_json(text: str) -> Any:
+    """JSON an instructor typed into a form, read with the course files' limits (nesting
+    depth, duplicate keys, numbers): :class:`ValueError` says what is wrong, and where."""
+    data, problems = parse_json(text, "the form")
+    if problems:
+        first = problems[0]
+        where = "" if first.path == "$" else f" (at {first.path})"
+        raise ValueError(first.message + where)
+    return data
+
+
 def decode(kind: str, text: str, as_json: bool) -> Any:
     if not as_json:
         return _plain(kind, text)
     if text.strip() == "":
         return ABSENT
     try:
-        return json.loads(text)
+        return load_json(text)
     except ValueError:
         return text
 
@@ -425,7 +437,7 @@ def read(spec: Field, path: str, form: Mapping[str, str]) -> Any:
     extra_text = form.get(path + "#extra", "").strip()
     if extra_text:
         try:
-            extras = json.loads(extra_text)
+            extras = load_json(extra_text)
         except ValueError:
             raise FormError(
                 path, 'other keys: not JSON (write an object like {"key": 1})'

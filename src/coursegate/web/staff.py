@@ -10,7 +10,6 @@ the roles core again; the routes' policies are the first door.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -243,7 +242,7 @@ def rules_edit(
     if op in ("from-json", "check-json") or text(form, "mode") == "json":
         raw = form.get("json")
         try:
-            parsed = json.loads(raw) if isinstance(raw, str) else None
+            parsed = E.load_json(raw) if isinstance(raw, str) else None
         except ValueError as exc:
             st = _editor_state(c, ci, aid, None, error=f"the JSON cannot be read: {exc}")
             st.json_text = str(form.get("json") or "")
