@@ -402,8 +402,45 @@ def test_class_accounts_join_no_other_course_and_hold_no_other_role(world: AccWo
         world.sys(lambda c: roles.grant_role(c, "sc558aa", "st", other))
     # A free account belongs to no course: it may hold no role at all.
     world.sys(lambda c: service.generate(c, world.site.issuer(), demo.COURSE, 1))
-    with pytest.raises(Invalid, match="belongs to no course"):
+    with pytest.raises(Invalid, match="sc558ab is an unassigned class account of CG 101"):
         world.sys(lambda c: roles.grant_role(c, "sc558ab", "st", area))
+
+
+def test_the_roles_core_loads_a_recycled_accounts_history_and_gives_it_nothing() -> None:
+    """Issue 13, finding 7, at its cause: the roles core refused to load a class account whose
+    records it may not hold now (a recycled account's ended Student role, an earlier term's
+    role of an account reassigned later), so every check naming it crashed. The records load;
+    the limits decide what an account may be granted, and records breaking them give nothing."""
+    from datetime import UTC, datetime
+
+    from coursegate.roles import Area, RoleAssignment, RoleIndex
+    from coursegate.roles import User as RoleUser
+
+    sp24, fa24 = Area.parse("/msu/cg101.Sp24"), Area.parse("/msu/cg101.Fa24")
+    jan, may, now = (datetime(2024, m, 1, tzinfo=UTC) for m in (1, 5, 9))
+    index = RoleIndex(
+        users=[
+            RoleUser("cg101aa", "msu", class_account=True),  # recycled: free
+            RoleUser("cg101ab", "msu", class_account=True, class_course=fa24),  # next term
+        ],
+        assignments=[
+            RoleAssignment("cg101aa", "st", sp24, start=jan, end=may),
+            RoleAssignment("cg101ab", "st", sp24, start=jan, end=may),
+            RoleAssignment("cg101ab", "st", fa24, start=may),
+            RoleAssignment("cg101aa", "ta", sp24, start=jan),  # a stray live record
+        ],
+    )
+    assert len(index.assignments_of("cg101aa")) == 2  # the history is kept
+    assert index.current_assignments("cg101aa", now) == ()
+    assert [a.area for a in index.current_assignments("cg101ab", now)] == [fa24]
+    stray = index.allowed("cg101aa", "vst", sp24, at=now)
+    assert not stray.granted
+    assert "counts for nothing" in " ".join(stray.explanation)
+    assert "belongs to no course" in " ".join(stray.explanation)
+    assert index.allowed("cg101ab", "bre", fa24, at=now).granted
+    assert not index.allowed("cg101ab", "bre", sp24, at=datetime(2024, 2, 1, tzinfo=UTC)).granted
+    problem = index.assignment_problem(RoleAssignment("cg101aa", "st", sp24, start=now))
+    assert problem is not None and "belongs to no course" in problem[1]
 
 
 def test_the_account_record_matches_the_issue(world: AccWorld) -> None:

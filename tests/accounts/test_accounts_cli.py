@@ -5,13 +5,16 @@ scripts, errors as ``{"errors": [...]}`` with exit status 2."""
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import json
 import shutil
 import subprocess
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from accounts_support import INSTRUCTOR, AccWorld
+from accounts_support import INSTRUCTOR, AccWorld, attachment, password_in
 from typer.testing import CliRunner, Result
 
 from coursegate.accounts.credentials import ssh_keypair
@@ -107,6 +110,67 @@ def test_stem_generate_assign_list(world: AccWorld, tmp_path: Path) -> None:
     first = json.loads(ok(world, "outbox", "CG 101", "Sp24", "--json").stdout)[-1]
     full = ok(world, "outbox", "CG 101", "Sp24", "--show", str(first["id"])).stdout
     assert "password:" in full and "sc558aa_ed25519" in full
+
+
+def test_only_the_operator_reads_a_message_whole_and_every_read_is_recorded(
+    world: AccWorld,
+) -> None:
+    """Issue 13, finding 4: a message's secrets (the password, the private keys) go to the
+    account's holder; staff read the message with them withheld; the operator alone reads it
+    whole (``outbox --show``), and each such read is a ``secret.read`` history entry."""
+    from sqlalchemy import select
+
+    from coursegate.accounts import service
+    from coursegate.services.errors import Refused
+    from coursegate.store.models import HistoryEntry
+
+    ok(world, "stem", "CG 101", "sc558", "--at", AT)
+    ok(world, "assign", "CG 101", "Sp24", "--emails", "-", "--at", AT, stdin="amy@school.edu\n")
+    [mailed] = world.mail_to("amy@school.edu")
+    password = password_in(mailed)
+    [listed] = json.loads(ok(world, "outbox", "CG 101", "Sp24", "--json").stdout)
+    assert listed["credentials"] == ["password", "SSH key", "certificate"]
+
+    def reads() -> list[HistoryEntry]:
+        return world.sys(
+            lambda c: list(
+                c.session.scalars(select(HistoryEntry).where(HistoryEntry.action == "secret.read"))
+            )
+        )
+
+    def private_key(text: str) -> str:
+        msg = email.message_from_string(text, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        return attachment(msg, "sc558aa_ed25519")
+
+    show = ("outbox", "CG 101", "Sp24", "--show", str(listed["id"]))
+    dry = ok(world, *show, "--dry-run")
+    assert password not in dry.stdout and "PRIVATE KEY" not in private_key(dry.stdout)
+    assert "password:  (sent to the holder only, once" in dry.stdout
+    assert reads() == []
+    full = ok(world, *show)
+    assert password in full.stdout
+    assert private_key(full.stdout) == attachment(mailed, "sc558aa_ed25519")
+    as_json = json.loads(ok(world, *show, "--json").stdout)
+    assert password in as_json["text"] and "password" in as_json["withheld"]
+    recorded = reads()
+    assert len(recorded) == 2
+    assert {(e.actor, e.subject, e.details["reader"]) for e in recorded} == {
+        ("system", "sc558aa", "system")
+    }
+    assert recorded[0].details["secrets"] == [
+        "password",
+        "private key sc558aa_ed25519",
+        "private key sc558aa.key.pem",
+    ]
+    assert password not in str([e.details for e in recorded])
+    # Nobody else reads the secrets, whatever their privileges.
+    ci = world.ci_id()
+    with pytest.raises(Refused, match="goes to its holder only"):
+        world.run(INSTRUCTOR, lambda c: service.outbox_secrets(c, world.site, ci, listed["id"]))
+    shown = world.run(INSTRUCTOR, lambda c: service.outbox_message(c, world.site, ci, listed["id"]))
+    assert shown.text is not None and password not in shown.text
+    assert len(reads()) == 2
 
 
 def test_errors_are_json_with_status_2(world: AccWorld, tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ server's periodic schedule job."""
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
+import mailbox
 import time
 from dataclasses import replace
 from typing import Any
@@ -35,13 +37,28 @@ def _ready(world: World, emails: str = "amy@school.edu\nbob@school.edu") -> dict
     return dict(body(r))
 
 
+def _holders_mail(world: World, account: str) -> list[email.message.EmailMessage]:
+    """The credentials messages the holder of ``account`` received (the Maildir the server
+    delivers to), oldest first: staff never read them whole."""
+    box = mailbox.Maildir(world.data_dir / "outbox", create=False)
+    found = []
+    for key in box.iterkeys():
+        msg = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+        assert isinstance(msg, email.message.EmailMessage)
+        if msg["X-Coursegate-Account"] == account and msg["X-Coursegate-Kind"] == "credentials":
+            seconds, _, rest = key.partition(".")  # <seconds>.M<microseconds>P<pid>...
+            found.append((int(seconds), int(rest.split("P")[0].lstrip("M")), msg))
+    return [msg for *_, msg in sorted(found, key=lambda f: f[:2])]
+
+
 def _password(world: World, account: str) -> str:
-    outbox = body(world.client("instructor").get(f"{CI_PATH}/account-outbox"))
-    mine = [m for m in outbox if m["account"] == account and m["kind"] == "credentials"]
-    full = body(world.client("instructor").get(f"{CI_PATH}/account-outbox/{mine[0]['id']}"))
-    msg = email.message_from_string(full["text"], policy=email.policy.default)
-    text = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    return next(line.split()[1] for line in text.splitlines() if "password:" in line)
+    """The password the holder of ``account`` was mailed last."""
+    for msg in reversed(_holders_mail(world, account)):
+        text = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        for line in text.splitlines():
+            if "password:" in line:
+                return line.split()[1]
+    raise AssertionError(f"{account}'s holder got no password")
 
 
 def test_stems_and_the_pool_are_for_administrators(world: World) -> None:
@@ -199,6 +216,119 @@ def test_ssh_keys_are_ones_own(world: World) -> None:
     assert world.client("instructor").delete(f"/api/v1/ssh-keys/{key['id']}").status_code == 204
     r = world.client("instructor").post("/api/v1/ssh-keys", json={"public_key": "nonsense"})
     assert r.status_code == 422
+
+
+def test_a_public_key_is_checked_and_every_refusal_says_why(world: World) -> None:
+    """Issue 13, finding 9: an unknown key type answered 500 (cryptography's
+    UnsupportedAlgorithm went through); now every bad key is a 422 with a sentence."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from coursegate.accounts.credentials import ssh_keypair
+
+    def openssh(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
+        public = key.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        return public.decode() + " ivy@laptop"
+
+    ivy = world.client("instructor")
+    pair = ssh_keypair("ivy@laptop")
+
+    def refused(key: str) -> str:
+        r = ivy.post("/api/v1/ssh-keys", json={"public_key": key})
+        assert r.status_code == 422, (key[:40], r.status_code, r.text[:300])
+        error = body(r)["error"]
+        assert error["field"] == "public_key"
+        return str(error["message"])
+
+    unknown = refused("ssh-foo AAAAB3NzaC1yc2EAAAADAQABAAABAQ== ivy@laptop")
+    assert "'ssh-foo' is not a key type accepted here" in unknown
+    assert "ssh-ed25519" in unknown and "ecdsa-sha2-nistp256" in unknown and "ssh-rsa" in unknown
+    assert "is not a key type" in refused("ecdsa-sha2-nistp999 AAAA ivy@laptop")
+    assert "no longer accepted" in refused("ssh-dss AAAAB3NzaC1kc3MAAACBAP== ivy@laptop")
+    said = refused(pair.private_openssh)
+    assert "this is a private key" in said and "AAAA" not in said  # never repeated back
+    assert "control" in refused(pair.public_line.replace("ivy", "i\x07vy"))
+    assert "control or formatting" in refused(pair.public_line + " \u202e")
+    assert "several lines" in refused(pair.public_line + "\n" + pair.public_line)
+    assert "longer than 16 KiB" in refused(pair.public_line + " " + "x" * 17_000)
+    weak = refused(openssh(rsa.generate_private_key(public_exponent=65537, key_size=1024)))
+    assert "1024 bits" in weak and "2048" in weak
+    assert "not a valid ssh-rsa key" in refused("ssh-rsa " + pair.public_line.split()[1])
+    # What is accepted: a line of a .pub file (its end of line too).
+    for good in (
+        pair.public_line + "\n",
+        openssh(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        openssh(ec.generate_private_key(ec.SECP384R1())),
+    ):
+        r = ivy.post("/api/v1/ssh-keys", json={"public_key": good})
+        assert r.status_code == 201, r.text
+    assert len(body(ivy.get("/api/v1/ssh-keys"))) == 3
+
+
+def test_staff_see_that_credentials_were_issued_never_their_values(world: World) -> None:
+    """Issue 13, finding 4: the outbox gave instructors a class account's password and private
+    key. Now the holder gets them (once, by mail); staff see who got which credentials, when,
+    and whether it was delivered, with every secret withheld; the history says what was issued,
+    never the value."""
+    _ready(world, "Amy Ames <amy@school.edu>")
+    [mailed] = _holders_mail(world, "sc558aa")  # what the holder got: the real thing
+    password = _password(world, "sc558aa")
+    private = next(
+        str(p.get_content())
+        for p in mailed.iter_attachments()
+        if p.get_filename() == "sc558aa_ed25519"
+    )
+    assert "OPENSSH PRIVATE KEY" in private
+    secrets = [password, *private.splitlines()[1:-1]]
+    assert world.client("ta").post(f"{ACCOUNTS}/sc558aa/reset-password", json={}).status_code == 200
+    assert world.client("instructor").post(f"{ACCOUNTS}/sc558aa/resend", json={}).status_code == 200
+    secrets.append(_password(world, "sc558aa"))
+    for persona in ("instructor", "admin"):
+        staff = world.client(persona)
+        listed = staff.get(f"{CI_PATH}/account-outbox")
+        assert listed.status_code == 200
+        assert not any(secret in listed.text for secret in secrets)
+        for m in body(listed):
+            r = staff.get(f"{CI_PATH}/account-outbox/{m['id']}")
+            assert r.status_code == 200
+            assert not any(secret in r.text for secret in secrets), "a secret reached staff"
+            shown = body(r)
+            assert shown["to"] == "amy@school.edu" and "PRIVATE KEY-----" not in shown["text"]
+            assert "password:  (sent to the holder only, once" in shown["text"]
+            assert "password" in shown["withheld"]
+        assert [(m["account"], m["credentials"], m["status"]) for m in body(listed)] == [
+            ("sc558aa", ["password", "SSH key", "certificate"], "in the outbox"),  # resend
+            ("sc558aa", ["password"], "in the outbox"),  # reset-password
+            ("sc558aa", ["password", "SSH key", "certificate"], "in the outbox"),  # assigned
+        ]
+    full = body(world.client("admin").get(f"{CI_PATH}/account-outbox/{body(listed)[-1]['id']}"))
+    assert full["withheld"] == [
+        "password",
+        "private key sc558aa_ed25519",
+        "private key sc558aa.key.pem",
+    ]
+    msg = email.message_from_string(full["text"], policy=email.policy.default)
+    names = [p.get_filename() for p in msg.iter_attachments()]  # type: ignore[attr-defined]
+    assert names == ["sc558aa_ed25519", "sc558aa_ed25519.pub", "sc558aa.pem", "sc558aa.key.pem"]
+    # The history says what was issued and where it went, never a value.
+    history = body(
+        world.client("instructor").get(f"{CI_PATH}/history", params={"subject": "sc558aa"})
+    )
+    issued = {
+        e["action"]: e["details"] for e in history["entries"] if e["action"].startswith("accounts.")
+    }
+    assert issued["accounts.assign"]["issued"] == ["password", "SSH key", "certificate"]
+    assert issued["accounts.assign"]["mailed_to"] == "amy@school.edu"
+    assert issued["accounts.assign"]["ssh_fingerprint"].startswith("SHA256:")
+    assert issued["accounts.reset_password"]["issued"] == ["password"]
+    assert issued["accounts.resend"]["issued"] == ["password", "SSH key", "certificate"]
+    raw = str(history)
+    assert not any(secret in raw for secret in secrets)
+    # ... and the holder signs in with what they received.
+    student = world.sign_in("sc558aa", secrets[-1])
+    assert body(student.get("/api/v1/session"))["uid"] == "sc558aa"
 
 
 def test_the_server_runs_the_schedule_periodically(world: World) -> None:

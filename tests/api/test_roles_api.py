@@ -267,3 +267,95 @@ def test_custom_role_refusals_name_the_level(world: World) -> None:
     bad = world.client("instructor").put("/api/v1/custom-roles/no good", json={})
     assert bad.status_code == 422 and body(bad)["error"]["field"] == "name"
     assert body(world.client("instructor").get("/api/v1/custom-roles")) == []
+
+
+# -- class accounts nobody holds (issue 13, finding 7) ----------------------------------------
+
+CLASS_ACCOUNTS = f"{CI_PATH}/accounts"
+
+
+def _recycled_class_account(world: World) -> None:
+    """cg101aa and cg101ab assigned in CG 101 Sp24 (as in the demo), then cg101aa recycled:
+    wiped and free in the pool, with its former holder's ended Student role kept as history."""
+    (world.data_dir / "home").mkdir(exist_ok=True)
+    r = world.client("admin").post("/api/v1/courses/CG 101/account-stems", json={"stem": "cg101"})
+    assert r.status_code == 201, r.text
+    emails = "eve@student.example.edu\nfinn@student.example.edu"
+    r = world.client("instructor").post(CLASS_ACCOUNTS, json={"emails": emails})
+    assert [a["account"] for a in body(r)["assigned"]] == ["cg101aa", "cg101ab"]
+    world.clock.now += 60_000_000
+    r = world.client("instructor").delete(f"{CLASS_ACCOUNTS}/cg101aa")
+    assert body(r)["started"] == ["cg101aa"]  # the wipe runs right after the request
+    world.clock.now += 60_000_000
+    pool = body(world.client("admin").get("/api/v1/courses/CG 101/account-pool"))
+    assert {a["account"]: a["state"] for a in pool} == {"cg101aa": "free", "cg101ab": "assigned"}
+
+
+RECYCLED = (
+    "cg101aa is a recycled class account of CG 101: it holds no one's work and takes no role "
+    "until assigned again"
+)
+
+
+def test_a_recycled_class_account_takes_no_role_and_says_so(world: World) -> None:
+    """Granting, revoking or viewing as a recycled class account answered 500: the roles core
+    refused to load the account's kept history (its ended Student role) at all."""
+    _recycled_class_account(world)
+    staff = world.client("instructor")
+    for role in ("st", "ta"):
+        r = staff.post(ROLES, json={"uid": "cg101aa", "role": role})
+        assert r.status_code == 403, r.text
+        assert RECYCLED in body(r)["error"]["message"]
+    r = world.client("admin").post(
+        "/api/v1/domains/exampleuniversity/roles",
+        json={"uid": "cg101aa", "role": "ta", "area": AREA},
+    )
+    assert r.status_code == 403 and RECYCLED in body(r)["error"]["message"]
+    # Its former holder's Student role has ended: nothing is left to revoke (a conflict for
+    # those who may revoke it, the refusal for others).
+    r = staff.post(f"{ROLES}/revocations", json={"uid": "cg101aa", "role": "st"})
+    assert r.status_code == 409, r.text
+    assert "already ended" in body(r)["error"]["message"]
+    assert RECYCLED in body(r)["error"]["message"]
+    r = world.client("student").post(f"{ROLES}/revocations", json={"uid": "cg101aa", "role": "st"})
+    assert r.status_code == 403
+    # Nobody views the course as it: it holds no role there.
+    for persona in ("instructor", "ta"):
+        r = world.client(persona).post(f"{CI_PATH}/view-as", json={"uid": "cg101aa"})
+        assert r.status_code == 403, r.text
+        assert "cg101aa is a recycled class account of CG 101" in body(r)["error"]["message"]
+    # The record of who held what stays readable, and the other account is untouched.
+    kept = body(staff.get(ROLES, params={"uid": "cg101aa"}))
+    assert [(a["role"], a["state"]) for a in kept] == [("st", "ended")]
+    r = staff.post(f"{CI_PATH}/view-as", json={"uid": "cg101ab"})
+    assert r.status_code == 200 and staff.delete("/api/v1/view-as").status_code == 200
+
+
+def test_a_class_account_reassigned_next_term_acts_and_is_acted_on(world: World) -> None:
+    """A recycled account assigned to a student of a later term keeps the earlier term's
+    ended Student role as history: its own requests, and staff's over it, used to answer 500."""
+    _recycled_class_account(world)
+    fa14 = "/api/v1/courses/CG 101/instances/Fa14"
+    with world.ctx() as ctx:  # Fa14's instructor is another: the operator assigns there
+        from coursegate.accounts import service
+        from coursegate.accounts.site import Site
+        from coursegate.services.course_instances import find_course_instance
+
+        site = Site.from_settings(world.app.state.settings)
+        ci = find_course_instance(ctx, demo.COURSE, "Fa14")
+        report = service.assign(
+            ctx, site, site.issuer(), ci.id, service.parse_list("zed@student.example.edu")
+        )
+        assert [(a.account, a.reassigned) for a in report.assigned] == [("cg101aa", True)]
+        signin.store_password(ctx, ctx.user("cg101aa"), "zeds-own-password-1")
+    zed = world.sign_in("cg101aa", "zeds-own-password-1")
+    r = zed.get(f"{fa14}/students/cg101aa/assessments")
+    assert r.status_code == 200, r.text
+    r = zed.get(f"{CI_PATH}/roles")  # Sp24 is not its course any more: refused, not a crash
+    assert r.status_code == 403, r.text
+    other = world.client("other_instructor")  # Fa14's instructor
+    r = other.post(f"{fa14}/view-as", json={"uid": "cg101aa"})
+    assert r.status_code == 200, r.text
+    assert other.delete("/api/v1/view-as").status_code == 200
+    r = world.client("instructor").post(ROLES, json={"uid": "cg101aa", "role": "st"})
+    assert r.status_code == 403 and "only in its own course" in body(r)["error"]["message"]

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from coursegate.accounts import common, rules
-from coursegate.accounts.assign import queue_credentials, store_password
+from coursegate.accounts.assign import issued_fields, queue_credentials, store_password
 from coursegate.accounts.common import Account
 from coursegate.accounts.credentials import (
     Issuer,
@@ -85,12 +85,13 @@ def reset_password(
     store_password(ctx, acct.user, password)
     ended = end_sessions(ctx, acct.user)
     to = common.address_of(ctx, acct)
-    queue_credentials(
+    queued = queue_credentials(
         ctx, site, ci, acct, to, password=password, issued=None, what="given a new password"
     )
     record(
         ctx, "accounts.reset_password", "user", acct.uid,
-        course_instance_id=ci.id, reason=reason, sessions_ended=ended, mailed_to=to,
+        course_instance_id=ci.id, reason=reason, sessions_ended=ended,
+        **issued_fields(None, password=True, mailed_to=to if queued else None),
     )  # fmt: skip
     flush_or_conflict(ctx)
     return Done(acct.uid, "reset-password", True, f"{acct.uid}: new password mailed to {to}", to)
@@ -114,11 +115,13 @@ def reset_keys(
     )
     common.store_keys(ctx, acct.user, issued)
     to = common.address_of(ctx, acct)
-    queue_credentials(ctx, site, ci, acct, to, password=None, issued=issued, what="given new keys")
+    queued = queue_credentials(
+        ctx, site, ci, acct, to, password=None, issued=issued, what="given new keys"
+    )
     record(
         ctx, "accounts.reset_keys", "user", acct.uid,
-        course_instance_id=ci.id, reason=reason, flushed=flushed, mailed_to=to,
-        ssh_fingerprint=issued.ssh.fingerprint,
+        course_instance_id=ci.id, reason=reason, flushed=flushed,
+        **issued_fields(issued, password=False, mailed_to=to if queued else None),
     )  # fmt: skip
     flush_or_conflict(ctx)
     return Done(
@@ -151,10 +154,13 @@ def resend_credentials(
     )
     common.store_keys(ctx, acct.user, issued)
     to = common.address_of(ctx, acct)
-    queue_credentials(ctx, site, ci, acct, to, password=password, issued=issued, what="sent again")
+    queued = queue_credentials(
+        ctx, site, ci, acct, to, password=password, issued=issued, what="sent again"
+    )
     record(
         ctx, "accounts.resend", "user", acct.uid,
-        course_instance_id=ci.id, reason=reason, flushed=flushed, mailed_to=to,
+        course_instance_id=ci.id, reason=reason, flushed=flushed,
+        **issued_fields(issued, password=True, mailed_to=to if queued else None),
     )  # fmt: skip
     flush_or_conflict(ctx)
     return Done(acct.uid, "resend", True, f"{acct.uid}: new credentials mailed to {to}", to)
@@ -169,7 +175,8 @@ def freeze(ctx: Ctx, uid: str, *, course_instance_id: int | None = None, reason:
 
 @translate_conflicts
 def thaw(ctx: Ctx, uid: str, *, course_instance_id: int | None = None, reason: str = "") -> Done:
-    """Give web access back (frozen → active), forgiving the failed sign-ins that froze it."""
+    """Give web access back (frozen → active). Failed sign-ins never freeze an account: they
+    are throttled per client address (:mod:`coursegate.services.throttle`)."""
     acct, ci = _over(ctx, uid, "thaw", course_instance_id)
     return _status(ctx, acct, ci, "active", "thaw", reason)
 

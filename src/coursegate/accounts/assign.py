@@ -405,20 +405,37 @@ def _assign_one(
             reason=reason or "class account assigned",
         )  # fmt: skip
     event(ctx, "reassigned" if reassigned else "assigned", acct.stem.course_id, ci.id, user.id)
+    queued = queue_credentials(
+        ctx, site, ci, acct, entry.email, password=password, issued=issued, what="assigned"
+    )
     record(
         ctx, "accounts.assign", "user", user.uid,
         course_instance_id=ci.id, reason=reason, role=role, email=entry.email,
         mail_follows=follows, reassigned=reassigned,
+        **issued_fields(issued, password=True, mailed_to=entry.email if queued else None),
     )  # fmt: skip
-    queue_credentials(
-        ctx, site, ci, acct, entry.email, password=password, issued=issued, what="assigned"
-    )
     return AssignedLine(entry.line, user.uid, entry.email, user.name, reassigned, follows)
 
 
 def store_password(ctx: Ctx, user: User, password: str) -> None:
     """A generated password, hashed with the light parameters fit for random passwords."""
     signin.store_hash(ctx, user, hash_generated_password(password))
+
+
+def issued_fields(
+    issued: Issued | None, *, password: bool, mailed_to: str | None
+) -> dict[str, Any]:
+    """What a history entry says about credentials issued: which kinds, the public keys'
+    fingerprints, where they were mailed — never a secret's value (those go to the holder,
+    once, in the mail)."""
+    kinds = ([mail.PASSWORD] if password else []) + (
+        [mail.SSH_KEY, mail.CERTIFICATE] if issued is not None else []
+    )
+    fields: dict[str, Any] = {"issued": kinds, "mailed_to": mailed_to}
+    if issued is not None:
+        fields["ssh_fingerprint"] = issued.ssh.fingerprint
+        fields["certificate_fingerprint"] = issued.cert.fingerprint
+    return fields
 
 
 def queue_credentials(
@@ -487,6 +504,7 @@ __all__ = [
     "Entry",
     "ListProblem",
     "assign",
+    "issued_fields",
     "parse_list",
     "queue_credentials",
     "store_password",

@@ -25,14 +25,16 @@ import hashlib
 import os
 import secrets
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -94,21 +96,89 @@ def ssh_keypair(comment: str) -> SshKeyPair:
     return SshKeyPair(private, line, ssh_fingerprint(line))
 
 
+PUBLIC_KEY_MAX_BYTES = 16 * 1024
+"""The longest public key line accepted (an RSA key of 16384 bits is about 2.8 KiB)."""
+RSA_MIN_BITS = 2048
+ACCEPTED_KEY_TYPES = (
+    "ssh-ed25519",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "ssh-rsa",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+)
+"""The OpenSSH public key types staff may register (DSA is gone from OpenSSH; certificates and
+other types are not keys of a person)."""
+_ACCEPTED_SENTENCE = (
+    "give an ssh-ed25519 key (best), an ecdsa-sha2-nistp256/384/521 key, an ssh-rsa key of "
+    f"{RSA_MIN_BITS} bits or more, or a security key (sk-ssh-ed25519@openssh.com, "
+    "sk-ecdsa-sha2-nistp256@openssh.com)"
+)
+_PRIVATE_MARKERS = ("PRIVATE KEY", "PuTTY-User-Key-File", "Private-Lines:")
+
+
 def check_public_key(text: str) -> tuple[str, str]:
     """A public key line someone uploads: ``(normalised line, fingerprint)``; ValueError with
-    the reason when it is not an OpenSSH public key (or is a private key)."""
-    line = " ".join(text.strip().split())
-    if not line:
+    the reason when it is not one OpenSSH public key line of an accepted type (see
+    :data:`ACCEPTED_KEY_TYPES`), is longer than :data:`PUBLIC_KEY_MAX_BYTES`, holds control
+    characters, is a private key pasted by mistake, or is an RSA key under
+    :data:`RSA_MIN_BITS` bits. No reason ever repeats the text (it may be a private key)."""
+    if any(marker in text for marker in _PRIVATE_MARKERS):
+        raise ValueError(
+            "this is a private key, which must never leave your computer: give the public "
+            "key instead, the one line of the .pub file next to it (e.g. ~/.ssh/id_ed25519.pub); "
+            "as it was sent here, consider making a new key pair (ssh-keygen -t ed25519)"
+        )
+    if len(text.encode("utf-8", "surrogatepass")) > PUBLIC_KEY_MAX_BYTES:
+        raise ValueError(
+            f"the public key is longer than {PUBLIC_KEY_MAX_BYTES // 1024} KiB; a public key "
+            "is one line of the .pub file (ssh-ed25519 AAAA... comment)"
+        )
+    stripped = text.strip()
+    if not stripped:
         raise ValueError("the public key is empty")
-    if "PRIVATE KEY" in line:
-        raise ValueError("this is a private key; give the public one (the .pub file)")
+    if stripped.startswith(("---- BEGIN SSH2 PUBLIC KEY", "-----BEGIN")):
+        raise ValueError(
+            "this is a PEM or RFC 4716 key, not an OpenSSH public key line; convert it with "
+            "ssh-keygen -i -f FILE (or give the .pub file OpenSSH made)"
+        )
+    for position, char in enumerate(stripped):
+        if char in "\r\n":
+            raise ValueError(
+                "the public key spans several lines; give one key, on one line (the .pub "
+                "file's only line)"
+            )
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            raise ValueError(
+                "the public key holds a control or formatting character "
+                f"(U+{ord(char):04X}) at character {position + 1}; give the .pub file's line "
+                "as it is"
+            )
+    line = " ".join(stripped.split())
     parts = line.split(" ", 2)
     if len(parts) < 2:
         raise ValueError("a public key line reads 'ssh-ed25519 AAAA... comment'")
+    kind, blob = parts[0], parts[1]
+    if kind == "ssh-dss":
+        raise ValueError(
+            f"DSA keys (ssh-dss) are no longer accepted by OpenSSH; {_ACCEPTED_SENTENCE}"
+        )
+    if kind not in ACCEPTED_KEY_TYPES:
+        shown = kind if len(kind) <= 40 else kind[:40] + "..."
+        raise ValueError(f"{shown!r} is not a key type accepted here; {_ACCEPTED_SENTENCE}")
     try:
-        serialization.load_ssh_public_key(f"{parts[0]} {parts[1]}".encode())
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"not an OpenSSH public key: {error}") from None
+        key = serialization.load_ssh_public_key(f"{kind} {blob}".encode())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ValueError(
+            f"not an OpenSSH public key: the part after {kind} is not a valid {kind} key "
+            "(copy the whole line of the .pub file)"
+        ) from None
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < RSA_MIN_BITS:
+        raise ValueError(
+            f"this RSA key has {key.key_size} bits, too few to be safe; give an RSA key of "
+            f"{RSA_MIN_BITS} bits or more, or better an ssh-ed25519 key (ssh-keygen -t ed25519)"
+        )
     return line, ssh_fingerprint(line)
 
 
@@ -264,6 +334,9 @@ class Issuer:
 
 
 __all__ = [
+    "ACCEPTED_KEY_TYPES",
+    "PUBLIC_KEY_MAX_BYTES",
+    "RSA_MIN_BITS",
     "CertificateAuthority",
     "ClientCert",
     "Issued",

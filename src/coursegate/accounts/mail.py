@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import mailbox
+import re
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -234,6 +235,102 @@ def _smtp_send(url: str, text: str) -> None:
         client.send_message(msg)
 
 
+# -- secrets withheld -------------------------------------------------------------------------
+
+PASSWORD_WITHHELD = "(sent to the holder only, once; reset the password to issue a new one)"
+PRIVATE_KEY_WITHHELD = (
+    "(withheld: this private key was sent to the account's holder only, once; reset the keys "
+    "to issue a new one)\n"
+)
+PASSWORD, SSH_KEY, CERTIFICATE = "password", "SSH key", "certificate"
+"""The kinds of credential a message issues."""
+
+_SECRET_LINE = re.compile(
+    r"^(?P<head>[ \t]*(?P<what>password|passphrase)[ \t]*:[ \t]*)(?P<value>\S.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_PRIVATE_BLOCK = re.compile(
+    r"-----BEGIN (?P<kind>[A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END (?P=kind)PRIVATE KEY-----|\Z)",
+    re.DOTALL,
+)
+_PRIVATE_MARKERS = (b"PRIVATE KEY-----", b"PuTTY-User-Key-File")
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """A message as staff may read it: every secret value replaced by a sentence saying where it
+    went."""
+
+    text: str
+    withheld: tuple[str, ...]
+    """What was taken out: ``password``, ``private key sc558aa_ed25519``, ..."""
+    credentials: tuple[str, ...]
+    """The credentials the message issued (:data:`PASSWORD`, :data:`SSH_KEY`,
+    :data:`CERTIFICATE`), values or not."""
+
+    @property
+    def had_secrets(self) -> bool:
+        return bool(self.withheld)
+
+
+def redact(text: str) -> Redacted:
+    """``text`` (an RFC 5322 message) with its secrets withheld: the value on a ``password:``
+    (or ``passphrase:``) line of the text, every PEM or OpenSSH private key block in the text,
+    and every attachment holding a private key. What they were, and which credentials the
+    message issued, are kept (the holder got the values, once; staff regenerate, never read).
+    A message without secrets comes back unchanged."""
+    msg = message_from_string(text)
+    withheld: list[str] = []
+    issued: dict[str, None] = {}
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            if b"BEGIN CERTIFICATE" in payload:
+                issued[CERTIFICATE] = None
+            if b"OPENSSH PRIVATE KEY" in payload or payload.startswith(b"ssh-"):
+                issued[SSH_KEY] = None
+            if any(marker in payload for marker in _PRIVATE_MARKERS):
+                withheld.append(f"private key {filename}")
+                _replace_payload(part, PRIVATE_KEY_WITHHELD, attachment=True)
+            continue
+        charset = part.get_content_charset() or "utf-8"
+        body = payload.decode(charset, "replace")
+        found: list[str] = []
+
+        def line(m: re.Match[str], found: list[str] = found) -> str:
+            found.append(m["what"].lower())
+            return m["head"] + PASSWORD_WITHHELD
+
+        def block(m: re.Match[str], found: list[str] = found) -> str:
+            found.append("private key")
+            return PRIVATE_KEY_WITHHELD.strip()
+
+        redacted = _PRIVATE_BLOCK.sub(block, _SECRET_LINE.sub(line, body))
+        if found:
+            withheld += found
+            if PASSWORD in found:
+                issued[PASSWORD] = None
+            _replace_payload(part, redacted, attachment=False)
+    if not withheld:
+        return Redacted(text, (), tuple(issued))
+    out = io.StringIO()
+    Generator(out, mangle_from_=False, maxheaderlen=0).flatten(msg)
+    return Redacted(out.getvalue(), tuple(withheld), tuple(issued))
+
+
+def _replace_payload(part: Message, content: str, *, attachment: bool) -> None:
+    del part["Content-Transfer-Encoding"]
+    if attachment:
+        part.set_payload(content.encode())
+        encode_base64(part)
+    else:
+        part.set_payload(content, "us-ascii" if content.isascii() else _UTF8_QP)
+
+
 # -- reading the outbox -----------------------------------------------------------------------
 
 
@@ -252,13 +349,20 @@ def outbox_text(site: Site, row: AccountMail) -> str | None:
 
 
 __all__ = [
+    "CERTIFICATE",
     "HEADER_ACCOUNT",
     "HEADER_COURSE",
+    "PASSWORD",
+    "PASSWORD_WITHHELD",
+    "PRIVATE_KEY_WITHHELD",
+    "SSH_KEY",
     "Attachment",
     "Delivery",
+    "Redacted",
     "compose",
     "deliver_pending",
     "outbox_text",
     "queue",
+    "redact",
     "transport_of",
 ]

@@ -15,7 +15,11 @@ Who may do what:
   coordinator, the superuser) or the operator;
 * assigning students: ``men`` (manage enrollment) in the course instance; assigning TAs needs
   in addition the right to grant the TA role there (``cta``, checked by the roles core);
-* moving the end date, locking and unlocking, wiping, reading the outbox: ``men``;
+* moving the end date, locking and unlocking, wiping, reading the outbox: ``men`` — with every
+  secret a message carried (a password, a private key) withheld: its value goes to the
+  account's holder only, once; staff reset it to issue a new one. Only the operator reads a
+  message whole (:func:`outbox_secrets`), and each such read is in the history
+  (``secret.read``);
 * over one account (reset the password or keys, resend credentials, freeze, thaw, grant an
   incomplete, correct the email), and listing: ``mus`` in its course instance, and the actor
   must outrank the account: instructors act over students and TAs, TAs over students only.
@@ -52,6 +56,7 @@ from coursegate.accounts.service_base import MANAGE, OVER_ACCOUNT
 from coursegate.accounts.views import (
     POOL_TERM,
     AccountLine,
+    MailText,
     MailView,
     MetricRow,
     TermView,
@@ -60,6 +65,7 @@ from coursegate.accounts.views import (
     metrics,
     outbox,
     outbox_message,
+    outbox_secrets,
     set_end_date,
     term_of,
     term_view,
@@ -78,6 +84,7 @@ __all__ = [
     "GenerateReport",
     "KeyView",
     "ListProblem",
+    "MailText",
     "MailView",
     "MetricRow",
     "StemInfo",
@@ -95,6 +102,7 @@ __all__ = [
     "metrics",
     "outbox",
     "outbox_message",
+    "outbox_secrets",
     "parse_list",
     "remove_public_key",
     "resend_credentials",

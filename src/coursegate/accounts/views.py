@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from coursegate.accounts import common, mail, rules
 from coursegate.accounts.service_base import MANAGE, OVER_ACCOUNT
 from coursegate.accounts.site import Site
-from coursegate.core.instants import Instant, format_instant, zone
+from coursegate.core.instants import Instant, format_instant, to_instant, zone
 from coursegate.services.authz import require
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import (
@@ -20,7 +21,7 @@ from coursegate.services.course_instances import (
     instance_area,
     instance_label,
 )
-from coursegate.services.errors import NotFound, Refused
+from coursegate.services.errors import Invalid, NotFound, Refused
 from coursegate.services.history import record
 from coursegate.services.users import (
     flush_or_conflict,
@@ -37,6 +38,9 @@ from coursegate.store.models import (
     CourseInstance,
     User,
 )
+
+LATEST_END: Instant = to_instant(datetime(9998, 12, 31, tzinfo=UTC))
+"""The latest end of a term: its wipe (four weeks on) must still be a date."""
 
 # -- listing ----------------------------------------------------------------------------------
 
@@ -277,6 +281,12 @@ def set_end_date(
     run unlocks accounts it had locked."""
     ci = course_instance_by_id(ctx, course_instance_id)
     require(ctx, MANAGE, instance_area(ci), f"move the end date of {instance_label(ci)}")
+    if end is not None and end > LATEST_END:
+        raise Invalid(
+            "end: the end of the term must be before the year 9999 (its accounts are wiped "
+            "four weeks after it, and that date must exist)",
+            "end",
+        )
     term = term_of(ctx, ci)
     if term is None:
         term = AccountTerm(course_instance_id=ci.id)
@@ -304,6 +314,9 @@ class MailView:
     sent_at: Instant | None
     status: str
     last_error: str
+    credentials: tuple[str, ...] | None = None
+    """The credentials the message issued (password, SSH key, certificate) — never their
+    values; None when the text is not kept (sent by SMTP)."""
 
     def to_json(self, tz: Any = None) -> dict[str, Any]:
         return {
@@ -316,11 +329,26 @@ class MailView:
             "sent_at": None if self.sent_at is None else format_instant(self.sent_at, tz),
             "status": self.status,
             "last_error": self.last_error or None,
+            "credentials": None if self.credentials is None else list(self.credentials),
         }
 
 
+@dataclass(frozen=True)
+class MailText:
+    """One message as its reader may see it."""
+
+    view: MailView
+    text: str | None
+    """The message (None when it went out by SMTP: not kept): with its secrets withheld, except
+    in :func:`outbox_secrets` (the operator's)."""
+    withheld: tuple[str, ...]
+    """What the message carried that only its holder reads (``password``, ``private key
+    sc558aa_ed25519``, ...)."""
+
+
 def outbox(ctx: Ctx, site: Site, course_instance_id: int) -> list[MailView]:
-    """The messages about a course instance's accounts, newest first (``men`` there)."""
+    """The messages about a course instance's accounts, newest first (``men`` there): who got
+    what, when, and whether it was delivered; never a secret's value."""
     ci = course_instance_by_id(ctx, course_instance_id)
     require(
         ctx, MANAGE, instance_area(ci), f"read the class-account outbox of {instance_label(ci)}"
@@ -330,23 +358,65 @@ def outbox(ctx: Ctx, site: Site, course_instance_id: int) -> list[MailView]:
         .where(AccountMail.course_instance_id == ci.id)
         .order_by(AccountMail.id.desc())
     )
-    return [_mail_view(r, site) for r in rows]
+    out: list[MailView] = []
+    for row in rows:
+        text = mail.outbox_text(site, row)
+        out.append(_mail_view(row, None if text is None else mail.redact(text)))
+    return out
 
 
-def outbox_message(
-    ctx: Ctx, site: Site, course_instance_id: int, mail_id: int
-) -> tuple[MailView, str | None]:
+def outbox_message(ctx: Ctx, site: Site, course_instance_id: int, mail_id: int) -> MailText:
+    """One message in full but for its secrets (``men`` in the course instance): a password
+    or private key a message carried is replaced by a sentence saying it went to the holder
+    only; staff issue new ones (reset), they never read them."""
     ci = course_instance_by_id(ctx, course_instance_id)
     require(
         ctx, MANAGE, instance_area(ci), f"read the class-account outbox of {instance_label(ci)}"
     )
+    row = _mail_row(ctx, ci, mail_id)
+    text = mail.outbox_text(site, row)
+    if text is None:
+        return MailText(_mail_view(row, None), None, ())
+    red = mail.redact(text)
+    return MailText(_mail_view(row, red), red.text, red.withheld)
+
+
+def outbox_secrets(ctx: Ctx, site: Site, course_instance_id: int, mail_id: int) -> MailText:
+    """One message exactly as it was sent, secrets included: the operator's only (``coursegate
+    accounts outbox --show``), and every such read of a message that carried a secret is a
+    history entry (``secret.read``: the account, the message, what it carried, the reader), in
+    the caller's transaction — commit it."""
+    ci = course_instance_by_id(ctx, course_instance_id)
+    if not ctx.is_system:
+        raise Refused(
+            f"{ctx.effective} may not read the secrets a message carried: a password or private "
+            "key goes to its holder only; staff see the message with them withheld, and reset "
+            "the password or keys to issue new ones",
+            "mail",
+        )
+    row = _mail_row(ctx, ci, mail_id)
+    text = mail.outbox_text(site, row)
+    if text is None:
+        return MailText(_mail_view(row, None), None, ())
+    red = mail.redact(text)
+    if red.had_secrets:
+        record(
+            ctx, "secret.read", "user", row.account or row.to_addr,
+            course_instance_id=ci.id, mail_id=row.id, kind=row.kind,
+            secrets=list(red.withheld), credentials=list(red.credentials), reader=ctx.actor,
+            holder=row.to_addr,
+        )  # fmt: skip
+    return MailText(_mail_view(row, red), text, red.withheld)
+
+
+def _mail_row(ctx: Ctx, ci: CourseInstance, mail_id: int) -> AccountMail:
     row = ctx.session.get(AccountMail, mail_id)
     if row is None or row.course_instance_id != ci.id:
         raise NotFound(f"mail: {instance_label(ci)} has no message {mail_id}", "mail")
-    return _mail_view(row, site), mail.outbox_text(site, row)
+    return row
 
 
-def _mail_view(row: AccountMail, site: Site) -> MailView:
+def _mail_view(row: AccountMail, red: mail.Redacted | None) -> MailView:
     if row.sent_at is None:
         status = "queued" if not row.last_error else "failing"
     elif row.outbox_key is not None:
@@ -356,6 +426,7 @@ def _mail_view(row: AccountMail, site: Site) -> MailView:
     return MailView(
         row.id, row.created_at, row.kind, row.account, row.to_addr, row.subject,
         row.sent_at, status, row.last_error,
+        None if red is None else red.credentials,
     )  # fmt: skip
 
 
@@ -429,6 +500,7 @@ def metrics(ctx: Ctx, course_name: str | None = None) -> list[MetricRow]:
 __all__ = [
     "POOL_TERM",
     "AccountLine",
+    "MailText",
     "MailView",
     "MetricRow",
     "TermView",
@@ -437,6 +509,7 @@ __all__ = [
     "metrics",
     "outbox",
     "outbox_message",
+    "outbox_secrets",
     "set_end_date",
     "term_of",
     "term_view",

@@ -622,7 +622,7 @@ def thaw_cmd(
     dry_run: DryOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Give a frozen account its web access back (failed sign-ins forgiven)."""
+    """Give a frozen account its web access back."""
     from coursegate.accounts import service
 
     _one(at, dry_run, as_json, lambda ctx, _: service.thaw(ctx, account, reason=reason))
@@ -887,28 +887,49 @@ def add_key_cmd(
 def outbox_cmd(
     course: Course,
     instance: Instance,
-    show: Annotated[int | None, typer.Option("--show", help="Print this message in full.")] = None,
+    show: Annotated[
+        int | None,
+        typer.Option(
+            "--show",
+            help="Print this message exactly as it was sent, secrets included (recorded in the "
+            "history as secret.read).",
+        ),
+    ] = None,
     at: AtOpt = None,
     dry_run: DryOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """The messages sent about a course instance's accounts (credentials, notices); --show ID
-    prints one in full from the outbox."""
+    """The messages sent about a course instance's accounts (credentials, notices): to whom,
+    when, which credentials, delivered or not. --show ID prints one whole, as its holder got
+    it: only the operator reads the secrets a message carried (a password, a private key), and
+    each such read is recorded in the history (secret.read, by the system). With --dry-run,
+    --show prints the message with its secrets withheld and records nothing."""
     from coursegate.accounts import service
 
     env = _Env(at)
     try:
         if show is not None:
-            view, text = env.run(
-                lambda ctx: service.outbox_message(
+            shown = env.run(
+                lambda ctx: (service.outbox_message if dry_run else service.outbox_secrets)(
                     ctx, env.site, _ci_id(ctx, course, instance), show
                 ),
-                dry_run=True,
+                dry_run=dry_run,
             )
+            view = shown.view
+            if shown.withheld:
+                note = (
+                    f"{len(shown.withheld)} secret(s) withheld (dry run: nothing recorded)"
+                    if dry_run
+                    else "this read of the message's secrets is recorded in the history "
+                    "(secret.read)"
+                )
+                print(f"coursegate: message {view.id}: {note}", file=sys.stderr)
             _emit(
                 as_json,
-                {**view.to_json(), "text": text},
-                text if text is not None else f"{view.subject}: {view.status} (not kept)",
+                {**view.to_json(), "text": shown.text, "withheld": list(shown.withheld)},
+                shown.text
+                if shown.text is not None
+                else f"{view.subject}: {view.status} (not kept)",
             )
             return
         views = env.run(
@@ -918,7 +939,9 @@ def outbox_cmd(
             as_json,
             [v.to_json() for v in views],
             "\n".join(
-                f"{v.id:>5} {v.status:<14} {v.kind:<12} {v.to:<32} {v.subject}" for v in views
+                f"{v.id:>5} {v.status:<14} {v.kind:<12} {v.to:<32} {v.subject}"
+                + (f"  [{', '.join(v.credentials)}]" if v.credentials else "")
+                for v in views
             )
             or "no messages",
         )

@@ -272,6 +272,7 @@ class _Compiled:
 
     __slots__ = (
         "active",
+        "barred",
         "by_area",
         "chosen",
         "hi",
@@ -293,6 +294,8 @@ class _Compiled:
         self.perms: dict[str, dict[str, Permission]] = {}
         self.active: list[RoleAssignment] = []
         self.inactive: list[RoleAssignment] = []
+        # in force by their window, but a class account may not hold them now: no effect
+        self.barred: list[tuple[RoleAssignment, str]] = []
 
     def explain(self, permission: Permission) -> tuple[str, ...]:
         if permission.granted:
@@ -365,7 +368,7 @@ class RoleIndex:
             self._owners[course.path] = owner
         by_uid = self._assignments
         for position, assignment in enumerate(assignments):
-            problem = self.assignment_problem(assignment)
+            problem = self.record_problem(assignment)
             if problem is not None:
                 where, message = problem
                 problems.append(DataProblem("assignments", position, where, message))
@@ -398,9 +401,12 @@ class RoleIndex:
             yield from held
 
     def current_assignments(self, uid: str, at: datetime) -> tuple[RoleAssignment, ...]:
-        """The assignments of ``uid`` in force at ``at``."""
+        """The assignments of ``uid`` in force at ``at`` (a class account's records it may not
+        hold now, see :meth:`barred`, are never in force)."""
         require_aware(at, "at")
-        return tuple(a for a in self._assignments.get(uid, ()) if a.is_current(at))
+        return tuple(
+            a for a in self._assignments.get(uid, ()) if a.is_current(at) and self.barred(a) is None
+        )
 
     def custom_role(self, name: str) -> CustomRole | None:
         """The definition of ``cr/<domain>/<author>/<name>``, as stored (template applied)."""
@@ -418,7 +424,25 @@ class RoleIndex:
     # -- validation -------------------------------------------------------------------------------
 
     def assignment_problem(self, assignment: RoleAssignment) -> tuple[str, str] | None:
-        """``(field, reason)`` when the assignment cannot be held at all, else None."""
+        """``(field, reason)`` when the assignment cannot be granted now, else None: the
+        problems of :meth:`record_problem`, and the limits of class accounts."""
+        problem = self.record_problem(assignment)
+        if problem is not None:
+            return problem
+        reason = self.barred(assignment)
+        if reason is not None:
+            return "role", reason
+        return None
+
+    def record_problem(self, assignment: RoleAssignment) -> tuple[str, str] | None:
+        """``(field, reason)`` when the record cannot stand at all (an unknown user or role,
+        the wrong kind of area), else None.
+
+        The limits of class accounts are not checked here: they are about the account as it is
+        now (free, or assigned to one course), while the records are its history. A recycled
+        account keeps the ended roles of its former holder, and an account reassigned to a
+        later term keeps those of the earlier one; such records are loaded, and confer nothing
+        (:meth:`barred`)."""
         user = self._users.get(assignment.uid)
         if user is None:
             return "uid", f"no user {assignment.uid!r} among the users"
@@ -440,11 +464,15 @@ class RoleIndex:
                 f"{self.table.describe(role)} is held in a {where}, "
                 f"not in {assignment.area.describe()}"
             )
-        if user.class_account:
-            reason = self.class_account_problem(user, role, assignment.area)
-            if reason is not None:
-                return "role", reason
         return None
+
+    def barred(self, assignment: RoleAssignment) -> str | None:
+        """Why a class account may not hold this record's role now (it then gives nothing,
+        at any instant), or None."""
+        user = self._users.get(assignment.uid)
+        if user is None or not user.class_account:
+            return None
+        return self.class_account_problem(user, assignment.role, assignment.area)
 
     def class_account_problem(self, user: User, role: str, area: Area) -> str | None:
         """Why a class account may not hold ``role`` in ``area``, or None if it may."""
@@ -686,6 +714,10 @@ class RoleIndex:
             if matches is not None and not matches(assignment):
                 continue
             if assignment.is_current(at):
+                barred = self.barred(assignment)
+                if barred is not None:
+                    entry.barred.append((assignment, barred))
+                    continue
                 entry.active.append(assignment)
                 self._contribute(assignment, entry.by_area)
             else:
@@ -820,13 +852,19 @@ class RoleIndex:
             f"{uid} has no role in force that gives {what} at {area.path} "
             f"(looked at {looked}; {entry.scope})"
         )
-        if entry.chosen is not None and not (entry.active or entry.inactive):
+        if entry.chosen is not None and not (entry.active or entry.inactive or entry.barred):
             lines.append(f"{uid} does not hold the chosen role {entry.chosen.describe()}")
         for assignment in entry.inactive:
             if self._sources_for(assignment.role, assignment.area, privilege, area):
                 lines.append(
                     f"{self.table.describe(assignment.role)} at {assignment.area.path} would "
                     f"give it, but it is in force only {assignment.describe_window()}"
+                )
+        for assignment, barred in entry.barred:
+            if self._sources_for(assignment.role, assignment.area, privilege, area):
+                lines.append(
+                    f"{self.table.describe(assignment.role)} at {assignment.area.path} would "
+                    f"give it, but it counts for nothing: {barred}"
                 )
         if area.kind is AreaKind.COURSE:
             for assignment in entry.active:

@@ -29,6 +29,9 @@ from coursegate.roles import (
 from coursegate.services.context import Ctx
 from coursegate.services.errors import Refused
 from coursegate.store.models import (
+    AccountStem,
+    ClassAccount,
+    Course,
     CourseInstance,
     CustomRoleRow,
     Domain,
@@ -82,6 +85,40 @@ def index_for(ctx: Ctx, uids: Iterable[str]) -> RoleIndex:
         for c in ctx.session.scalars(select(CustomRoleRow))
     ]
     return RoleIndex(users=users, assignments=assignments, custom_roles=customs)
+
+
+def unassigned_class_account(ctx: Ctx, user: UserRow) -> str | None:
+    """Why ``user`` takes no role now, when it is a class account nobody holds — free in its
+    course's pool (generated ahead, or recycled) or being wiped — in one sentence naming the
+    course; None for every other user (an assigned class account, a person's account).
+
+    The roles core refuses such an account every role and lets its ended records (its former
+    holder's) count for nothing; this is the sentence people read instead of a bare refusal."""
+    found = ctx.session.execute(
+        select(ClassAccount.state, ClassAccount.times_assigned, Course.name)
+        .join(AccountStem, AccountStem.id == ClassAccount.stem_id)
+        .join(Course, Course.id == AccountStem.course_id)
+        .where(ClassAccount.user_id == user.id)
+    ).one_or_none()
+    if found is None:
+        return None
+    state, times_assigned, course = found
+    if state == "assigned":
+        return None
+    if state == "wiping":
+        return (
+            f"{user.uid} is a class account of {course} being wiped: it returns to the pool "
+            "when the wipe finishes, holds no one's work and takes no role until assigned again"
+        )
+    if times_assigned:
+        return (
+            f"{user.uid} is a recycled class account of {course}: it holds no one's work and "
+            "takes no role until assigned again"
+        )
+    return (
+        f"{user.uid} is an unassigned class account of {course} (free in its pool): it takes "
+        "no role until assigned"
+    )
 
 
 def _class_course(ctx: Ctx, u: UserRow) -> Area | None:

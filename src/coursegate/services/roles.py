@@ -13,6 +13,7 @@ first coordinators get their roles — but everything else the core checks about
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -32,7 +33,12 @@ from coursegate.roles import (
     revoke,
 )
 from coursegate.roles import define_custom_role as core_define_custom_role
-from coursegate.services.authz import area_name, index_for, require
+from coursegate.services.authz import (
+    area_name,
+    index_for,
+    require,
+    unassigned_class_account,
+)
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import (
     course_instance_by_id,
@@ -130,6 +136,13 @@ def grant_role(
     where = parse_area(area)
     target = ctx.user(uid)
     grant = _assignment(uid, role, where, ctx.at if start is None else start, end)
+    unassigned = unassigned_class_account(ctx, target)
+    if unassigned is not None:
+        what = f"{_TABLE.describe(grant.role)} at {where.path} to {uid}"
+        message = f"cannot grant {what}: {unassigned}"
+        if ctx.is_system:
+            raise Invalid(f"role: {message}", "role")
+        raise Refused(message, "role")
     index = _index(ctx, uid)
     if ctx.is_system:
         why = _system_may_grant(ctx, index, grant)
@@ -519,12 +532,24 @@ def _row_view(ctx: Ctx, row: RoleAssignmentRow, uid: str) -> AssignmentView:
 
 
 def _may_grant_were_it_free(
-    ctx: Ctx, uid: str, role: str, where: Area, start: Instant | None, end: Instant | None
+    ctx: Ctx,
+    uid: str,
+    role: str,
+    where: Area,
+    start: Instant | None,
+    end: Instant | None,
+    *,
+    authority_only: bool = False,
 ) -> bool:
     """Whether the roles core would let the actor grant this if ``uid`` held no record of
-    ``role`` at ``where``: the core's own answer, on an index without those records."""
+    ``role`` at ``where``: the core's own answer, on an index without those records. With
+    ``authority_only`` (a revocation: who may end a role), the limits of class accounts on
+    what the target may hold do not count either."""
     index = _index(ctx, uid)
     index.remove_assignments(uid, role.strip(), where)
+    target = index.user(uid)
+    if authority_only and target is not None and target.class_account:
+        index.add_user(dataclass_replace(target, class_account=False, class_course=None))
     try:
         probe = _assignment(uid, role, where, ctx.at if start is None else start, end)
     except Invalid:
@@ -540,11 +565,15 @@ def _classified(
     where: Area,
     start: Instant | None = None,
     end: Instant | None = None,
+    *,
+    revoking: bool = False,
 ) -> Refused | Conflict:
     """A refusal of someone who could grant the role, were it not already held (or already
     ended, or never held), is a :class:`Conflict` with the same reason: the request clashes
     with the records, not with the actor's privileges. Others stay :class:`Refused`."""
-    if ctx.is_system or not _may_grant_were_it_free(ctx, uid, role, where, start, end):
+    if ctx.is_system or not _may_grant_were_it_free(
+        ctx, uid, role, where, start, end, authority_only=revoking
+    ):
         return refusal
     return Conflict(refusal.message, refusal.field)
 
@@ -568,9 +597,24 @@ def _grant_at(
 def _revoke_at(ctx: Ctx, uid: str, role: str, where: Area, reason: str) -> list[AssignmentView]:
     try:
         rows = revoke_role(ctx, uid, role, where.path, reason=reason)
-    except Refused as refusal:
-        raise _classified(ctx, refusal, uid, role, where) from None
+    except (Refused, Invalid) as error:
+        refusal = _with_standing(ctx, uid, error)
+        if isinstance(refusal, Refused):
+            raise _classified(ctx, refusal, uid, role, where, revoking=True) from None
+        raise refusal from None
     return [_row_view(ctx, row, uid) for row in rows]
+
+
+def _with_standing(ctx: Ctx, uid: str, error: Refused | Invalid) -> Refused | Invalid:
+    """A refusal to revoke a role of a class account nobody holds (recycled, free, being
+    wiped), saying so: it holds nothing to revoke."""
+    if error.field != "role":
+        return error
+    held_by = ctx.session.scalars(select(User).where(User.uid == uid.strip())).one_or_none()
+    standing = None if held_by is None else unassigned_class_account(ctx, held_by)
+    if standing is None:
+        return error
+    return type(error)(f"{error.message}; {standing}", error.field)
 
 
 def grant_in_course(

@@ -232,11 +232,25 @@ class MailOut(BaseModel):
     sent_at: str | None
     status: str = Field(examples=["in the outbox"])
     last_error: str | None = None
+    credentials: list[str] | None = Field(
+        None,
+        description="the credentials the message issued (password, SSH key, certificate): "
+        "their values went to the account's holder only; null when the text is not kept "
+        "(sent by SMTP)",
+        examples=[["password", "SSH key", "certificate"]],
+    )
 
 
 class MailTextOut(MailOut):
     text: str | None = Field(
-        description="the whole message (None when it went out by SMTP: not kept)"
+        description="the whole message with its secrets withheld: a password or private key "
+        "it carried reads as a sentence saying it went to the holder only (reset it to issue "
+        "a new one); None when it went out by SMTP (not kept)"
+    )
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="what the message carried that only its holder reads",
+        examples=[["password", "private key sc558aa_ed25519", "private key sc558aa.key.pem"]],
     )
 
 
@@ -279,7 +293,12 @@ class MetricOut(BaseModel):
 
 class KeyIn(BaseModel):
     public_key: str = Field(
-        min_length=1, max_length=20_000, examples=["ssh-ed25519 AAAAC3Nza... ivy@laptop"]
+        min_length=1,
+        max_length=64 * 1024,
+        description="one line of a .pub file (at most 16 KiB): ssh-ed25519, "
+        "ecdsa-sha2-nistp256/384/521, ssh-rsa of 2048 bits or more, sk-ssh-ed25519@openssh.com "
+        "or sk-ecdsa-sha2-nistp256@openssh.com",
+        examples=["ssh-ed25519 AAAAC3Nza... ivy@laptop"],
     )
 
 
@@ -423,7 +442,8 @@ def set_end_date(course: str, instance: str, body: EndDateIn, c: Caller = CALLER
     response_model=list[MailOut],
 )
 def outbox(course: str, instance: str, request: Request, c: Caller = CALLER) -> list[MailOut]:
-    """Credentials and notices about the course instance's accounts, newest first."""
+    """Credentials and notices about the course instance's accounts, newest first: to whom,
+    when, which credentials, delivered or not — never a secret's value."""
     ci = _ci(c, course, instance)
     return [
         MailOut(**v.to_json(course_zone(ci)))
@@ -433,16 +453,24 @@ def outbox(course: str, instance: str, request: Request, c: Caller = CALLER) -> 
 
 @routes.get(
     CI + "/account-outbox/{mail_id}",
-    policy=needs("men", why="read a message sent about a class account"),
+    policy=needs(
+        "men",
+        why="read a message sent about a class account (its credentials withheld)",
+        secret=True,
+    ),
     response_model=MailTextOut,
 )
 def outbox_message(
     course: str, instance: str, request: Request, mail_id: int = MAIL_ID, c: Caller = CALLER
 ) -> MailTextOut:
-    """One message in full, from the outbox (a message sent by SMTP is not kept)."""
+    """One message from the outbox (a message sent by SMTP is not kept), with every secret it
+    carried withheld: a password or private key goes to the account's holder only, once; staff
+    reset it to issue a new one, they never read it."""
     ci = _ci(c, course, instance)
-    view, text = service.outbox_message(c.ctx, site_of(request), ci.id, mail_id)
-    return MailTextOut(**view.to_json(course_zone(ci)), text=text)
+    shown = service.outbox_message(c.ctx, site_of(request), ci.id, mail_id)
+    return MailTextOut(
+        **shown.view.to_json(course_zone(ci)), text=shown.text, withheld=list(shown.withheld)
+    )
 
 
 # -- one account ------------------------------------------------------------------------------
@@ -559,7 +587,7 @@ def freeze(course: str, instance: str, account: str, body: ReasonIn, c: Caller =
     response_model=DoneOut,
 )
 def thaw(course: str, instance: str, account: str, body: ReasonIn, c: Caller = CALLER) -> DoneOut:
-    """Give web access back (also after five failed sign-ins froze it)."""
+    """Give a frozen class account its web access back (failed sign-ins never freeze one)."""
     ci = _ci(c, course, instance)
     return _done(service.thaw(c.ctx, account, course_instance_id=ci.id, reason=body.reason))
 
@@ -688,7 +716,9 @@ def my_keys(c: Caller = CALLER) -> list[KeyOut]:
     status_code=201,
 )
 def add_key(body: KeyIn, c: Caller = CALLER) -> KeyOut:
-    """Register one of one's public SSH keys (``ssh-ed25519 AAAA... comment``)."""
+    """Register one of one's public SSH keys (``ssh-ed25519 AAAA... comment``). A key of
+    another type, longer than 16 KiB, holding control characters, an RSA key under 2048 bits
+    or a private key pasted by mistake is refused (422) with the reason."""
     return KeyOut(**service.add_public_key(c.ctx, c.uid, body.public_key).to_json())
 
 
