@@ -7,12 +7,17 @@ environment wins over the file. Nothing here reads the clock or the database.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+import tempfile
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+from coursegate.store.db import private_dir
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,11 @@ class Settings:
     trusted_header: str = ""
     """A header set by a single-sign-on proxy (e.g. ``X-Remote-User``); empty: not used."""
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
-    """Only requests from these addresses may use ``trusted_header``."""
+    """Only requests from these addresses may use ``trusted_header`` or ``forwarded_header``."""
+    forwarded_header: str = ""
+    """The header a reverse proxy puts the client's address in (e.g. ``X-Forwarded-For``);
+    believed only from ``trusted_proxies``. Empty: the client is the socket's peer. Failed
+    sign-ins are counted per client address."""
     allow_at_header: bool = False
     """Accept ``X-Coursegate-At`` to ask "what if it were then" (tests and demos only)."""
     schedule_interval_seconds: int = 300
@@ -77,6 +86,26 @@ class Settings:
             typed[f.name] = v
         return replace(self, **typed)
 
+    def client_address(self, peer: str, forwarded: Sequence[str] = ()) -> str:
+        """The client's address: the socket's ``peer``, unless ``forwarded_header`` is set and
+        the peer is a trusted proxy — then the right-most address of the header (``forwarded``:
+        its values, in order) that is not itself a trusted proxy. The proxies append the
+        address they saw, so what a client writes into the header itself stays on the left,
+        unbelieved. An entry that is no IP address ends the walk (the last proxy is named
+        instead: a misconfigured proxy never lets a client choose its address)."""
+        if not self.forwarded_header or peer not in self.trusted_proxies:
+            return peer
+        hops = [h.strip() for value in forwarded for h in value.split(",") if h.strip()]
+        found = peer
+        for raw in reversed(hops):
+            hop = _bare_address(raw)
+            if hop is None:
+                return found
+            found = hop
+            if hop not in self.trusted_proxies:
+                return hop
+        return found
+
     def secret(self) -> str:
         """The signing key: the setting, or one generated once and kept in the data dir."""
         if self.secret_key:
@@ -84,8 +113,30 @@ class Settings:
         path = Path(self.data_dir) / "secret_key"
         if path.exists():
             return path.read_text().strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         key = secrets.token_urlsafe(32)
-        path.write_text(key)
-        path.chmod(0o600)
+        # Written whole into a 0600 file first (never readable by others, not even for a
+        # moment), then put in place at once; if another process was first, its key counts.
+        fd, written = tempfile.mkstemp(dir=self.data_dir, prefix=".secret_key-")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(key)
+            os.link(written, path)
+        except FileExistsError:
+            return path.read_text().strip()
+        finally:
+            os.unlink(written)
         return key
+
+
+def _bare_address(hop: str) -> str | None:
+    """``203.0.113.7``, ``203.0.113.7:4711``, ``2001:db8::1`` or ``[2001:db8::1]:4711`` → the
+    address alone; None when it is no IP address."""
+    if hop.startswith("["):
+        hop = hop[1 : hop.find("]")] if "]" in hop else ""
+    elif hop.count(":") == 1:
+        hop = hop.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(hop))
+    except ValueError:
+        return None

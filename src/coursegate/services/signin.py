@@ -1,5 +1,6 @@
-"""Signing in: passwords, web sessions, personal API tokens, freezing after failed sign-ins, and
-starting or stopping "view as".
+"""Signing in: passwords, web sessions, personal API tokens, throttling failed sign-ins (per
+client address and account, :mod:`coursegate.services.throttle`), and starting or stopping
+"view as".
 
 Secrets never reach the database: passwords are argon2id hashes, session and API tokens are
 stored as SHA-256 digests (they are long random strings, so a fast hash is enough). Every
@@ -10,6 +11,7 @@ module only records the answer on the session.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -24,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from coursegate.core.instants import Instant
 from coursegate.roles import view_as
-from coursegate.services import history
-from coursegate.services.authz import index_for
+from coursegate.services import history, throttle
+from coursegate.services.authz import index_for, unassigned_class_account
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import (
     course_instance_by_id,
@@ -33,12 +35,13 @@ from coursegate.services.course_instances import (
     instance_label,
 )
 from coursegate.services.errors import Invalid, NotFound, Refused, ServiceError
-from coursegate.services.users import require_over_user
-from coursegate.store.models import ApiToken, Credential, User, WebSession
+from coursegate.services.persons import refuse_in_view_as, require_over_account
+from coursegate.store.models import ApiToken, CourseInstance, Credential, User, WebSession
 
-MAX_FAILED_SIGN_INS = 5
-"""Failed sign-ins in a row after which web access freezes (an instructor or TA of the user's
-course, or an administrator, thaws it)."""
+LOCAL_ADDRESS = throttle.LOCAL
+"""The client address of sign-ins made in-process (the command line, tests). Over HTTP the
+caller passes the real one: failed sign-ins are throttled per (address, account as typed), and
+never freeze or otherwise change the account."""
 
 SECOND = 1_000_000
 HOUR = 3600 * SECOND
@@ -90,16 +93,59 @@ def check_password_strength(password: str) -> None:
         raise Invalid(f"a password needs at least {MIN_PASSWORD} characters", "password")
 
 
-def set_password(ctx: Ctx, uid: str, password: str, *, reason: str = "") -> None:
-    """Set ``uid``'s password: the user themself, staff over their students (``mus``), or the
-    operator. Ends the user's other sessions (a changed password logs everyone else out)."""
+def set_password(
+    ctx: Ctx,
+    uid: str,
+    password: str,
+    *,
+    reason: str = "",
+    current_password: str | None = None,
+    keep_session: int | None = None,
+) -> None:
+    """Set ``uid``'s password.
+
+    * Oneself, with the current password (``current_password``): the other sessions end (the
+      one in ``keep_session`` stays) and every API token is revoked.
+    * Someone else's: only a domain coordinator of their domain or a superuser, over people
+      whose roles are all below theirs, or the operator (:func:`require_over_account`); all
+      of the user's sessions and tokens end. Course staff never set a person's password.
+    * Never while viewing as someone.
+    """
     user = ctx.user(uid)
-    if ctx.effective != uid:
-        require_over_user(ctx, user, "mus", f"set the password of {uid}")
+    if ctx.is_system:
+        by = "system"
+    elif ctx.actor == uid:
+        refuse_in_view_as(ctx, "change their password")
+        cred = ctx.session.get(Credential, user.id)
+        if (
+            current_password is None
+            or cred is None
+            or not _verify(cred.password_hash, current_password)
+        ):
+            raise Refused(
+                "give your current password (current_password) to change it; the one given "
+                "is missing or wrong",
+                "current_password",
+            )
+        by = "oneself"
+    else:
+        authority = require_over_account(ctx, user, f"set the password of {uid}")
+        by = authority.basis or "administrator"
+        keep_session = None
     check_password_strength(password)
     store_password(ctx, user, password)
-    ended = end_sessions(ctx, user, keep_current=None)
-    history.record(ctx, "password.set", "user", uid, reason=reason, sessions_ended=ended)
+    ended = end_sessions(ctx, user, keep_current=keep_session)
+    revoked = end_tokens(ctx, user)
+    history.record(
+        ctx,
+        "password.set",
+        "user",
+        uid,
+        reason=reason,
+        by=by,
+        sessions_ended=ended,
+        tokens_revoked=revoked,
+    )
 
 
 def store_password(ctx: Ctx, user: User, password: str) -> None:
@@ -135,60 +181,85 @@ class SignInOutcome:
     the failed-attempt count before answering."""
 
     session: NewSession | None
-    error: SignInFailed | None
+    error: SignInFailed | throttle.Throttled | None
 
 
-def sign_in(ctx: Ctx, uid: str, password: str, *, user_agent: str = "") -> SignInOutcome:
-    """Check a password and open a session. Unknown users and wrong passwords get the same
-    answer, after the same amount of work; the user's failures in a row are counted and web
-    access freezes at :data:`MAX_FAILED_SIGN_INS`."""
+def sign_in(
+    ctx: Ctx,
+    uid: str,
+    password: str,
+    *,
+    address: str = LOCAL_ADDRESS,
+    user_agent: str = "",
+) -> SignInOutcome:
+    """Check a password and open a session.
+
+    Throttled first, per (client ``address``, account as typed): while the pair (or the
+    address over every account) must wait, the answer is :class:`throttle.Throttled` and the
+    password is not even checked — the same for an account that exists and one that does not.
+    Then an unknown user, a wrong password, and a frozen or locked account with a wrong
+    password get the same answer after the same work (a hash is verified: the user's, or a
+    dummy one). Only the right password learns that the account is frozen or locked. A
+    failure slows that pair down and is noted on the credential; it never freezes the
+    account or ends its sessions or tokens."""
+    wrong = SignInFailed("wrong user id or password", "password")
+    if not throttle.account_key(uid):
+        return SignInOutcome(None, wrong)  # a blank user id names no one: nothing to check
+    attempt = throttle.begin(ctx, address, uid)
+    if attempt.refusal is not None:
+        return SignInOutcome(None, attempt.refusal)
     user = ctx.session.scalars(select(User).where(User.uid == uid.strip())).one_or_none()
     cred = None if user is None else ctx.session.get(Credential, user.id)
-    wrong = SignInFailed("wrong user id or password", "password")
     if user is None or cred is None:
         _verify(_DUMMY_HASH, password)
+        throttle.failed(ctx, attempt)
         return SignInOutcome(None, wrong)
-    if user.status == "locked":
-        return SignInOutcome(
-            None, SignInFailed(f"the account {uid} is locked (its term has ended)", "uid")
-        )
-    if user.status == "frozen":
-        _verify(_DUMMY_HASH, password)
-        return SignInOutcome(None, frozen_error(uid))
     if not _verify(cred.password_hash, password):
         cred.failed_attempts += 1
         cred.last_failed_at = ctx.at
-        if cred.failed_attempts >= MAX_FAILED_SIGN_INS:
-            user.status = "frozen"
-            history.record(
-                ctx,
-                "user.frozen",
-                "user",
-                uid,
-                reason=f"{cred.failed_attempts} failed sign-ins in a row",
-            )
-            return SignInOutcome(None, frozen_error(uid))
+        throttle.failed(ctx, attempt)
         return SignInOutcome(None, wrong)
+    throttle.succeeded(ctx, attempt)
+    if user.status == "locked":
+        return SignInOutcome(None, locked_error(user.uid))
+    if user.status != "active":
+        return SignInOutcome(None, frozen_error(user.uid))
     cred.failed_attempts = 0
     if _HASHER.check_needs_rehash(cred.password_hash):
         cred.password_hash = hash_password(password)
     session = open_session(ctx, user, via="password", user_agent=user_agent)
-    history.record(ctx, "session.start", "user", uid, via="password")
+    history.record(ctx, "session.start", "user", user.uid, via="password")
     return SignInOutcome(session, None)
 
 
 def frozen_error(uid: str) -> SignInFailed:
+    """Told only to someone who gave the account's right password."""
     return SignInFailed(
-        f"web access for {uid} is frozen after {MAX_FAILED_SIGN_INS} failed sign-ins; an"
-        " instructor or TA of your course, or an administrator, can unfreeze it",
+        f"the password is right, but web access for {uid} is frozen by an administrator; ask"
+        " an administrator of your institution (its domain coordinator) to thaw it",
+        "uid",
+    )
+
+
+def locked_error(uid: str) -> SignInFailed:
+    """Told only to someone who gave the account's right password."""
+    return SignInFailed(
+        f"the password is right, but the account {uid} is locked (its term has ended); ask"
+        " the course's instructor if you still need it",
         "uid",
     )
 
 
 def _verify(hashed: str, password: str) -> bool:
+    """Whether ``password`` matches ``hashed``. A hash that is no argon2 hash (an account with
+    no usable password) costs the same work as a real one, so the time taken says nothing."""
     try:
         return _HASHER.verify(hashed, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    except VerifyMismatchError:
+        return False
+    except (VerificationError, InvalidHashError):
+        with contextlib.suppress(VerifyMismatchError):
+            _HASHER.verify(_DUMMY_HASH, password)
         return False
 
 
@@ -397,6 +468,9 @@ def start_view_as(ctx: Ctx, row: WebSession, target: str, course_instance_id: in
         raise Refused("you are already viewing as someone; stop first", "uid")
     ci = course_instance_by_id(ctx, course_instance_id)
     target_user = ctx.user(target, "uid")
+    standing = unassigned_class_account(ctx, target_user)
+    if standing is not None:
+        raise Refused(f"{ctx.actor} may not view as {target}: {standing}", "uid")
     index = index_for(ctx, [ctx.actor, target])
     answer = view_as(index, ctx.actor, target, instance_area(ci), at=ctx.at_datetime)
     if not answer.ok:
@@ -412,6 +486,38 @@ def start_view_as(ctx: Ctx, row: WebSession, target: str, course_instance_id: in
         course_instance=instance_label(ci),
     )
     return target_user
+
+
+def view_as_in_force(ctx: Ctx, row: WebSession) -> str | None:
+    """Whom the session views as, if the roles core still allows it at ``ctx.at``.
+
+    Asked on every request: when the viewer's staff role has been revoked or has expired (or
+    the viewed user's role changed), view-as ends here, is recorded, and the request goes on
+    as the real user alone. ``ctx`` is the real user's."""
+    if row.acting_as_user_id is None:
+        return None
+    target = ctx.session.get(User, row.acting_as_user_id)
+    ci_id = int(row.acting_in) if row.acting_in and row.acting_in.isdigit() else None
+    ci = ctx.session.get(CourseInstance, ci_id) if ci_id is not None else None
+    if target is not None and ci is not None:
+        index = index_for(ctx, [ctx.actor, target.uid])
+        answer = view_as(index, ctx.actor, target.uid, instance_area(ci), at=ctx.at_datetime)
+        if answer.ok:
+            return target.uid
+        why = answer.reason
+    else:
+        why = "the viewed user or course instance no longer exists"
+    row.acting_as_user_id = None
+    row.acting_in = None
+    history.record(
+        ctx,
+        "view_as.end",
+        "user",
+        target.uid if target is not None else "",
+        course_instance_id=ci.id if ci is not None else None,
+        reason=f"view-as is no longer allowed: {why}",
+    )
+    return None
 
 
 def stop_view_as(ctx: Ctx, row: WebSession) -> None:

@@ -294,7 +294,8 @@ class Credential(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    """Failed sign-ins since the last success; at the limit web access freezes."""
+    """Failed sign-ins since the last success, from anywhere (for the record: nothing acts on
+    it; waits are per client address, in ``sign_in_throttle``)."""
     last_failed_at: Mapped[int | None] = mapped_column(BigInteger)
     changed_at: Mapped[int] = mapped_column(BigInteger)
 
@@ -480,3 +481,26 @@ class AccountMail(Base):
     outbox_key: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+# -- sign-in throttling (the server) ----------------------------------------------------------
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per client address and account as typed (normalised, whether or not
+    such a user exists), and when the pair may try again; the row with ``account == ""``
+    counts the address over every account within a window. The account itself is never
+    changed by failures. Rows whose wait ended long ago are deleted
+    (:mod:`coursegate.services.throttle`)."""
+
+    __tablename__ = "sign_in_throttle"
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """The client address (an IPv6 client by its /64 network)."""
+    account: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    """Failures in a row (an address's row: within the window that began at
+    ``first_failure_at``)."""
+    first_failure_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_failure_at: Mapped[int | None] = mapped_column(BigInteger)
+    next_allowed_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    """No attempt of the pair is checked before this instant."""

@@ -13,10 +13,10 @@ from fastapi.staticfiles import StaticFiles
 
 def mount(app: FastAPI) -> None:
     """Add the pages' routes, their error pages and the static files to ``app``."""
-    from coursegate.web import accounts, auth, errors, people, staff, student
+    from coursegate.web import accounts, admin, auth, errors, people, staff, student
     from coursegate.web.pages import STATIC
 
-    for module in (auth, student, staff, people):
+    for module in (auth, student, staff, people, admin):
         app.include_router(module.pages.router)
     if accounts.available():  # the class-accounts package is there
         app.include_router(accounts.pages.router)

@@ -9,8 +9,10 @@ from starlette.datastructures import FormData
 from coursegate.api.app import session_cookie
 from coursegate.api.deps import CALLER, Caller
 from coursegate.api.policy import public, signed_in
+from coursegate.api.routes.auth import client_address
 from coursegate.services import signin
 from coursegate.services.staff_views import may_in_domain, my_course_instances
+from coursegate.services.throttle import Throttled
 from coursegate.web.pages import FORM, Pages, redirect, render, safe_next, text
 
 pages = Pages(tags=["pages"])
@@ -31,7 +33,8 @@ def sign_in_page(request: Request, next: str = "", c: Caller = CALLER) -> Respon
 @pages.post("/sign-in", policy=public("signing in is how one stops being anonymous"))
 def sign_in(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Response:
     """Check the password (the same service as ``POST /api/v1/session``) and set the same
-    session cookie. A failure is shown on the form; the failed attempt is counted."""
+    session cookie. A failure is shown on the form and counted for this address and account;
+    while they must wait the answer is 429 with ``Retry-After``."""
     uid = text(form, "uid")
     password = form.get("password")
     target = safe_next(text(form, "next"))
@@ -44,15 +47,24 @@ def sign_in(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Resp
             uid=uid,
             error="give your user id and your password",
         )
-    outcome = signin.sign_in(c.ctx, uid, password, user_agent=request.headers.get("user-agent", ""))
+    outcome = signin.sign_in(
+        c.ctx,
+        uid,
+        password,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
     if outcome.error is not None:
+        e = outcome.error
+        wait = {"Retry-After": str(e.retry_after)} if isinstance(e, Throttled) else None
         return render(
             request,
             "sign_in.html",
-            status=outcome.error.status,
+            status=e.status,
+            headers=wait,
             next=target,
             uid=uid,
-            error=outcome.error.message,
+            error=e.message,
         )
     assert outcome.session is not None
     settings = request.app.state.settings
@@ -66,7 +78,7 @@ def sign_in(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Resp
     return response
 
 
-@pages.post("/sign-out", policy=signed_in("signing oneself out"))
+@pages.post("/sign-out", policy=signed_in("signing oneself out", in_view_as=True))
 def sign_out(request: Request, c: Caller = CALLER) -> Response:
     if c.web_session is not None:
         signin.sign_out(c.ctx, c.web_session)
@@ -83,11 +95,17 @@ def sign_out(request: Request, c: Caller = CALLER) -> Response:
 def courses(request: Request, c: Caller = CALLER) -> HTMLResponse:
     from coursegate.web.accounts import available
 
-    admin = available() and may_in_domain(c.ctx, "mau")
-    return render(request, "courses.html", items=my_course_instances(c.ctx), admin=admin)
+    admin = may_in_domain(c.ctx, "mau")
+    return render(
+        request,
+        "courses.html",
+        items=my_course_instances(c.ctx),
+        admin=admin,
+        accounts_admin=admin and available(),
+    )
 
 
-@pages.post("/view-as/stop", policy=signed_in("stopping one's own view-as"))
+@pages.post("/view-as/stop", policy=signed_in("stopping one's own view-as", in_view_as=True))
 def stop_view_as(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Response:
     """Back to oneself (the same service as ``DELETE /api/v1/view-as``)."""
     if c.web_session is not None:

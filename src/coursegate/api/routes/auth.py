@@ -10,12 +10,13 @@ from pydantic import BaseModel, Field
 
 from coursegate.api.app import session_cookie
 from coursegate.api.deps import CALLER, Caller
-from coursegate.api.errors import error_response
+from coursegate.api.errors import ErrorOut, error_response
 from coursegate.api.policy import Routes, needs, public, signed_in
 from coursegate.api.schemas import RowId, iso, iso_or_none, parse_instant
 from coursegate.services import signin
 from coursegate.services.course_instances import find_course_instance
 from coursegate.services.errors import Invalid
+from coursegate.services.throttle import Throttled
 
 routes = Routes(prefix="/api/v1", tags=["signing in"])
 
@@ -54,22 +55,68 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+THROTTLED = {
+    "description": "too many failed sign-ins from this address (for this account): wait the"
+    " seconds in Retry-After; the same answer whether the account exists or not",
+    "model": ErrorOut,
+    "headers": {
+        "Retry-After": {
+            "description": "seconds to wait before the next attempt is checked",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the socket's peer, or — behind a trusted proxy, when the
+    deployment sets ``forwarded_header`` — the address the proxies report."""
+    settings = request.app.state.settings
+    peer = request.client.host if request.client else ""
+    forwarded = (
+        request.headers.getlist(settings.forwarded_header) if settings.forwarded_header else []
+    )
+    return str(settings.client_address(peer, forwarded))
+
+
+def throttled_response(e: Throttled) -> JSONResponse:
+    response = error_response(e.status, e.code, e.message, e.field)
+    response.headers["Retry-After"] = str(e.retry_after)
+    return response
+
+
 @routes.post(
     "/session",
     policy=public("signing in is how one stops being anonymous"),
     response_model=SessionOut,
-    responses={401: {"description": "wrong user id or password, or web access frozen"}},
+    responses={
+        401: {
+            "description": "wrong user id or password (never says which); to the right"
+            " password only: the account is frozen or locked"
+        },
+        429: THROTTLED,
+    },
 )
 def sign_in(body: SignInBody, request: Request, c: Caller = CALLER) -> Any:
     """Sign in with a user id (never an email) and password. Sets the session cookie
-    (HttpOnly, SameSite=Lax, Secure) and returns the CSRF token for later changes. After
-    five failed attempts in a row web access is frozen until staff of the user's course thaw
-    it."""
+    (HttpOnly, SameSite=Lax, Secure) and returns the CSRF token for later changes.
+
+    Failed sign-ins are throttled per client address and account as typed: after three in a
+    row the pair waits 1 s, 2 s, 4 s … (at most 15 minutes), answered with 429 and
+    ``Retry-After``; an address also waits after 50 failures over all accounts within 15
+    minutes. Failures never freeze the account. Only the right password learns that an
+    account is frozen (by an administrator) or locked."""
     outcome = signin.sign_in(
-        c.ctx, body.uid, body.password, user_agent=request.headers.get("user-agent", "")
+        c.ctx,
+        body.uid,
+        body.password,
+        address=client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
     if outcome.error is not None:
         e = outcome.error
+        if isinstance(e, Throttled):
+            return throttled_response(e)
         return error_response(e.status, e.code, e.message, e.field)  # commits the count
     new = outcome.session
     assert new is not None
@@ -96,7 +143,9 @@ def who_am_i(c: Caller = CALLER) -> SessionOut:
     return _session_out(c)
 
 
-@routes.delete("/session", policy=signed_in("signing oneself out"), status_code=204)
+@routes.delete(
+    "/session", policy=signed_in("signing oneself out", in_view_as=True), status_code=204
+)
 def sign_out(request: Request, c: Caller = CALLER) -> Response:
     if c.web_session is not None:
         signin.sign_out(c.ctx, c.web_session)
@@ -208,17 +257,35 @@ def revoke_token(token_id: RowId, c: Caller = CALLER) -> Response:
 
 class PasswordBody(BaseModel):
     password: str = Field(min_length=1, max_length=1000)
-    reason: str = ""
+    reason: str = Field("", max_length=1000)
+    current_password: str | None = Field(
+        None,
+        max_length=1000,
+        description="required to change one's own password; not used by an administrator",
+    )
 
 
 @routes.put(
     "/users/{uid}/password",
-    policy=signed_in("oneself, or staff over their students (mus), checked by the service"),
+    policy=signed_in(
+        "oneself with the current password, or a domain coordinator of the user's domain or a"
+        " superuser over people below them (mau); never course staff, never in view-as"
+    ),
     status_code=204,
 )
 def set_password(uid: str, body: PasswordBody, c: Caller = CALLER) -> Response:
-    """Set a password (at least 10 characters); the user's other sessions end."""
-    signin.set_password(c.ctx, uid, body.password, reason=body.reason)
+    """Set a password (at least 10 characters). Changing one's own needs the current password
+    and ends one's other sessions and every API token; an administrator's reset ends all of
+    the user's sessions and tokens."""
+    keep = c.web_session.id if c.web_session is not None and c.ctx.actor == uid else None
+    signin.set_password(
+        c.ctx,
+        uid,
+        body.password,
+        reason=body.reason,
+        current_password=body.current_password,
+        keep_session=keep,
+    )
     return Response(status_code=204)
 
 
@@ -243,13 +310,15 @@ def start_view_as(
         raise Invalid("view-as needs a signed-in browser session, not an API token", "$")
     ci = find_course_instance(c.ctx, course, instance)
     signin.start_view_as(c.ctx, c.web_session, body.uid, ci.id)
-    c.ctx = type(c.ctx)(c.ctx.session, c.ctx.actor, c.ctx.at, body.uid)
+    c.ctx = type(c.ctx)(c.ctx.session, c.ctx.actor, c.ctx.at, body.uid, ci.id)
     request.state.viewing_as = body.uid
     return _session_out(c)
 
 
 @routes.delete(
-    "/view-as", policy=signed_in("stopping one's own view-as"), response_model=SessionOut
+    "/view-as",
+    policy=signed_in("stopping one's own view-as", in_view_as=True),
+    response_model=SessionOut,
 )
 def stop_view_as(request: Request, c: Caller = CALLER) -> SessionOut:
     if c.web_session is not None:
