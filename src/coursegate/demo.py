@@ -46,7 +46,12 @@ class DemoUser:
     sections: tuple[str, ...] = ()
 
 
-ADMIN = DemoUser("admin@example.edu", "Ada Admin", "admin-demo-1", "administrator (dc)")
+ADMIN = DemoUser(
+    "admin@example.edu", "Ada Admin", "admin-demo-1", "domain coordinator (dc) of the university"
+)
+SUPERUSER = DemoUser(
+    "root@example.edu", "Sam Superuser", "superuser-demo-1", "superuser (su): the whole system"
+)
 INSTRUCTOR = DemoUser(
     "instructor@example.edu", "Ivy Instructor", "instructor-demo-1", "instructor of CG 101 Sp24"
 )
@@ -77,7 +82,7 @@ STUDENTS = (
         "student with an extension on hw/hw2",
     ),
 )
-EVERYONE = (ADMIN, INSTRUCTOR, TA, OTHER_INSTRUCTOR, *STUDENTS)
+EVERYONE = (SUPERUSER, ADMIN, INSTRUCTOR, TA, OTHER_INSTRUCTOR, *STUDENTS)
 
 
 def demo_instant() -> Instant:
@@ -103,7 +108,9 @@ def seed(
     area = instance_area(ci).path
     for person in EVERYONE:
         user = _user(ctx, person)
-        if person is ADMIN:
+        if person is SUPERUSER:
+            _role(ctx, user, "su", "/")
+        elif person is ADMIN:
             _role(ctx, user, "dc", f"/{domain_name(ci.course.institution)}/")
         elif person is INSTRUCTOR:
             _role(ctx, user, "in", area)

@@ -26,13 +26,13 @@ SAMPLES = [
     Sample("POST", "/api/v1/tokens", "/api/v1/tokens", SIGNED_IN, json={"name": "matrix"}),
     Sample("GET", "/api/v1/tokens", "/api/v1/tokens", SIGNED_IN),
     Sample("DELETE", "/api/v1/tokens/{token_id}", "/api/v1/tokens/999999", SIGNED_IN),
-    # Setting a student's password: the student themself? No — ana sets ben's here: only staff
-    # over ben (TA, instructor, administrator) may.
+    # Setting a student's password: ana sets ben's here. Only ben (with his current password),
+    # his domain coordinator or a superuser may — never course staff.
     Sample(
         "PUT",
         "/api/v1/users/{uid}/password",
         f"/api/v1/users/{BEN.uid}/password",
-        frozenset({"ta", "instructor", "admin"}),
+        frozenset({"admin"}),
         json={"password": "a-new-password-1"},
     ),
     Sample(

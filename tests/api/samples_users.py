@@ -1,6 +1,7 @@
 """Authorization-matrix samples: creating, importing and reading users, correcting an email,
 freezing and thawing. The routes are open to signed-in users; the users service checks the
-privilege where it belongs (``mau`` in the domain, ``mus``/``vst`` over the user)."""
+privilege where it belongs (``mau`` in the domain for creating users and for acting on a
+person's own account; ``vst`` over a student for reading their record)."""
 
 from __future__ import annotations
 
@@ -29,13 +30,15 @@ SAMPLES = [
     ),
     # Ana (the student persona) may read only herself; Ben is the TA's and instructor's student.
     Sample("GET", "/api/v1/users/{uid}", f"/api/v1/users/{BEN}", STAFF_OVER_BEN),
+    # Ben's own account (email, web access) is his, his domain coordinator's or an
+    # administrator's: never his course's staff.
     Sample(
         "PUT",
         "/api/v1/users/{uid}/email",
         f"/api/v1/users/{BEN}/email",
-        STAFF_OVER_BEN,
+        ADMIN,
         json={"email": "ben.brown@example.edu"},
     ),
-    Sample("POST", "/api/v1/users/{uid}/freeze", f"/api/v1/users/{BEN}/freeze", STAFF_OVER_BEN),
-    Sample("POST", "/api/v1/users/{uid}/thaw", f"/api/v1/users/{BEN}/thaw", STAFF_OVER_BEN),
+    Sample("POST", "/api/v1/users/{uid}/freeze", f"/api/v1/users/{BEN}/freeze", ADMIN),
+    Sample("POST", "/api/v1/users/{uid}/thaw", f"/api/v1/users/{BEN}/thaw", ADMIN),
 ]

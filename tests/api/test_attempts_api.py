@@ -185,12 +185,15 @@ def test_two_simultaneous_starts_make_one_attempt(world: World) -> None:
     assert count(world) == 1
 
 
-def test_staff_viewing_as_a_student_start_for_them(world: World) -> None:
+def test_staff_viewing_as_a_student_see_but_never_start_for_them(world: World) -> None:
     world.clock.now = t("2024-02-06T10:00")
     staff = world.sign_in(demo.INSTRUCTOR.uid, demo.INSTRUCTOR.password)
     assert staff.post(f"{CI_PATH}/view-as", json={"uid": ANA}).status_code == 200
     r = staff.post(ATTEMPTS, json={"assessment": "quizzes/quiz1"})
-    assert r.status_code == 201 and body(r)["uid"] == ANA
+    assert r.status_code == 403 and body(r)["error"]["field"] == "view_as"
     assert r.headers["X-Coursegate-Viewing-As"] == ANA
+    # what Ana sees: her own attempts (none were started for her)
+    r = staff.get(ATTEMPTS, params={"uid": ANA})
+    assert r.status_code == 200 and body(r) == []
     # as the student, the instructor holds no vst
     assert staff.get(ATTEMPTS).status_code == 403

@@ -27,11 +27,17 @@ class Store:
     schema: str | None = None
 
     def run(
-        self, actor: str, at: Instant, fn: Callable[[Ctx], object], acting_as: str | None = None
+        self,
+        actor: str,
+        at: Instant,
+        fn: Callable[[Ctx], object],
+        acting_as: str | None = None,
+        acting_in: int | None = None,
     ) -> object:
-        """Run ``fn`` in one transaction as ``actor`` at ``at``."""
+        """Run ``fn`` in one transaction as ``actor`` at ``at`` (viewing as ``acting_as`` in
+        the course instance ``acting_in``, if given)."""
         with transaction(self.factory) as s:
-            return fn(Ctx(s, actor, at, acting_as))
+            return fn(Ctx(s, actor, at, acting_as, acting_in))
 
     def system(self, at: Instant, fn: Callable[[Ctx], object]) -> object:
         return self.run(SYSTEM, at, fn)

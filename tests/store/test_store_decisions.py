@@ -15,6 +15,7 @@ from coursegate.core.instants import Instant, parse_date, zone
 from coursegate.services import decisions as D
 from coursegate.services.authz import course_area
 from coursegate.services.context import SYSTEM, Ctx
+from coursegate.services.course_instances import find_course_instance
 from coursegate.services.errors import Invalid, NotFound, Refused
 from coursegate.services.sync import domain_name, ensure_domain, sync_course
 from coursegate.store.models import (
@@ -320,8 +321,16 @@ def test_staff_with_vst_and_viewing_as_a_student(db: Store) -> None:
     for who in (PROF, TA, SYSTEM):
         sc = course(db, who, t("2024-02-08T12:00"), S2)
         assert by_aid(sc)["hw/hw2"].due == t("2024-02-10T23:59")
-    viewed = run(db, PROF, AT, lambda c: D.student_course(c, COURSE, SP24, S2), acting_as=S2)
-    assert viewed.uid == S2
+    at = t("2024-02-08T12:00")
+    sp24 = run(db, SYSTEM, at, lambda c: find_course_instance(c, COURSE, SP24).id)
+    viewed = db.run(
+        PROF, at, lambda c: D.student_course(c, COURSE, SP24, S2), acting_as=S2, acting_in=sp24
+    )
+    assert isinstance(viewed, D.StudentCourse) and viewed.uid == S2
+    # Viewing as S2 elsewhere (or with no course instance named) is not being S2 here: S2
+    # holds no vst, so nothing is shown.
+    with pytest.raises(Refused):
+        db.run(PROF, at, lambda c: D.student_course(c, COURSE, SP24, S2), acting_as=S2)
 
 
 # -- the matrix ---------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ from sqlalchemy import select
 from store_support import Store, utc
 from test_store_users import AT, DOM, SP15, SP24, count, history, user, world
 
+from coursegate.roles import Area
+from coursegate.services.authz import require
 from coursegate.services.errors import Invalid, Refused
 from coursegate.services.roles import define_custom_role, grant_role, revoke_role
-from coursegate.services.users import correct_email, create_user
+from coursegate.services.users import create_user
 from coursegate.store.models import CustomRoleRow, HistoryEntry, RoleAssignmentRow
 
 __all__ = ["world"]
@@ -43,8 +45,8 @@ def test_coordinator_grants_a_ta_role_and_it_counts_at_once(newcomer: Store) -> 
     assert entry.details["role"] == "ta" and entry.details["area"] == SP24
     assert entry.details["real_user"] == "cc" and "cst" not in entry.details["why"]
     assert entry.course_instance_id is not None
-    # the new TA's privilege counts on the next check: they may now correct s1's email
-    newcomer.run("n1", AT, lambda c: correct_email(c, "s1", "s1new@example.edu"))
+    # the new TA's privilege counts on the next check: they may now grant s1 an extension
+    newcomer.run("n1", AT, lambda c: require(c, "gex", Area.parse(SP24), "grant extensions"))
 
 
 def test_revoke_ends_the_role_and_keeps_the_record(newcomer: Store) -> None:
@@ -58,7 +60,7 @@ def test_revoke_ends_the_role_and_keeps_the_record(newcomer: Store) -> None:
         newcomer.run("cc", later, lambda c: revoke_role(c, "n1", "ta", SP24))
     assert "already ended" in err.value.message
     with pytest.raises(Refused):  # and the former TA's privileges are gone
-        newcomer.run("n1", later, lambda c: correct_email(c, "s1", "x@example.edu"))
+        newcomer.run("n1", later, lambda c: require(c, "gex", Area.parse(SP24), "extend"))
 
 
 @pytest.mark.parametrize("actor", ["s1", "ta", "inst", "inst15", "ta15"])

@@ -62,7 +62,8 @@ SAMPLES = [
     Sample("GET", CI + "/staff/roster", P + "/staff/roster", STAFF),
     Sample("POST", CI + "/staff/roster", P + "/staff/roster", ENROLLERS),
     Sample("POST", CI + "/staff/roster/code", P + "/staff/roster/code", ENROLLERS),
-    Sample("POST", CI + "/staff/roster/account", P + "/staff/roster/account", STAFF),
+    # Freezing web access acts on a person's own account: administrators only (mau).
+    Sample("POST", CI + "/staff/roster/account", P + "/staff/roster/account", frozenset({"admin"})),
     Sample("GET", CI + "/staff/sections", P + "/staff/sections", STAFF),
     Sample("POST", CI + "/staff/sections", P + "/staff/sections", ENROLLERS),
     Sample("POST", CI + "/staff/sections/members", P + "/staff/sections/members", ENROLLERS),

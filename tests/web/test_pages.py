@@ -93,15 +93,15 @@ def test_the_api_keeps_its_json_errors_and_pages_get_pages(pages: Any) -> None:
 
 
 def test_forms_need_the_session_csrf_token(pages: Any) -> None:
-    ta: PageClient = pages("ta")
-    r = ta.http.post(STAFF + "/roster/account", data={"uid": "ben@example.edu"})
+    admin: PageClient = pages("admin")
+    r = admin.http.post(STAFF + "/roster/account", data={"uid": "ben@example.edu"})
     assert r.status_code == 403 and "CSRF" in r.text
-    r = ta.http.post(
+    r = admin.http.post(
         STAFF + "/roster/account",
         data={"uid": "ben@example.edu", "action": "freeze", "csrf_token": "forged"},
     )
     assert r.status_code == 403 and "CSRF" in r.text
-    r = ta.post(STAFF + "/roster/account", {"uid": "ben@example.edu", "action": "freeze"})
+    r = admin.post(STAFF + "/roster/account", {"uid": "ben@example.edu", "action": "freeze"})
     assert r.status_code == 303
 
 
@@ -473,12 +473,19 @@ def test_roster_sections_roles_and_history(world: World, pages: Any) -> None:
 
 
 def test_freezing_and_thawing_web_access(pages: Any) -> None:
+    # A person's web access is an administrator's to freeze, never their course staff's: the
+    # TA sees no button, and a forged post is refused.
     ta: PageClient = pages("ta")
+    assert 'value="freeze"' not in ta.get(STAFF + "/roster").text
     r = ta.post(STAFF + "/roster/account", {"uid": "ben@example.edu", "action": "freeze"})
-    assert notice(ta.follow(r).text) == "Web access of ben@example.edu is frozen."
+    assert r.status_code == 403
+    admin: PageClient = pages("admin")
+    assert 'value="freeze"' in admin.get(STAFF + "/roster").text
+    r = admin.post(STAFF + "/roster/account", {"uid": "ben@example.edu", "action": "freeze"})
+    assert notice(admin.follow(r).text) == "Web access of ben@example.edu is frozen."
     r = pages().http.post("/sign-in", data={"uid": "ben@example.edu", "password": "student-demo-2"})
     assert r.status_code == 401 and "frozen" in r.text
-    ta.post(STAFF + "/roster/account", {"uid": "ben@example.edu", "action": "thaw"})
+    admin.post(STAFF + "/roster/account", {"uid": "ben@example.edu", "action": "thaw"})
     pages("ben@example.edu")  # signs in again
 
 

@@ -28,6 +28,7 @@ from coursegate.services.signin import (
     live_session,
     sso_session,
     token_principal,
+    view_as_in_force,
 )
 from coursegate.store.db import transaction
 from coursegate.store.models import ApiToken, User, WebSession
@@ -125,11 +126,12 @@ def identify(request: Request, session: Session, at: Instant) -> Caller:
                         "x-csrf-token",
                     )
                     return Caller(Ctx(session, ANONYMOUS, at), None, "anonymous", refusal=refusal)
-            acting_as = None
-            if row.acting_as_user_id is not None:
-                target = session.get(User, row.acting_as_user_id)
-                acting_as = target.uid if target is not None else None
-            return Caller(Ctx(session, user.uid, at, acting_as), user, "session", web_session=row)
+            # The right to view as is asked again on every request: a revoked or expired
+            # staff role ends view-as at once (recorded), and the request is the real user's.
+            acting_as = view_as_in_force(Ctx(session, user.uid, at), row)
+            acting_in = int(row.acting_in) if acting_as is not None and row.acting_in else None
+            ctx = Ctx(session, user.uid, at, acting_as, acting_in)
+            return Caller(ctx, user, "session", web_session=row)
     if settings.trusted_header:
         remote = request.client.host if request.client else ""
         vouched = request.headers.get(settings.trusted_header)

@@ -7,6 +7,9 @@ route without a policy. The policy is one of:
   reached by its secret link); the reason is written down;
 * :func:`signed_in` — any signed-in user; the service then decides on the object itself (a
   student reads their own assessments, staff with ``vst`` anyone's), through the roles core;
+
+While the caller views as someone, every change is refused here (view-as is for seeing), but
+for the few routes that end it (``in_view_as``) and POSTs that only read (``reads``).
 * :func:`needs` — a privilege of the roles core (``gex``, ``vst``, ...) in the course instance
   named by the path (``{course}/{instance}``), in the caller's domain, or at the system level,
   checked by :func:`coursegate.services.authz.require` before the handler runs. The services
@@ -42,13 +45,24 @@ class Policy:
     privilege: str | None = None
     on: On | None = None
     reads: bool = False
-    """A POST that changes nothing (asking for decisions): read-only API tokens may call it."""
+    """A POST that changes nothing (asking for decisions): read-only API tokens may call it,
+    and so may someone viewing as another user."""
+    in_view_as: bool = False
+    """A change one may make while viewing as someone: only ending it (stopping view-as,
+    signing out). Every other change is refused in view-as: view-as is for seeing."""
+    secret: bool = False
+    """The route reveals a secret (a credential, an enrollment code, a calendar link): the
+    escalation test then requires a row for it, as it does for every change."""
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "why": self.why}
         if self.privilege is not None:
             out["privilege"] = self.privilege
             out["on"] = self.on
+        if self.secret:
+            out["secret"] = True
+        if self.in_view_as:
+            out["in_view_as"] = True
         return out
 
 
@@ -56,12 +70,14 @@ def public(why: str) -> Policy:
     return Policy("public", why)
 
 
-def signed_in(why: str, *, reads: bool = False) -> Policy:
-    return Policy("signed_in", why, reads=reads)
+def signed_in(
+    why: str, *, reads: bool = False, in_view_as: bool = False, secret: bool = False
+) -> Policy:
+    return Policy("signed_in", why, reads=reads, in_view_as=in_view_as, secret=secret)
 
 
-def needs(privilege: str, on: On = "course_instance", *, why: str) -> Policy:
-    return Policy("privilege", why, privilege, on)
+def needs(privilege: str, on: On = "course_instance", *, why: str, secret: bool = False) -> Policy:
+    return Policy("privilege", why, privilege, on, secret=secret)
 
 
 POLICIES: dict[Callable[..., Any], Policy] = {}
@@ -86,6 +102,18 @@ def enforce(policy: Policy) -> Callable[..., None]:
             and "write" not in token.scopes
         ):
             raise Refused("this API token may only read (its scopes: read)", "authorization")
+        ctx = caller.ctx
+        if (
+            ctx.acting_as is not None
+            and ctx.acting_as != ctx.actor
+            and request.method not in SAFE_METHODS
+            and not (policy.reads or policy.in_view_as)
+        ):
+            raise Refused(
+                f"{ctx.actor} is viewing as {ctx.acting_as}: view-as is for seeing what they"
+                " see, so nothing is changed meanwhile; stop viewing as to make changes",
+                "view_as",
+            )
         if policy.kind == "signed_in":
             return
         assert policy.privilege is not None

@@ -54,6 +54,13 @@ from coursegate.roles.model import (
     custom_role_name,
     parse_custom_role_name,
 )
+from coursegate.roles.persons import (
+    ACCOUNT_LEVEL,
+    Authority,
+    account_level,
+    may_see_person,
+    over_account,
+)
 from coursegate.roles.privileges import (
     ADMINISTRATOR_ROLES,
     FULL,
@@ -66,6 +73,7 @@ from coursegate.roles.privileges import (
 from coursegate.roles.table import RoleTable, TableError, TemplateViolation
 
 __all__ = [
+    "ACCOUNT_LEVEL",
     "ADMINISTRATOR_ROLES",
     "AUTH_CONDITION",
     "FULL",
@@ -75,6 +83,7 @@ __all__ = [
     "AreaError",
     "AreaKind",
     "AuthKind",
+    "Authority",
     "CheckContext",
     "Condition",
     "CoursePreferences",
@@ -101,6 +110,7 @@ __all__ = [
     "TemplateViolation",
     "User",
     "ViewAsResult",
+    "account_level",
     "allowed",
     "allowed_as",
     "assign",
@@ -111,7 +121,9 @@ __all__ = [
     "define_custom_role",
     "delete",
     "evaluate",
+    "may_see_person",
     "merge_conditions",
+    "over_account",
     "parse_custom_role_name",
     "revoke",
     "view_as",

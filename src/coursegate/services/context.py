@@ -27,10 +27,28 @@ class Ctx:
     actor: str
     at: Instant
     acting_as: str | None = None
+    acting_in: int | None = None
+    """While viewing as someone: the course instance view-as is confined to."""
 
     @property
     def effective(self) -> str:
         return self.acting_as or self.actor
+
+    @property
+    def viewing_as(self) -> bool:
+        return self.acting_as is not None and self.acting_as != self.actor
+
+    def is_self(self, uid: str, course_instance_id: int | None) -> bool:
+        """Whether ``uid``'s own data in that course instance is this request's own: the real
+        user, or — while viewing as someone — the viewed user within the viewed course
+        instance only (view-as never reaches the viewed user's other courses)."""
+        if not self.viewing_as:
+            return uid == self.actor
+        return (
+            uid == self.acting_as
+            and course_instance_id is not None
+            and course_instance_id == self.acting_in
+        )
 
     @property
     def at_datetime(self) -> datetime:

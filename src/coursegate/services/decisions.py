@@ -96,8 +96,9 @@ _ASSUMED_CLOSED = InstanceFacts(open=False, date_limit=None)
 
 
 def require_view_student(ctx: Ctx, ci: CourseInstance, uid: str) -> None:
-    """A student may see their own decisions; anyone else needs ``vst`` on the instance."""
-    if ctx.effective == uid:
+    """A student may see their own decisions (staff viewing as them: within that course
+    instance only); anyone else needs ``vst`` on the instance."""
+    if ctx.is_self(uid, ci.id):
         return
     require(
         ctx, VIEW_STUDENTS, instance_area(ci), f"view the access of {uid} in {instance_label(ci)}"
@@ -1122,7 +1123,7 @@ def _answer_group(
 
     def refusal(uid: str) -> Refused | None:
         nonlocal viewing_all
-        if uid == ctx.effective:
+        if ctx.is_self(uid, ci.id):
             return None
         if viewing_all is None:
             viewing_all = allowed(ctx, VIEW_STUDENTS, instance_area(ci))

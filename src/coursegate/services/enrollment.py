@@ -28,7 +28,7 @@ from coursegate.core.course_instance import may_self_enroll
 from coursegate.core.model import EnrollmentFacts, Role, UserFacts
 from coursegate.roles import Area, AreaError, AuthKind, RoleIndex
 from coursegate.roles import User as RoleUser
-from coursegate.services.authz import require
+from coursegate.services.authz import require, unassigned_class_account
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import (
     course_instance_by_id,
@@ -96,6 +96,9 @@ def _managed(ctx: Ctx, course_instance_id: int, what: str) -> CourseInstance:
 def class_account_refusal(ctx: Ctx, user: User, ci: CourseInstance) -> str | None:
     """Why ``user`` may not be a student of ``ci`` (a class account of another course), as the
     roles core words it; None when nothing stands in the way."""
+    standing = unassigned_class_account(ctx, user)
+    if standing is not None:  # free in its pool, recycled or being wiped
+        return standing
     if not user.class_account:
         return None
     own = (

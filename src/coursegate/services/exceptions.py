@@ -1371,7 +1371,7 @@ def list_exceptions(
     see their own password as ``(set)``, never in clear."""
     ci = course_instance_by_id(ctx, course_instance_id)
     own = False
-    if uid is not None and uid == ctx.effective:
+    if uid is not None and ctx.is_self(uid, ci.id):
         own = not allowed(ctx, VIEW_STUDENTS, instance_area(ci))[0]
     if not own:
         hint = ""

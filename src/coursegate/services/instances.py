@@ -52,8 +52,7 @@ from coursegate.core.engine import (
 )
 from coursegate.core.instants import MINUTE, Instant, format_instant
 from coursegate.core.model import InstanceFacts, Mode
-from coursegate.roles import view_as
-from coursegate.services.authz import index_for, require
+from coursegate.services.authz import require
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import (
     course_instance_by_id,
@@ -201,17 +200,17 @@ def mode_of(ctx: Ctx, user: User) -> Mode:
 def _require_self(ctx: Ctx, ci: CourseInstance, user: User, what: str) -> None:
     """Only the student acts on their attempt — or course staff viewing as them, which the
     roles core must still allow now."""
+    if ctx.viewing_as:
+        raise Refused(
+            f"{ctx.actor} may not {what} while viewing as {ctx.acting_as}: view-as is for "
+            "seeing what they see; stop viewing as first",
+            "view_as",
+        )
     if ctx.effective != user.uid:
         raise Refused(
-            f"{ctx.effective} may not {what} for {user.uid}: only the student themselves may "
-            "(or course staff viewing as them)",
+            f"{ctx.effective} may not {what} for {user.uid}: only the student themselves may",
             "uid",
         )
-    if ctx.acting_as is not None and ctx.acting_as != ctx.actor:
-        index = index_for(ctx, [ctx.actor, ctx.acting_as])
-        still = view_as(index, ctx.actor, ctx.acting_as, instance_area(ci), at=ctx.at_datetime)
-        if not still.ok:
-            raise Refused(still.reason, "uid")
 
 
 def _assessment(ctx: Ctx, state: InstanceState, ci: CourseInstance, aid: str) -> AssessmentConfig:
@@ -389,12 +388,19 @@ def _load(
     return row, a, course_instance_by_id(ctx, a.course_instance_id), user
 
 
+MAX_POINTS = 1_000_000_000
+"""Points, maximum points and bonus points are at most this, and a maximum at least
+:data:`MIN_MAX_POINTS`: the percentage they make (points ÷ maximum × credit) is then always a
+finite number that every database stores."""
+MIN_MAX_POINTS = 0.000_001
+
+
 def _points(value: object, name: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid(f"{name}: must be a number, not {value!r}", name)
     x = float(value)
-    if not math.isfinite(x):
-        raise Invalid(f"{name}: must be a finite number, not {value!r}", name)
+    if not math.isfinite(x) or x > MAX_POINTS:
+        raise Invalid(f"{name}: must be a number up to {MAX_POINTS:,}, not {value!r}", name)
     if positive and x <= 0:
         raise Invalid(f"{name}: must be more than 0, not {x:g}", name)
     if x < 0:
@@ -428,6 +434,8 @@ def submit(
             "max_points: the instance has no maximum yet; give max_points (more than 0)",
             "max_points",
         )
+    if top < MIN_MAX_POINTS:
+        raise Invalid(f"max_points: must be at least {MIN_MAX_POINTS:g}, not {top:g}", "max_points")
     bonus = _points(row.bonus_points if bonus_points is None else bonus_points, "bonus_points")
     state = read_instance(ctx.session, ci)
     config = _assessment(ctx, state, ci, a.aid)
@@ -474,7 +482,7 @@ def close(
     row, a, ci, user = _load(ctx, instance_id, course_instance_id)
     if ctx.is_system:
         pass
-    elif ctx.effective == user.uid:
+    elif ctx.is_self(user.uid, ci.id):
         _require_self(ctx, ci, user, f"close the attempt at {a.aid}")
     else:
         require(
@@ -551,7 +559,7 @@ def close_expired(ctx: Ctx) -> list[InstanceView]:
 def _require_view(ctx: Ctx, ci: CourseInstance, uid: str | None, what: str) -> None:
     """A student reads their own attempts; anyone else needs ``vst`` in the course instance
     (while viewing as a student, only what that student may)."""
-    if ctx.is_system or (uid is not None and uid == ctx.effective):
+    if ctx.is_system or (uid is not None and ctx.is_self(uid, ci.id)):
         return
     require(ctx, VIEW_STUDENTS, instance_area(ci), f"{what} in {instance_label(ci)}")
 

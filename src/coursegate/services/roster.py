@@ -334,6 +334,9 @@ def courses_of(ctx: Ctx) -> UserCourses:
     ids = sorted(
         set(enrolled) | set(roles), key=lambda i: (by_id[i].course.name, by_id[i].short_name)
     )
+    if ctx.viewing_as:  # view-as shows the viewed course instance only, never their others
+        ids = [i for i in ids if i == ctx.acting_in]
+        other = []
     return UserCourses(
         uid=user.uid,
         name=user.name,

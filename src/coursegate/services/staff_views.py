@@ -111,6 +111,8 @@ def my_course_instances(ctx: Ctx) -> list[MyCourseInstance]:
         .order_by(Course.name, CourseInstance.start_at.desc(), CourseInstance.short_name)
     ).all()
     for ci in rows:
+        if ctx.viewing_as and ci.id != ctx.acting_in:
+            continue  # view-as shows the viewed course instance only
         path = instance_area(ci).path
         related = ci.id in enrolled or any(
             path.startswith(a) or a.startswith(path + "/") or a == path for a in areas

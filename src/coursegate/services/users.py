@@ -8,8 +8,11 @@ Who may do what (always asked of the roles core through :func:`authz.require`):
 
 * creating or importing users needs ``mau`` (modify users' authentication) in the users'
   domain — a domain coordinator — or the system actor (the operator);
-* correcting an email, freezing and thawing need ``mus`` (manage students' accounts) in a
-  course instance where the user is enrolled (or in the user's domain), or the system actor.
+* correcting an email, freezing and thawing act on a person's own account: the person, a
+  domain coordinator of their domain or a superuser, over people whose roles are all below
+  theirs (:func:`coursegate.roles.over_account`), or the system actor — never course staff,
+  and never while viewing as someone;
+* reading a record: also staff of a course where the person now holds a role below theirs.
 
 This module also holds the small helpers the other account, enrollment and role services share:
 reading a CSV file with line numbers, flushing with conflicts translated, and the roles area of
@@ -32,17 +35,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from coursegate.roles import Area, AuthKind
 from coursegate.roles.model import check_uid
-from coursegate.services.authz import allowed, require
+from coursegate.services.authz import require
 from coursegate.services.context import Ctx
 from coursegate.services.course_instances import instance_area, instance_label
-from coursegate.services.errors import Conflict, EveryProblem, Invalid, NotFound, Refused, count
+from coursegate.services.errors import Conflict, EveryProblem, Invalid, NotFound, count
 from coursegate.services.history import record
+from coursegate.services.persons import require_over_account, require_see_person
+from coursegate.services.signin import end_all_access
 from coursegate.store.models import (
     CourseInstance,
     Credential,
     Domain,
     EmailAlias,
-    Enrollment,
     User,
 )
 
@@ -507,55 +511,16 @@ def _differences(stored: tuple[User, str], new: NewUser) -> list[tuple[str, str]
     ]  # fmt: skip
 
 
-# -- the user's courses -----------------------------------------------------------------------
-
-
-def enrolled_instances(ctx: Ctx, user: User) -> list[CourseInstance]:
-    """The course instances where ``user`` is enrolled (invited, joined or blocked)."""
-    return list(
-        ctx.session.scalars(
-            select(CourseInstance)
-            .join(Enrollment, Enrollment.course_instance_id == CourseInstance.id)
-            .where(Enrollment.user_id == user.id, Enrollment.status.in_(ENROLLED))
-            .order_by(CourseInstance.id)
-        )
-    )
-
-
-def require_over_user(ctx: Ctx, user: User, privilege: str, what: str) -> int | None:
-    """Check that the actor holds ``privilege`` in one of ``user``'s course instances (or in
-    the user's domain, for a domain coordinator); return the course instance that gave it.
-
-    Raises :class:`Refused` listing why each place said no.
-    """
-    if ctx.is_system:
-        return None
-    reasons: list[str] = []
-    for ci in enrolled_instances(ctx, user):
-        ok, why = allowed(ctx, privilege, instance_area(ci))
-        if ok:
-            return ci.id
-        reasons.append(f"in {instance_label(ci)}: {why}")
-    ok, why = allowed(ctx, privilege, Area.of_domain(user.domain.name))
-    if ok:
-        return None
-    if not reasons:
-        reasons.append(f"{user.uid} is enrolled in no course instance")
-    reasons.append(f"in the domain {user.domain.name}: {why}")
-    raise Refused(
-        f"{ctx.effective} may not {what}: it needs {privilege} in a course instance where "
-        f"{user.uid} is enrolled; " + "; ".join(reasons),
-        "uid",
-    )
+# -- one user's record ------------------------------------------------------------------------
 
 
 def get_user(ctx: Ctx, uid: str) -> User:
-    """One user's record: the user themselves, staff who view students (``vst``) in a course
-    instance where the user is enrolled, a domain coordinator of the user's domain, or the
-    system."""
+    """One user's record: the user themselves (the real user: whom one views as is not
+    oneself), whoever may act on their account (their domain coordinator, an administrator),
+    staff of a course where the user now holds a role below theirs (``vst``), or the system.
+    An invitation or a block puts no one under anyone."""
     user = ctx.user(uid)
-    if ctx.effective != uid:
-        require_over_user(ctx, user, "vst", f"view the account of {uid}")
+    require_see_person(ctx, user)
     return user
 
 
@@ -571,7 +536,7 @@ def correct_email(ctx: Ctx, uid: str, new_email: str, *, reason: str = "") -> Us
         email = normalise_email(new_email)
     except ValueError as error:
         raise Invalid(f"email: {error}", "email") from None
-    ci_id = require_over_user(ctx, user, "mus", f"correct the email of {uid}")
+    authority = require_over_account(ctx, user, f"correct the email of {uid}")
     if email == user.email:
         return user
     owner = email_owner(ctx, email)
@@ -581,7 +546,7 @@ def correct_email(ctx: Ctx, uid: str, new_email: str, *, reason: str = "") -> Us
     user.email = email
     record(
         ctx, "user.email", "user", uid,
-        course_instance_id=ci_id, reason=reason, old=old, new=email,
+        reason=reason, old=old, new=email, authority=authority.basis,
     )  # fmt: skip
     flush_or_conflict(ctx)
     return user
@@ -606,7 +571,7 @@ def thaw_user(ctx: Ctx, uid: str, *, reason: str = "") -> User:
 
 def _set_status(ctx: Ctx, uid: str, status: str, reason: str, verb: str) -> User:
     user = ctx.user(uid)
-    ci_id = require_over_user(ctx, user, "mus", f"{verb} {uid}")
+    authority = require_over_account(ctx, user, f"{verb} the web access of {uid}")
     if user.status == "locked":
         raise Invalid(
             f"status: {uid} is locked (the account is shut); a locked account is neither "
@@ -619,19 +584,17 @@ def _set_status(ctx: Ctx, uid: str, status: str, reason: str, verb: str) -> User
     user.status = status
     ended: dict[str, int] = {}
     if status == "active":
-        # Thawing forgives the failed sign-ins that froze the account.
+        # Thawing starts the count of failed sign-ins afresh (shown to administrators).
         cred = ctx.session.get(Credential, user.id)
         if cred is not None:
             cred.failed_attempts = 0
     else:
-        from coursegate.services.signin import end_all_access  # signin imports this module
-
         sessions, tokens = end_all_access(ctx, user)
         counts = {"sessions_ended": sessions, "tokens_revoked": tokens}
         ended = {k: n for k, n in counts.items() if n}  # the history says what ended, if any
     record(
         ctx, f"user.{verb}", "user", uid,
-        course_instance_id=ci_id, reason=reason, old=old, new=status, **ended,
+        reason=reason, old=old, new=status, authority=authority.basis, **ended,
     )  # fmt: skip
     flush_or_conflict(ctx)
     return user
@@ -653,7 +616,6 @@ __all__ = [
     "instance_area",
     "instance_label",
     "read_csv",
-    "require_over_user",
     "thaw_user",
     "translate_conflicts",
 ]

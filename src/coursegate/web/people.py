@@ -14,10 +14,11 @@ from starlette.datastructures import FormData
 from coursegate.api.deps import CALLER, Caller
 from coursegate.api.policy import needs
 from coursegate.api.schemas import parse_instant
-from coursegate.roles import RoleTable
+from coursegate.roles import Area, RoleTable
 from coursegate.services import enrollment as N
 from coursegate.services import roles as R
 from coursegate.services import users as U
+from coursegate.services.authz import allowed
 from coursegate.services.course_instances import instance_area
 from coursegate.services.errors import Invalid, ServiceError
 from coursegate.services.exceptions import course_zone, split_uids
@@ -87,12 +88,14 @@ def _roster_page(
 ) -> HTMLResponse:
     lines = N.list_roster(c.ctx, ci.id)
     statuses = _account_statuses(c, [r.uid for r in lines])
+    can_freeze, _ = allowed(c.ctx, "mau", Area.of_domain(c.ctx.user(c.ctx.actor).domain.name))
     return render(
         request,
         "staff_roster.html",
         status=status,
         lines=lines,
         statuses=statuses,
+        can_freeze=can_freeze and not c.ctx.acting_as,
         code=ci.enrollment_code,
         error=error,
         filled=filled or {},
@@ -162,7 +165,12 @@ def enrollment_code(
 
 @pages.post(
     S + "/roster/account",
-    policy=needs("mus", why="freeze or thaw a student's web access"),
+    policy=needs(
+        "mau",
+        "domain",
+        why="freeze or thaw a person's web access: an administrator's act on their account"
+        " (the service checks the person is below the administrator); never course staff",
+    ),
 )
 def account(
     request: Request, course: str, instance: str, form: FormData = FORM, c: Caller = CALLER

@@ -353,7 +353,7 @@ def self_enroll(
 
 @routes.get(
     CI + "/enrollment-code",
-    policy=needs("men", why="manage enrollment"),
+    policy=needs("men", why="manage enrollment", secret=True),
     response_model=CodeOut,
 )
 def get_code(course: str, instance: str, c: Caller = CALLER) -> CodeOut:

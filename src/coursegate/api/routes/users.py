@@ -24,7 +24,11 @@ from coursegate.store.models import User
 
 routes = Routes(prefix="/api/v1", tags=["users"])
 
-OVER_THEM = "staff of the user's course (mus, checked by the service) or a domain coordinator"
+OVER_THEM = (
+    "a person's own account: a domain coordinator of their domain or a superuser (mau), over"
+    " people whose roles are all below theirs; never course staff, never in view-as (checked"
+    " by the service)"
+)
 
 
 class UserOut(BaseModel):
@@ -127,7 +131,10 @@ def import_users(body: UsersCsvIn, c: Caller = CALLER) -> Any:
 
 @routes.get(
     "/users/{uid}",
-    policy=signed_in("oneself, or staff over the user (vst), checked by the service"),
+    policy=signed_in(
+        "oneself, an administrator over them, or staff of a course where the user now holds a"
+        " role below theirs (vst), checked by the service"
+    ),
     response_model=UserOut,
 )
 def get_user(uid: str, c: Caller = CALLER) -> UserOut:
@@ -150,7 +157,7 @@ def freeze(uid: str, body: AccountReason | None = None, c: Caller = CALLER) -> U
 
 @routes.post("/users/{uid}/thaw", policy=signed_in(OVER_THEM), response_model=UserOut)
 def thaw(uid: str, body: AccountReason | None = None, c: Caller = CALLER) -> UserOut:
-    """Unfreeze the user (after failed sign-ins, or a freeze): status active, failed sign-ins
-    forgiven; they sign in again."""
+    """Unfreeze the user (web access frozen by an administrator; failed sign-ins never freeze
+    it): status active; they sign in again."""
     reason = body.reason if body is not None else ""
     return user_out(U.thaw_user(c.ctx, uid, reason=reason))
