@@ -124,3 +124,25 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, texta
 """Form fields without a label (every field must have one)."""
 
 WIDER_THAN_SCREEN = """() => document.documentElement.scrollWidth - window.innerWidth"""
+
+CSP_REPORTER = """document.addEventListener("securitypolicyviolation", (e) =>
+  console.error(`CSP violation: ${e.violatedDirective} refused ${e.blockedURI || "inline"}`
+                + ` at ${e.sourceFile || document.URL}:${e.lineNumber}`))"""
+"""Each refusal of the Content-Security-Policy, told on the console (Chromium tells some of
+them there itself: "Refused to ... because it violates the following Content Security Policy
+directive")."""
+
+
+def watch_csp(page: Any) -> list[str]:
+    """The list the page's Content-Security-Policy refusals go to, from now on, across every
+    document the page shows."""
+    violations: list[str] = []
+    page.add_init_script(CSP_REPORTER)
+
+    def seen(message: Any) -> None:
+        text = message.text
+        if "CSP violation" in text or "Content Security Policy" in text:
+            violations.append(text)
+
+    page.on("console", seen)
+    return violations

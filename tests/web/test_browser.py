@@ -27,9 +27,11 @@ from browser_support import (
     live_server,
     missing_browser,
     sign_in,
+    watch_csp,
 )
 
 from coursegate import demo
+from coursegate.api.app import PAGE_CSP
 from coursegate.core.instants import parse_date, zone
 
 WHY = missing_browser()
@@ -72,13 +74,16 @@ def new_page(browser: Any, *, phone: bool = False) -> Any:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.js_errors = errors
+    page.csp_violations = watch_csp(page)
     return page
 
 
 def check_page(page: Any) -> None:
-    """What every page must be: labelled fields, no script errors."""
+    """What every page must be: labelled fields, no script errors, nothing the
+    Content-Security-Policy refused (since the page was opened)."""
     assert page.evaluate(UNLABELLED) == [], "form fields without a label"
     assert page.js_errors == []
+    assert page.csp_violations == [], "the Content-Security-Policy refused something"
 
 
 def test_a_student_starts_and_submits_a_timed_assessment(
@@ -300,3 +305,28 @@ def test_an_instructor_assigns_class_accounts_and_recycles_one(
     assert re.search(r"cgxab\s+free, locked\s+pool", pool), pool
     admin.screenshot(path=str(shots / "admin-class-accounts.png"), full_page=True)
     check_page(admin)
+
+
+def test_pages_keep_to_their_content_security_policy(browser: Any, live: Live) -> None:
+    """Every page is sent with the strict policy and works under it: the scripts (htmx, the
+    page script) run, nothing inline is refused. The watch itself is checked: an inline script
+    slipped into the page is refused and reported."""
+    page = new_page(browser)
+    response = page.goto(live.url("/sign-in"))
+    assert response is not None and response.headers["content-security-policy"] == PAGE_CSP
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+    sign_in(page, live, DAN.uid, DAN.password)
+    page.goto(live.url(CI + "/calendar"))
+    assert page.evaluate("() => typeof htmx") == "object"  # /static/htmx.min.js ran
+    field = page.get_by_label("Your personal calendar link")
+    field.focus()  # selects the whole link (app.js; it was an inline onfocus handler)
+    selected = "e => e.value.length > 0 && e.selectionEnd - e.selectionStart === e.value.length"
+    assert field.evaluate(selected) is True
+    check_page(page)
+    page.evaluate("""() => { const s = document.createElement("script");
+                             s.textContent = "window.inlineRan = true";
+                             document.head.append(s) }""")  # fmt: skip
+    page.wait_for_timeout(100)  # the report of the refusal follows
+    assert page.evaluate("() => window.inlineRan") is None
+    assert any("script-src" in v for v in page.csp_violations), page.csp_violations

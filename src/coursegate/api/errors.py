@@ -2,7 +2,8 @@
 
 Codes are stable (scripts branch on them): ``invalid`` (422), ``unauthenticated`` and
 ``sign_in_failed`` (401), ``forbidden`` (403), ``not_found`` (404), ``conflict`` (409),
-``method_not_allowed`` (405), ``too_large`` (413), ``internal`` (500). Bad decision requests
+``method_not_allowed`` (405), ``too_large`` (413), ``too_many_failed_sign_ins`` (429, signing in
+only, with ``Retry-After``), ``internal`` (500). Bad decision requests
 carry ``errors`` too: the ``{file, path, message}`` list of ``coursegate decide``.
 """
 
@@ -16,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
@@ -101,10 +102,6 @@ def install(app: FastAPI) -> None:
             return error_response(exc.status, exc.code, exc.message, exc.field, errors=every)
         return error_response(exc.status, exc.code, exc.message, exc.field)
 
-    @app.exception_handler(OverflowError)
-    async def overflow(_: Request, exc: OverflowError) -> JSONResponse:
-        return error_response(422, "invalid", "a number in the request is too large")
-
     @app.exception_handler(CourseError)
     async def course_error(_: Request, exc: CourseError) -> JSONResponse:
         problems = [{"file": p.file, "path": p.path, "message": p.message} for p in exc.problems]
@@ -149,16 +146,6 @@ def install(app: FastAPI) -> None:
     async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         return error_response(
             409, "conflict", "this conflicts with something saved at the same time; try again"
-        )
-
-    @app.exception_handler(DataError)
-    async def bad_data(_: Request, exc: DataError) -> JSONResponse:
-        # The database refused a value the validation let through (a NUL character, a number
-        # out of range): the request is at fault, not the server.
-        return error_response(
-            422,
-            "invalid",
-            "a value in the request cannot be stored (a NUL character, or a number out of range)",
         )
 
     @app.exception_handler(Exception)

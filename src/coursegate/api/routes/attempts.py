@@ -114,11 +114,15 @@ class SubmitIn(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"points": 8, "max_points": 10}]},
     )
-    points: float = Field(examples=[8])
+    points: float = Field(ge=0, le=instances.MAX_POINTS, examples=[8])
     max_points: float | None = Field(
-        None, examples=[10], description="default: what the attempt holds (required the first time)"
+        None,
+        ge=instances.MIN_MAX_POINTS,
+        le=instances.MAX_POINTS,
+        examples=[10],
+        description="default: what the attempt holds (required the first time)",
     )
-    bonus_points: float | None = Field(None, examples=[0])
+    bonus_points: float | None = Field(None, ge=0, le=instances.MAX_POINTS, examples=[0])
 
 
 class CloseIn(BaseModel):

@@ -2,7 +2,9 @@
  * - the remaining time of a timed attempt counts down (the server gives the seconds left,
  *   so the page never trusts the device's clock), announces 5 and 1 minutes left to screen
  *   readers, and reloads when the time is up;
- * - "Copy" buttons copy a field's text;
+ * - "Copy" buttons copy a field's text; a field marked data-select-on-focus selects its text
+ *   when it gets the focus (the pages carry no inline handlers: the Content-Security-Policy
+ *   refuses them);
  * - htmx requests carry the session's CSRF token as X-CSRF-Token.
  */
 (function () {
@@ -70,9 +72,16 @@
   });
   document.addEventListener("htmx:after:swap", copyButtons);
 
+  function selectOnFocus() {
+    document.querySelectorAll("[data-select-on-focus]").forEach(function (e) {
+      e.addEventListener("focus", function () { e.select(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var t = document.getElementById("timer");
     if (t) { startTimer(t); }
     copyButtons();
+    selectOnFocus();
   });
 })();
