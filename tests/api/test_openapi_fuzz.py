@@ -5,12 +5,13 @@ and an administrator (each with an API token of their own).
 Each (operation, persona) is one pytest case; Hypothesis draws ``COURSEGATE_FUZZ_EXAMPLES``
 requests for it (12 by default, derandomised so CI is repeatable; raise it for a longer search,
 e.g. ``COURSEGATE_FUZZ_EXAMPLES=200``). Requests are schema-valid and schema-invalid (positive and
-negative generation). Random path parameters mostly name nothing, so about half of the requests
-name real objects of the demo world instead (``CG 101``/``Sp24``, demo users, sections, the demo's
-exception, class accounts, a reservation, an attempt, mails, the persona's own tokens, sessions
-and keys), and known body fields (``uid``, ``target``, ``section``, ...) sometimes get real values
-too, and so do dates and numbers (the calendar's ends, daylight-saving oddities, huge and tiny
-points): the handlers behind the policy checks are reached, not only the 404s.
+negative generation). Random values mostly name nothing, so in a third of the requests every
+path parameter, query parameter and body field the fuzzer knows gets a real value, and in another
+third some do: real objects of the demo world (``CG 101``/``Sp24``, demo users, sections, the
+demo's exception, class accounts, a reservation, an attempt, mails, the persona's own tokens,
+sessions and keys), assessments, roles, and dates and numbers that read (the calendar's ends,
+daylight-saving oddities, huge and tiny points). The handlers behind the policy checks are
+reached, not only the 404s.
 
 The fuzzed world is shared by the whole module and the requests change it (that is the point);
 the personas' own accounts are kept out of the real values of changing requests, so no persona
@@ -268,23 +269,23 @@ def _strategy(operation: Any, values: dict[str, list[Any]]) -> st.SearchStrategy
     each."""
 
     def real_parts(case: Any) -> st.SearchStrategy[Any]:
-        body = case.body if isinstance(case.body, dict) else {}
+        fields = case.body if isinstance(case.body, dict) else {}
 
         def parts(how: str) -> st.SearchStrategy[Any]:
             return st.tuples(
                 _with_real(case.path_parameters or {}, values, how),
                 _with_real(case.query or {}, values, how),
-                _with_real(body, values, how),
+                _with_real(fields, values, how),
             )
 
         def apply(chosen: tuple[dict[str, Any], dict[str, Any], dict[str, Any]]) -> Any:
-            path, query, new_body = chosen
+            path, query, new_fields = chosen
             if case.path_parameters:
                 case.path_parameters = path
             if case.query:
                 case.query = query
-            if body:
-                case.body = new_body
+            if fields:
+                case.body = new_fields
             return case
 
         return st.sampled_from([REAL, MIXED, GENERATED]).flatmap(parts).map(apply)
