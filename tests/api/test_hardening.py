@@ -233,3 +233,15 @@ def test_points_are_bounded_so_that_the_score_is_a_number(world: World) -> None:
         assert r.status_code == 422 and body(r)["error"]["field"] == field, r.text
     r = c.post(submissions, json={"points": 10, "bonus_points": 8, "max_points": 0.000_001})
     assert r.status_code == 200 and body(r)["score_percent"] > 8e8, r.text  # a number, huge
+
+
+def test_a_what_if_instant_at_the_calendars_ends_is_refused_not_a_server_error(
+    world: World,
+) -> None:
+    """``X-Coursegate-At`` (tests and demos only) is read like every request date: an offset
+    is needed and the instant must be inside the calendar (a far one used to answer 500)."""
+    staff = world.client("instructor")
+    for raw in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "2024-01-01T00:00"):
+        r = staff.get(f"{CI_PATH}/matrix", headers={"X-Coursegate-At": raw})
+        assert r.status_code == 422, (raw, r.status_code)
+        assert body(r)["error"]["field"] == "x-coursegate-at"

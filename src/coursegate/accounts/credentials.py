@@ -37,6 +37,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from coursegate.store.db import private_dir
+
 PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O, 1/l/I: a student types it from an email."""
 PASSWORD_LENGTH = 16
@@ -253,7 +255,7 @@ class CertificateAuthority:
         path = directory / "ca.pem"
         if path.exists():
             return CertificateAuthority.from_pem(path.read_bytes())
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         made = CertificateAuthority.create(at)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".ca-")
         try:

@@ -40,7 +40,7 @@ from coursegate.accounts.rules import is_placeholder
 from coursegate.accounts.site import Site
 from coursegate.core.instants import Instant, from_instant
 from coursegate.services.context import Ctx
-from coursegate.store.db import transaction
+from coursegate.store.db import private_dir, transaction
 from coursegate.store.models import AccountMail
 
 HEADER_COURSE = "X-Coursegate-Course-Instance"
@@ -209,7 +209,7 @@ def _deliver(site: Site, row: AccountMail) -> str | None:
     if site.smtp_url:
         _smtp_send(site.smtp_url, row.message)
         return None
-    site.outbox_dir.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(site.outbox_dir.parent)  # the outbox holds credentials: the owner's alone
     box = mailbox.Maildir(site.outbox_dir, create=True)
     key = box.add(row.message.encode())
     return str(key)

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from coursegate.core.instants import Instant, to_instant
+from coursegate.api.schemas import parse_instant
+from coursegate.core.instants import Instant
 from coursegate.services.context import Ctx
-from coursegate.services.errors import Invalid, Refused
+from coursegate.services.errors import Refused
 from coursegate.services.signin import (
     Unauthenticated,
     csrf_ok,
@@ -71,13 +71,8 @@ def request_at(request: Request) -> Instant:
     clock: Callable[[], Instant] = request.app.state.clock
     raw = request.headers.get(AT_HEADER)
     if raw and request.app.state.settings.allow_at_header:
-        try:
-            when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            raise Invalid(f"{AT_HEADER}: not an ISO date: {raw!r}", AT_HEADER) from None
-        if when.tzinfo is None:
-            raise Invalid(f"{AT_HEADER}: give an offset (e.g. +00:00)", AT_HEADER)
-        return to_instant(when)
+        # ISO with an offset, within the calendar's range (the one reading of request dates).
+        return parse_instant(raw, AT_HEADER)
     return clock()
 
 
