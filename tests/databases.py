@@ -10,12 +10,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from coursegate.store.db import make_engine
 from coursegate.store.migrate import upgrade
+from coursegate.store.models import Base
 
 PG_URL = os.environ.get("COURSEGATE_TEST_DATABASE_URL")
 BACKENDS = [
@@ -64,3 +67,14 @@ def migrated_database(backend: str, tmp_path: Path, name: str = "test") -> Itera
         with admin.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+def every_row(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in a stable order: compared before and after to prove a
+    refused or killed change left the database exactly as it was."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with factory() as s:
+        for table in Base.metadata.sorted_tables:
+            rows = s.execute(select(table).order_by(*table.primary_key.columns)).all()
+            out[table.name] = [tuple(r) for r in rows]
+    return out

@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from coursegate import demo
@@ -26,7 +26,7 @@ from coursegate.core.instants import Instant, parse_date, zone
 from coursegate.services.context import SYSTEM, Ctx
 from coursegate.services.course_instances import find_course_instance
 from coursegate.store.db import session_factory, transaction
-from coursegate.store.models import Base
+from databases import every_row
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTRUCTOR = demo.INSTRUCTOR.uid
@@ -165,12 +165,7 @@ class AccWorld:
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table, in a stable order."""
-        out: dict[str, list[tuple[Any, ...]]] = {}
-        with self.factory() as s:
-            for table in Base.metadata.sorted_tables:
-                rows = s.execute(select(table).order_by(*table.primary_key.columns)).all()
-                out[table.name] = [tuple(r) for r in rows]
-        return out
+        return every_row(self.factory)
 
     def child_env(self) -> dict[str, str]:
         """The environment of a ``coursegate`` child process on this world."""

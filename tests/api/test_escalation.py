@@ -31,29 +31,20 @@ anything but 401/403 and never a server error.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import os
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from api_support import CI_PATH, Sample, World
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from test_route_policies import SAMPLES as ALL_SAMPLES
+from test_route_policies import _app
+from test_route_policies import _routes as all_routes
 
 from coursegate import demo
-from coursegate.api import create_app
 from coursegate.api.policy import POLICIES, Policy
-from coursegate.api.settings import Settings
-
-HERE = Path(__file__).parent
 
 CODES = ("A", "S", "T", "I", "O", "D", "R", "IS", "IT", "TS")
-SIGNED = "S T I O D R IS IT TS"
-STAFF_HERE = "T I D R"
-"""Course staff of the course, and the administrators above it."""
 
 
 @dataclass(frozen=True)
@@ -185,31 +176,11 @@ ESCALATION: dict[tuple[str, str], Row] = {
 """The one table: every route that changes something or reveals a secret."""
 
 
-def _load_samples() -> dict[tuple[str, str], Sample]:
-    found: dict[tuple[str, str], Sample] = {}
-    for folder in (HERE, HERE.parent / "web"):
-        for path in sorted(folder.glob("samples_*.py")):
-            name = f"_escalation_{folder.name}_{path.stem}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-            for s in module.SAMPLES:
-                found[(s.method, s.route)] = s
-    return found
-
-
-SAMPLES = _load_samples()
-
-
-def _app() -> FastAPI:
-    return create_app(Settings(secret_key="k"), engine=create_engine("sqlite://"))
+SAMPLES: dict[tuple[str, str], Sample] = {(s.method, s.route): s for s in ALL_SAMPLES}
+"""The routes' authorization samples (``samples_*.py``), by (method, route)."""
 
 
 def _routes() -> dict[tuple[str, str], Policy]:
-    from test_route_policies import _routes as all_routes
-
     out: dict[tuple[str, str], Policy] = {}
     for r in all_routes(_app()):
         for m in sorted(r.methods - {"HEAD"}):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from coursegate.core.instants import Instant, to_instant
 from coursegate.services.context import SYSTEM, Ctx
 from coursegate.store.db import transaction
 from coursegate.store.models import CourseInstance, User
+from databases import every_row
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_COURSE = ROOT / "examples" / "course"
@@ -41,6 +43,10 @@ class Store:
 
     def system(self, at: Instant, fn: Callable[[Ctx], object]) -> object:
         return self.run(SYSTEM, at, fn)
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, in a stable order."""
+        return every_row(self.factory)
 
 
 def utc(*args: int) -> Instant:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from store_support import EXAMPLE_COURSE, Store, utc
@@ -25,7 +24,6 @@ from coursegate.services.authz import course_area
 from coursegate.services.context import Ctx
 from coursegate.services.sync import domain_name, ensure_domain, sync_course
 from coursegate.store.models import (
-    Base,
     CourseInstance,
     Enrollment,
     RoleAssignmentRow,
@@ -79,16 +77,6 @@ def populate(c: Ctx) -> int:
     return ci.id
 
 
-def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with store.factory() as s:
-        for table in Base.metadata.sorted_tables:
-            rows = s.execute(select(table).order_by(*table.primary_key.columns)).all()
-            out[table.name] = [tuple(r) for r in rows]
-    return out
-
-
 def test_bulk_extension_killed_part_way_changes_nothing_and_rerun_completes(
     store: Store, tmp_path: Path
 ) -> None:
@@ -97,7 +85,7 @@ def test_bulk_extension_killed_part_way_changes_nothing_and_rerun_completes(
     uids = "\n".join(f"u{i:04d}" for i in range(N))
     uids_file = tmp_path / "uids.txt"
     uids_file.write_text(uids)
-    before = dump(store)
+    before = store.dump()
     marker = tmp_path / "written"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSEGATE_")}
     env[X.PAUSE_ENV] = str(marker)
@@ -120,7 +108,7 @@ def test_bulk_extension_killed_part_way_changes_nothing_and_rerun_completes(
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
-    assert dump(store) == before
+    assert store.dump() == before
 
     def again(c: Ctx) -> X.BulkReport:
         return X.grant_many(c, ci_id, "assessment", "hw/hw2", FIELDS, reason="snow day", uids=uids)
@@ -130,8 +118,8 @@ def test_bulk_extension_killed_part_way_changes_nothing_and_rerun_completes(
     with store.factory() as s:
         rows = s.scalars(select(StudentOverride)).all()
     assert len(rows) == N and all(r.created_by == TA for r in rows)
-    after = dump(store)
+    after = store.dump()
     rerun = store.run(TA, AT, again)
     assert isinstance(rerun, X.BulkReport)
     assert (len(rerun.granted), len(rerun.unchanged)) == (0, N)
-    assert dump(store) == after
+    assert store.dump() == after

@@ -27,7 +27,6 @@ from store_support import ROOT, Store, utc
 from coursegate.services.sync import PAUSE_ENV, ensure_domain, run_sync
 from coursegate.store.models import (
     Assessment,
-    Base,
     CourseInstance,
     Enrollment,
     HistoryEntry,
@@ -42,16 +41,6 @@ from bench.bench_store import write_course
 
 AT = utc(2024, 1, 10)
 N = 1_000
-
-
-def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with store.factory() as s:
-        for table in Base.metadata.sorted_tables:
-            rows = s.execute(select(table).order_by(*table.primary_key.columns)).all()
-            out[table.name] = [tuple(r) for r in rows]
-    return out
 
 
 def child_env(store: Store, marker: Path | None) -> dict[str, str]:
@@ -179,9 +168,9 @@ def live_aids(store: Store) -> set[str]:
 
 def test_first_sync_killed_leaves_nothing_and_rerun_completes(store: Store, tmp_path: Path) -> None:
     course = write_course(tmp_path / "course", assessments=N)
-    before = dump(store)
+    before = store.dump()
     kill_inside_transaction(store, course, tmp_path / "at-commit")
-    assert dump(store) == before
+    assert store.dump() == before
     report = rerun(store, course)
     assert len(report["changes"]) == N + 2  # the course, its instance, every assessment
     assert len(live_aids(store)) == N
@@ -195,9 +184,9 @@ def test_changing_sync_killed_leaves_everything_as_before_and_rerun_completes(
     run_sync(store.factory, course, at=AT)
     enroll(store)
     changed, removed, added = rework(course)
-    before = dump(store)
+    before = store.dump()
     kill_inside_transaction(store, course, tmp_path / "at-commit")
-    assert dump(store) == before, "a killed sync changed the database"
+    assert store.dump() == before, "a killed sync changed the database"
 
     report = rerun(store, course)
     kinds: dict[str, set[str]] = {}

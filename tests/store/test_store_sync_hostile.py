@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from store_support import EXAMPLE_COURSE, Store, utc
 from typer.testing import CliRunner
 
@@ -32,7 +31,6 @@ from coursegate.cli.main import app
 from coursegate.courses.problems import CourseError
 from coursegate.courses.reading import FILES_ENV
 from coursegate.services.sync import sync_course
-from coursegate.store.models import Base
 
 AT = utc(2024, 3, 1)
 LATER = utc(2024, 3, 2)
@@ -40,16 +38,6 @@ SP24 = "courseInstances/Sp24"
 HW1 = f"{SP24}/assessments/hw/hw1/infoAssessment.json"
 HW2 = f"{SP24}/assessments/hw/hw2/infoAssessment.json"
 needs_posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX links and FIFOs")
-
-
-def dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with store.factory() as s:
-        for table in Base.metadata.sorted_tables:
-            rows = s.execute(select(table).order_by(*table.primary_key.columns)).all()
-            out[table.name] = [tuple(r) for r in rows]
-    return out
 
 
 def edit(course: Path, rel: str, change: Callable[[dict[str, Any]], None]) -> None:
@@ -176,21 +164,21 @@ def test_a_hostile_course_is_refused_and_nothing_changes(
     store: Store, tmp_path: Path, case: str
 ) -> None:
     store.system(AT, lambda c: sync_course(c, EXAMPLE_COURSE))
-    before = dump(store)
+    before = store.dump()
     course, rel, needle = hostile_copy(tmp_path, case)
     with pytest.raises(CourseError) as err:
         store.system(LATER, lambda c: sync_course(c, course))
     named = [p for p in err.value.problems if p.file == str(course / rel)]
     assert named and any(needle in p.message for p in named), err.value.problems
     assert all(p.severity == "error" for p in err.value.problems)
-    assert dump(store) == before
+    assert store.dump() == before
 
 
 def test_too_many_entries_is_refused_and_nothing_changes(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.system(AT, lambda c: sync_course(c, EXAMPLE_COURSE))
-    before = dump(store)
+    before = store.dump()
     course = tmp_path / "course"
     shutil.copytree(EXAMPLE_COURSE, course)
     edit(course, "infoCourse.json", lambda d: d.update(title="Renamed"))
@@ -200,10 +188,10 @@ def test_too_many_entries_is_refused_and_nothing_changes(
     with pytest.raises(CourseError) as err:
         store.system(LATER, lambda c: sync_course(c, course))
     assert any("more than 150 files and folders" in p.message for p in err.value.problems)
-    assert dump(store) == before
+    assert store.dump() == before
     monkeypatch.delenv(FILES_ENV)
     store.system(LATER, lambda c: sync_course(c, course))  # the default limit lets it through
-    assert dump(store) != before
+    assert store.dump() != before
 
 
 @pytest.mark.parametrize("case", ["link to a file outside", "FIFO", "JSON 100,000 deep"])
@@ -216,13 +204,13 @@ def test_the_command_reports_the_refusal_and_changes_nothing(
     runner = CliRunner()
     ok = runner.invoke(app, ["sync", str(EXAMPLE_COURSE), "--at", "2024-03-01T00:00:00Z"], env=env)
     assert ok.exit_code == 0, ok.stdout
-    before = dump(store)
+    before = store.dump()
     course, rel, needle = hostile_copy(tmp_path, case)
     res = runner.invoke(app, ["sync", str(course), "--at", "2024-03-02T00:00:00Z"], env=env)
     assert res.exit_code == 2, res.stdout
     errors = json.loads(res.stdout)["errors"]
     assert any(e["file"] == str(course / rel) and needle in e["message"] for e in errors)
-    assert dump(store) == before
+    assert store.dump() == before
 
 
 @needs_posix
@@ -230,7 +218,7 @@ def test_the_quick_unchanged_check_does_not_open_a_fifo(store: Store, tmp_path: 
     course = tmp_path / "course"
     shutil.copytree(EXAMPLE_COURSE, course)
     store.system(AT, lambda c: sync_course(c, course))
-    before = dump(store)
+    before = store.dump()
     pipe = course / f"{SP24}/assessments/hw/hw9/infoAssessment.json"
     pipe.parent.mkdir()
     os.mkfifo(pipe)  # every other file is exactly as synced, so the quick check reads on
@@ -252,6 +240,6 @@ def test_the_quick_unchanged_check_does_not_open_a_fifo(store: Store, tmp_path: 
         os.write(fd, b"{}")
         os.close(fd)
         worker.join(60)
-    assert dump(store) == before
+    assert store.dump() == before
     assert not blocked, "sync opened the FIFO and waited for a writer"
     assert isinstance(outcome[0], CourseError) and "FIFO" in str(outcome[0])

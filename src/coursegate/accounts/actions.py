@@ -378,7 +378,7 @@ def add_public_key(ctx: Ctx, uid: str, text: str) -> KeyView:
     user = ctx.user(uid)
     if not ctx.is_system and ctx.effective != user.uid:
         raise Refused(f"{ctx.effective} may add SSH keys only to their own account", "uid")
-    if ctx.acting_as is not None and ctx.acting_as != ctx.actor:
+    if ctx.viewing_as:
         raise Refused("stop viewing as someone before adding SSH keys", "acting_as")
     try:
         line, fingerprint = check_public_key(text)

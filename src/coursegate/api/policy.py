@@ -32,6 +32,7 @@ from coursegate.roles import Area, AreaError
 from coursegate.services.authz import require
 from coursegate.services.course_instances import find_course_instance, instance_area
 from coursegate.services.errors import Invalid, Refused
+from coursegate.services.persons import refuse_in_view_as
 from coursegate.services.signin import Unauthenticated
 
 Kind = Literal["public", "signed_in", "privilege"]
@@ -102,18 +103,8 @@ def enforce(policy: Policy) -> Callable[..., None]:
             and "write" not in token.scopes
         ):
             raise Refused("this API token may only read (its scopes: read)", "authorization")
-        ctx = caller.ctx
-        if (
-            ctx.acting_as is not None
-            and ctx.acting_as != ctx.actor
-            and request.method not in SAFE_METHODS
-            and not (policy.reads or policy.in_view_as)
-        ):
-            raise Refused(
-                f"{ctx.actor} is viewing as {ctx.acting_as}: view-as is for seeing what they"
-                " see, so nothing is changed meanwhile; stop viewing as to make changes",
-                "view_as",
-            )
+        if request.method not in SAFE_METHODS and not (policy.reads or policy.in_view_as):
+            refuse_in_view_as(caller.ctx, "make changes")
         if policy.kind == "signed_in":
             return
         assert policy.privilege is not None

@@ -252,7 +252,7 @@ def _self(ctx: Ctx, what: str) -> User:
     """The acting user, when they act for themselves as an active account."""
     if ctx.is_system:
         raise Refused(f"the system may not {what}: only a user enrolls themselves", "actor")
-    if ctx.acting_as is not None and ctx.acting_as != ctx.actor:
+    if ctx.viewing_as:
         raise Refused(
             f"{ctx.actor} may not {what} while viewing as {ctx.acting_as}: only the user "
             "themselves enrolls",

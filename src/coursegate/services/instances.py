@@ -63,6 +63,7 @@ from coursegate.services.course_state import InstanceState, read_instance
 from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
 from coursegate.services.exceptions import find_user, person
 from coursegate.services.history import record
+from coursegate.services.persons import refuse_in_view_as
 from coursegate.services.reservations import reservation_in_force
 from coursegate.services.roster import student_for
 from coursegate.store.db import insert_unless_exists
@@ -197,15 +198,9 @@ def mode_of(ctx: Ctx, user: User) -> Mode:
     return Mode.EXAM if reservation_in_force(ctx, user) is not None else Mode.PUBLIC
 
 
-def _require_self(ctx: Ctx, ci: CourseInstance, user: User, what: str) -> None:
-    """Only the student acts on their attempt — or course staff viewing as them, which the
-    roles core must still allow now."""
-    if ctx.viewing_as:
-        raise Refused(
-            f"{ctx.actor} may not {what} while viewing as {ctx.acting_as}: view-as is for "
-            "seeing what they see; stop viewing as first",
-            "view_as",
-        )
+def _require_self(ctx: Ctx, user: User, what: str) -> None:
+    """Only the student acts on their attempt, and never someone viewing as them."""
+    refuse_in_view_as(ctx, what)
     if ctx.effective != user.uid:
         raise Refused(
             f"{ctx.effective} may not {what} for {user.uid}: only the student themselves may",
@@ -285,7 +280,7 @@ def start(
     chosen = None if mode is None else _mode(mode)
     ci = course_instance_by_id(ctx, course_instance_id)
     user = find_user(ctx, uid or ctx.effective)
-    _require_self(ctx, ci, user, f"start {assessment}")
+    _require_self(ctx, user, f"start {assessment}")
     server_mode = mode_of(ctx, user) if chosen is None else chosen
     state = read_instance(ctx.session, ci)
     config = _assessment(ctx, state, ci, assessment)
@@ -425,7 +420,7 @@ def submit(
     chosen = None if mode is None else _mode(mode)
     row, a, ci, user = _load(ctx, instance_id, course_instance_id)
     if not ctx.is_system:
-        _require_self(ctx, ci, user, f"submit answers to {a.aid}")
+        _require_self(ctx, user, f"submit answers to {a.aid}")
     server_mode = mode_of(ctx, user) if chosen is None else chosen
     got = _points(points, "points")
     top = _points(row.max_points if max_points is None else max_points, "max_points")
@@ -483,7 +478,7 @@ def close(
     if ctx.is_system:
         pass
     elif ctx.is_self(user.uid, ci.id):
-        _require_self(ctx, ci, user, f"close the attempt at {a.aid}")
+        _require_self(ctx, user, f"close the attempt at {a.aid}")
     else:
         require(
             ctx,

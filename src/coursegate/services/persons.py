@@ -16,14 +16,10 @@ from coursegate.services.errors import Refused
 from coursegate.store.models import User
 
 
-def viewing_as(ctx: Ctx) -> bool:
-    """True while the real user views the course as someone else."""
-    return ctx.acting_as is not None and ctx.acting_as != ctx.actor
-
-
 def refuse_in_view_as(ctx: Ctx, what: str) -> None:
-    """Self-service and account changes are never made while viewing as someone."""
-    if viewing_as(ctx):
+    """Nothing is changed while viewing as someone (the one wording of that rule, for the
+    route policies and the services alike)."""
+    if ctx.viewing_as:
         raise Refused(
             f"{ctx.actor} may not {what} while viewing as {ctx.acting_as}: view-as is for "
             "seeing what they see; stop viewing as first",
@@ -58,4 +54,4 @@ def require_see_person(ctx: Ctx, user: User) -> Authority:
     return found
 
 
-__all__ = ["refuse_in_view_as", "require_over_account", "require_see_person", "viewing_as"]
+__all__ = ["refuse_in_view_as", "require_over_account", "require_see_person"]
