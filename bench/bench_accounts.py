@@ -23,12 +23,12 @@ from time import perf_counter
 
 from bench.bench_core import Report, machine
 from bench.bench_store import _pg_url, database
-from coursegate import demo
-from coursegate.accounts import service, wipe
-from coursegate.accounts.mail import deliver_pending
-from coursegate.accounts.site import Site
-from coursegate.services.context import SYSTEM, Ctx
-from coursegate.services.course_instances import find_course_instance
+from coursegate.cli import demo_world as demo
+from coursegate.services.accounts import service, wipe, wipe_request, wipe_steps
+from coursegate.services.accounts.mail import deliver_pending
+from coursegate.services.accounts.site import Site
+from coursegate.services.common.context import SYSTEM, Ctx
+from coursegate.services.common.places import find_course_instance
 from coursegate.store.db import transaction
 
 N = 500
@@ -76,7 +76,7 @@ def bench(report: Report, kind: str, tmp: Path) -> None:
                     (home / line.account / d / f"f{k}.txt").write_text("x" * 200)
         t0 = perf_counter()
         with transaction(factory) as s:
-            request = wipe.request_wipes(
+            request = wipe_request.request_wipes(
                 Ctx(s, demo.INSTRUCTOR.uid, at), course_instance_id=ci, whole_class=True
             )
         run = wipe.run_wipes(
@@ -86,7 +86,7 @@ def bench(report: Report, kind: str, tmp: Path) -> None:
         assert run.ok and len(run.wiped) == N, run.render()[:300]
         assert all(not any((home / a).iterdir()) for a in run.wiped)
         report.target(
-            f"{kind}: wipe {N} accounts ({len(wipe.step_names(()))} steps, 15 entries in each"
+            f"{kind}: wipe {N} accounts ({len(wipe_steps.step_names(()))} steps, 15 entries in each"
             " home)",
             f"{wiped:.1f} s ({wiped / N * 1000:.1f} ms each)",
             f"< {TARGET_SECONDS:.0f} s",

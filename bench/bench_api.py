@@ -4,7 +4,7 @@ The store is the one :mod:`bench.bench_store` measures — a course of 60 assess
 RFC and legacy, 20 sections, 40 % with a section override) synced, 800 students in one or two
 sections each, 5 % with their own exceptions — plus, as in the middle of a term, a closed
 attempt for 60 % of the students at each assessment already released. The server is
-``coursegate.api.server`` under uvicorn with two workers on ``127.0.0.1`` (a subprocess, a free
+``coursegate.server.serve`` under uvicorn with two workers on ``127.0.0.1`` (a subprocess, a free
 port), its clock started on 19 March 2024 so "now" is mid-term. Figures:
 
 1. **single decisions**: ``POST /api/v1/decisions`` at 32 concurrent connections for a fixed
@@ -18,8 +18,9 @@ port), its clock started on 19 March 2024 so "now" is mid-term. Figures:
 3. **where the time goes**: the same requests in this process (the application without the
    socket) under ``cProfile``, time grouped by package and by step;
 4. **before and after**: in this process, deciding through the store without the decision
-   cache (:func:`~coursegate.services.decisions.decide_one`, what a handler would call) against
-   the cached path (:func:`~coursegate.services.decisions.answer_one` / ``answer_batch``).
+   cache (:func:`~coursegate.services.access.decisions.student.decide_one`, what a handler would
+   call) against the cached path (:func:`~coursegate.services.access.decisions.answers.answer_one` /
+   ``answer_batch``).
 
 Runs on SQLite (a file) and, with ``COURSEGATE_BENCH_DATABASE_URL`` or
 ``COURSEGATE_TEST_DATABASE_URL``, on PostgreSQL too. Everything is bounded in time and count and
@@ -60,8 +61,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.bench_core import Report, machine
 from bench.bench_store import MATRIX_ASSESSMENTS, MATRIX_STUDENTS, populate, write_course
 from coursegate.core.instants import format_instant, parse_date, to_instant, zone
-from coursegate.services.context import SYSTEM, Ctx
-from coursegate.services.sync import run_sync
+from coursegate.services.common.context import SYSTEM, Ctx
+from coursegate.services.courses.sync import run_sync
 from coursegate.store.db import make_engine, session_factory, transaction
 from coursegate.store.migrate import upgrade
 from coursegate.store.models import (
@@ -157,8 +158,8 @@ def database(kind: str, tmp: Path) -> Iterator[tuple[str, sessionmaker[Session]]
 
 def seed(url: str, factory: sessionmaker[Session], tmp: Path) -> Seeded:
     """The course synced, 800 students, closed attempts, an instructor and API tokens."""
-    from coursegate.services import signin
-    from coursegate.services.course_instances import instance_area
+    from coursegate.services.common.places import instance_area
+    from coursegate.services.people import signin
 
     course = write_course(
         tmp / f"course-{uuid.uuid4().hex[:6]}",
@@ -281,11 +282,11 @@ def _server_env(url: str, tmp: Path) -> dict[str, str]:
 
 @contextmanager
 def server(url: str, tmp: Path) -> Iterator[Server]:
-    """``coursegate.api.server`` with two workers, stopped (its whole process group) on exit."""
+    """``coursegate.server.serve`` with two workers, stopped (its whole process group) on exit."""
     port = free_port()
     log = tmp / f"server-{port}.log"
     code = (
-        "from coursegate.api.server import serve; "
+        "from coursegate.server.serve import serve; "
         f"serve('127.0.0.1', {port}, workers={WORKERS}, log_level='warning')"
     )
     with open(log, "wb") as out:
@@ -572,7 +573,7 @@ GROUPS = (
 )
 STEPS = (
     ("identify", "signing in (API token look-up)"),
-    ("answer_questions", "deciding (services.decisions, all of it)"),
+    ("answer_questions", "deciding (services.access.decisions, all of it)"),
     ("read_users", "reading the users' facts and the configuration (one query)"),
     ("find_course_instance", "finding the course instance"),
     ("request_course_instance", "finding the course instance"),
@@ -616,8 +617,8 @@ def profile(seeded: Seeded, tmp: Path, reqs: list[tuple[str, bytes]]) -> list[st
     import anyio.to_thread
     import httpx
 
-    from coursegate.api import create_app
-    from coursegate.api.settings import Settings
+    from coursegate.http.settings import Settings
+    from coursegate.server import create_app
 
     async def inline(func: Callable[..., Any], *args: Any, **_: Any) -> Any:
         return func(*args)
@@ -707,8 +708,9 @@ def _shares(parts: dict[str, float], total: float) -> list[str]:
 
 def before_after(seeded: Seeded) -> list[str]:
     """The store path without the decision cache against the cached one, in this process."""
-    from coursegate.services import decision_cache
-    from coursegate.services.decisions import answer_batch, answer_one, decide_one
+    from coursegate.services.access.decisions import cache as decision_cache
+    from coursegate.services.access.decisions.answers import answer_batch, answer_one
+    from coursegate.services.access.decisions.student import decide_one
 
     tz = zone(TIMEZONE)
     now = parse_date(NOW, tz)[0]

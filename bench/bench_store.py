@@ -7,7 +7,7 @@ Prints the machine, then one line per figure with its target and PASS/MISS (the 
    into an empty database (validation, the writes and the commit, in one transaction), and a
    re-sync of the same files with no change;
 2. the matrix of 800 students × 60 assessments from stored state: reading the students, their
-   sections and exceptions (:func:`~coursegate.services.roster.compile_course_instance`),
+   sections and exceptions (:func:`~coursegate.services.courses.roster.compile_course_instance`),
    compiling, and :meth:`~coursegate.core.engine.CompiledCourseInstance.matrix`.
 
 Each runs on SQLite (a file in a temporary directory) and on PostgreSQL when
@@ -36,11 +36,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.bench_core import Report, machine
 from coursegate.core.engine import CompiledCourseInstance
 from coursegate.core.instants import Instant, format_instant, parse_date, to_instant, zone
-from coursegate.services.context import SYSTEM, Ctx
-from coursegate.services.course_state import _CACHE as _STATE_CACHE
-from coursegate.services.course_state import read_instance
-from coursegate.services.roster import compile_course_instance, load_roster
-from coursegate.services.sync import SyncReport, ensure_domain, run_sync
+from coursegate.services.common.context import SYSTEM, Ctx
+from coursegate.services.common.places import ensure_domain
+from coursegate.services.courses.roster import compile_course_instance, load_roster
+from coursegate.services.courses.state import _CACHE as _STATE_CACHE
+from coursegate.services.courses.state import read_instance
+from coursegate.services.courses.sync import run_sync
+from coursegate.services.courses.sync_report import SyncReport
 from coursegate.store.db import make_engine, session_factory, transaction
 from coursegate.store.migrate import upgrade
 from coursegate.store.models import (
@@ -403,7 +405,7 @@ def bench_matrix(report: Report, kind: str, tmp: Path, course: Path) -> None:
     report.info(
         f"matrix, where the time goes ({kind})",
         ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in split.items())
-        + " (medians; see services/roster.py and core/engine.py)",
+        + " (medians; see services/courses/roster.py and core/engine.py)",
     )
     report.info(
         f"matrix, first in this process ({kind})",

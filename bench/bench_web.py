@@ -32,10 +32,10 @@ from bench.bench_store import (
     write_course,
 )
 from coursegate.core.instants import format_instant, to_instant, zone
-from coursegate.services.context import SYSTEM, Ctx
-from coursegate.services.course_instances import instance_area
-from coursegate.services.signin import open_session
-from coursegate.services.sync import run_sync
+from coursegate.services.common.context import SYSTEM, Ctx
+from coursegate.services.common.places import instance_area
+from coursegate.services.courses.sync import run_sync
+from coursegate.services.people.signin import open_session
 from coursegate.store.db import transaction
 from coursegate.store.models import CourseInstance, Domain, RoleAssignmentRow, User
 
@@ -90,8 +90,8 @@ def main() -> None:
 def bench_matrix_page(report: Report, kind: str) -> None:
     from fastapi.testclient import TestClient
 
-    from coursegate.api import create_app
-    from coursegate.api.settings import Settings
+    from coursegate.http.settings import Settings
+    from coursegate.server import create_app
 
     tz = zone(TIMEZONE)
     at = to_instant(datetime(2024, 3, 19, 10, 0, tzinfo=tz))

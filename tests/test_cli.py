@@ -253,7 +253,7 @@ def test_installed_command_runs_as_a_subprocess() -> None:
 
 def test_demo_prints_timelines() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "coursegate.cli.demo", str(EXAMPLES / "course")],
+        [sys.executable, "-m", "coursegate.cli.demo_timelines", str(EXAMPLES / "course")],
         capture_output=True,
         text=True,
         check=False,

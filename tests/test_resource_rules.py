@@ -9,8 +9,8 @@ from coursegate.core.engine import AssessmentConfig, Facts, decide
 from coursegate.core.instants import to_instant, zone
 from coursegate.core.legacy_rules import LegacyRule
 from coursegate.core.model import Form, Role, UserFacts
-from coursegate.resource_rules import assessment_rule
 from coursegate.roles import Area, AuthKind, CheckContext, RoleAssignment, RoleIndex, User, check
+from coursegate.services.access.resource_rule import assessment_rule
 
 TZ = zone("America/Chicago")
 OPEN = to_instant(datetime(2024, 3, 1, 9, tzinfo=UTC))

@@ -9,7 +9,7 @@ The library entry points:
 from coursegate.core.credit import score
 from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision, Decision
 from coursegate.courses.problems import CourseError, Problem
-from coursegate.requests import decide
+from coursegate.services.access.decisions.request import decide
 
 __all__ = [
     "AssessmentDecision",

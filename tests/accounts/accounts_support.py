@@ -16,15 +16,15 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from coursegate import demo
-from coursegate.accounts import service, wipe
-from coursegate.accounts.hooks import WipeHook
-from coursegate.accounts.mail import Delivery, deliver_pending
-from coursegate.accounts.schedule import ScheduleReport, run_schedule
-from coursegate.accounts.site import Site
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import Instant, parse_date, zone
-from coursegate.services.context import SYSTEM, Ctx
-from coursegate.services.course_instances import find_course_instance
+from coursegate.services.accounts import service, wipe, wipe_request
+from coursegate.services.accounts.hooks import WipeHook
+from coursegate.services.accounts.mail import Delivery, deliver_pending
+from coursegate.services.accounts.schedule import ScheduleReport, run_schedule
+from coursegate.services.accounts.site import Site
+from coursegate.services.common.context import SYSTEM, Ctx
+from coursegate.services.common.places import find_course_instance
 from coursegate.store.db import session_factory, transaction
 from databases import every_row
 
@@ -142,7 +142,7 @@ class AccWorld:
         ci = self.ci_id()
         req = self.run(
             actor,
-            lambda c: wipe.request_wipes(
+            lambda c: wipe_request.request_wipes(
                 c, uids=accounts, course_instance_id=ci, whole_class=whole_class, reason=reason
             ),
             at=at,

@@ -7,12 +7,12 @@ import pytest
 from accounts_support import ADMIN, INSTRUCTOR, OTHER, TA, AccWorld, password_in
 from sqlalchemy import select
 
-from coursegate.accounts import service
 from coursegate.roles import view_as
-from coursegate.services import signin
-from coursegate.services.authz import index_for
-from coursegate.services.course_instances import find_course_instance, instance_area
-from coursegate.services.errors import Invalid, NotFound, Refused
+from coursegate.services.accounts import service
+from coursegate.services.common.authz import index_for
+from coursegate.services.common.errors import Invalid, NotFound, Refused
+from coursegate.services.common.places import find_course_instance, instance_area
+from coursegate.services.people import signin
 from coursegate.store.models import AccountKey, ApiToken, Credential, User, WebSession
 
 
@@ -219,7 +219,7 @@ def test_actions_on_a_free_account_say_so(two: AccWorld) -> None:
 
 
 def test_staff_register_public_keys(two: AccWorld) -> None:
-    from coursegate.accounts.credentials import ssh_keypair
+    from coursegate.services.accounts.credentials import ssh_keypair
 
     line = ssh_keypair("ivy@laptop").public_line
     view = two.run(INSTRUCTOR, lambda c: service.add_public_key(c, INSTRUCTOR, line))

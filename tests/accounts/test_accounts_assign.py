@@ -19,13 +19,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select, update
 
-from coursegate import demo
-from coursegate.accounts import common, rules, service
-from coursegate.accounts.credentials import CertificateAuthority
-from coursegate.services import enrollment, roles, signin
-from coursegate.services.course_instances import find_course_instance, instance_area
-from coursegate.services.errors import Conflict, Invalid, Refused
-from coursegate.services.users import correct_email as users_correct_email
+from coursegate.cli import demo_world as demo
+from coursegate.services.accounts import common, rules, service
+from coursegate.services.accounts.credentials import CertificateAuthority
+from coursegate.services.common.errors import Conflict, Invalid, Refused
+from coursegate.services.common.places import find_course_instance, instance_area
+from coursegate.services.courses import enrollment
+from coursegate.services.people import grants as roles
+from coursegate.services.people import signin
+from coursegate.services.people.users import correct_email as users_correct_email
 from coursegate.store.models import (
     AccountEvent,
     AccountKey,

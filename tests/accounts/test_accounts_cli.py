@@ -17,8 +17,8 @@ import pytest
 from accounts_support import INSTRUCTOR, AccWorld, attachment, password_in
 from typer.testing import CliRunner, Result
 
-from coursegate.accounts.credentials import ssh_keypair
 from coursegate.cli.main import app
+from coursegate.services.accounts.credentials import ssh_keypair
 
 runner = CliRunner()
 AT = "2024-02-01T00:00:00Z"
@@ -120,8 +120,8 @@ def test_only_the_operator_reads_a_message_whole_and_every_read_is_recorded(
     whole (``outbox --show``), and each such read is a ``secret.read`` history entry."""
     from sqlalchemy import select
 
-    from coursegate.accounts import service
-    from coursegate.services.errors import Refused
+    from coursegate.services.accounts import service
+    from coursegate.services.common.errors import Refused
     from coursegate.store.models import HistoryEntry
 
     ok(world, "stem", "CG 101", "sc558", "--at", AT)

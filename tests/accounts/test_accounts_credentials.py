@@ -13,8 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from coursegate.accounts import credentials
-from coursegate.accounts.credentials import CertificateAuthority, Issuer
+from coursegate.services.accounts import credentials
+from coursegate.services.accounts.credentials import CertificateAuthority, Issuer
 
 AT = datetime(2024, 1, 25, tzinfo=UTC)
 

@@ -14,9 +14,9 @@ import pytest
 from accounts_support import INSTRUCTOR, AccWorld
 from sqlalchemy import select
 
-from coursegate.accounts import service
-from coursegate.accounts.mail import deliver_pending
-from coursegate.services.errors import Invalid
+from coursegate.services.accounts import service
+from coursegate.services.accounts.mail import deliver_pending
+from coursegate.services.common.errors import Invalid
 from coursegate.store.models import AccountMail
 
 
@@ -131,7 +131,7 @@ def test_a_rolled_back_change_sends_nothing(world: AccWorld) -> None:
 def test_staff_read_the_outbox_of_their_course_only(world: AccWorld) -> None:
     from accounts_support import ADMIN, OTHER, TA
 
-    from coursegate.services.errors import NotFound, Refused
+    from coursegate.services.common.errors import NotFound, Refused
 
     world.stem()
     world.assign("amy@school.edu")

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coursegate.accounts import rules
-from coursegate.accounts.rules import DAY, Action, Phase, StemRoom, TermDone
+from coursegate.services.accounts import rules
+from coursegate.services.accounts.rules import DAY, Action, Phase, StemRoom, TermDone
 
 
 def test_suffixes_run_aa_to_zz_in_order() -> None:

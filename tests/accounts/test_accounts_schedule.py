@@ -7,9 +7,9 @@ from __future__ import annotations
 from accounts_support import END, INSTRUCTOR, TA, AccWorld, local, password_in
 from sqlalchemy import func, select
 
-from coursegate.accounts import service
-from coursegate.accounts.rules import DAY
-from coursegate.services import signin
+from coursegate.services.accounts import service
+from coursegate.services.accounts.rules import DAY
+from coursegate.services.people import signin
 from coursegate.store.models import AccountMail, HistoryEntry
 
 

@@ -14,13 +14,13 @@ import pytest
 from accounts_support import ADMIN, INSTRUCTOR, TA, AccWorld, password_in
 from sqlalchemy import func, select
 
-from coursegate import demo
-from coursegate.accounts import common, service, wipe
-from coursegate.accounts.hooks import WipeHook, WipeTarget
-from coursegate.services import signin
-from coursegate.services.context import Ctx
-from coursegate.services.course_instances import find_course_instance
-from coursegate.services.errors import Invalid, Refused
+from coursegate.cli import demo_world as demo
+from coursegate.services.accounts import common, homes, service, wipe_request, wipe_steps
+from coursegate.services.accounts.hooks import WipeHook, WipeTarget
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.errors import Invalid, Refused
+from coursegate.services.common.places import find_course_instance
+from coursegate.services.people import signin
 from coursegate.store.models import (
     AccountEvent,
     AccountKey,
@@ -182,7 +182,7 @@ def test_a_wipe_does_every_step(world: AccWorld, tmp_path: Path) -> None:
         ]
     )
     assert steps == [
-        (f"accounts.wipe.{name}", INSTRUCTOR) for name in ["request", *wipe.step_names(())]
+        (f"accounts.wipe.{name}", INSTRUCTOR) for name in ["request", *wipe_steps.step_names(())]
     ]
     # The other student is untouched.
     assert world.accounts()["sc558ab"].state == "assigned"
@@ -194,13 +194,14 @@ def test_wiping_twice_does_no_harm(world: AccWorld) -> None:
     assert world.wipe(["sc558aa"]).wiped == ["sc558aa"]
     before = world.dump()
     ci = world.ci_id()
-    request = world.run(INSTRUCTOR, lambda c: wipe.request_wipes(c, uids=["sc558aa"]))
+    request = world.run(INSTRUCTOR, lambda c: wipe_request.request_wipes(c, uids=["sc558aa"]))
     assert request.already_free == ["sc558aa"] and not request.wipe_ids
     assert world.dump() == before
     # Not found in the course instance once free: it belongs to no course now.
     with pytest.raises(Invalid, match="no class account 'sc558aa' in CG 101 Sp24"):
         world.run(
-            INSTRUCTOR, lambda c: wipe.request_wipes(c, uids=["sc558aa"], course_instance_id=ci)
+            INSTRUCTOR,
+            lambda c: wipe_request.request_wipes(c, uids=["sc558aa"], course_instance_id=ci),
         )
 
 
@@ -219,7 +220,7 @@ def test_never_the_account_of_a_ta_or_an_instructor(world: AccWorld) -> None:
     # The whole class: the TA's account and the incomplete are left alone, and said so.
     ci = world.ci_id()
     request = world.run(
-        INSTRUCTOR, lambda c: wipe.request_wipes(c, course_instance_id=ci, whole_class=True)
+        INSTRUCTOR, lambda c: wipe_request.request_wipes(c, course_instance_id=ci, whole_class=True)
     )
     assert request.started == ["sc558aa"]
     assert [a for a, _ in request.skipped] == ["sc558ab", "sc558ac"]
@@ -227,7 +228,7 @@ def test_never_the_account_of_a_ta_or_an_instructor(world: AccWorld) -> None:
     area = world.sys(
         lambda c: common.instance_area(find_course_instance(c, demo.COURSE, "Sp24")).path
     )  # type: ignore[attr-defined]
-    from coursegate.services.roles import revoke_role
+    from coursegate.services.people.grants import revoke_role
 
     world.run(INSTRUCTOR, lambda c: revoke_role(c, "sc558ac", "ta", area))
     run = world.wipe(["sc558ac"], reason="recycle")
@@ -294,7 +295,7 @@ def test_delete_home_never_follows_links(tmp_path: Path) -> None:
     (outside / "dir").mkdir(parents=True)
     (outside / "dir" / "f").write_text("x")
     os.symlink(outside, root / "sc558aa")  # the home itself is a link
-    assert wipe.delete_home(root, "sc558aa") == 1
+    assert homes.delete_home(root, "sc558aa") == 1
     assert not (root / "sc558aa").exists() and (outside / "dir" / "f").exists()
     # Deep trees are removed without recursion.
     path = root / "sc558ab"
@@ -303,12 +304,12 @@ def test_delete_home_never_follows_links(tmp_path: Path) -> None:
         deep = deep / f"d{i}"
     deep.mkdir(parents=True)
     (deep / "f").write_text("x")
-    assert wipe.delete_home(root, "sc558ab") == 301
+    assert homes.delete_home(root, "sc558ab") == 301
     assert path.is_dir() and list(path.iterdir()) == []
-    assert wipe.delete_home(root, "sc558ab") == 0  # again: nothing left
-    assert wipe.delete_home(root, "sc558zz") == 0  # no home at all
-    with pytest.raises(wipe.UnsafeHome, match="not shaped like a class account"):
-        wipe.delete_home(root, "../precious")
+    assert homes.delete_home(root, "sc558ab") == 0  # again: nothing left
+    assert homes.delete_home(root, "sc558zz") == 0  # no home at all
+    with pytest.raises(homes.UnsafeHome, match="not shaped like a class account"):
+        homes.delete_home(root, "../precious")
 
 
 def test_the_persons_address_moves_to_their_other_account(world: AccWorld) -> None:
@@ -465,7 +466,7 @@ def test_a_wipe_killed_part_way_is_finished_by_the_next_run(
         lambda c: c.session.scalar(select(func.count()).where(AccountEvent.kind == "wiped"))
     )
     assert wiped == 0
-    names = wipe.step_names(())
+    names = wipe_steps.step_names(())
     done = world.sys(lambda c: [list(w.steps_done) for w in c.session.scalars(select(AccountWipe))])
     # Every step before the killed one is done and recorded for every account; the killed one
     # for none (its transaction was rolled back); nothing after it.

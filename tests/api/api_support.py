@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from coursegate import demo
-from coursegate.api import create_app
-from coursegate.api.settings import Settings
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import Instant
-from coursegate.services.context import SYSTEM, Ctx
+from coursegate.http.settings import Settings
+from coursegate.server import create_app
+from coursegate.services.common.context import SYSTEM, Ctx
 from coursegate.store.db import transaction
 
 COURSE, INSTANCE = demo.COURSE, demo.INSTANCE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api_support import CI_PATH, SIGNED_IN, STAFF, Sample
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 
 CI = "/api/v1/courses/{course}/instances/{instance}"
 ANA = demo.STUDENTS[0].uid

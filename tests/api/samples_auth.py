@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api_support import CI_PATH, EVERYONE, SIGNED_IN, Sample
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 
 ANA = demo.STUDENTS[0]
 BEN = demo.STUDENTS[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from api_support import CI_PATH, COURSE, EVERYONE, INSTANCE, SIGNED_IN, STAFF, Sample
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 
 ANA = demo.STUDENTS[0]
 """The ``student`` persona: asking about herself is allowed, about anyone else not."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from api_support import CI_PATH, SIGNED_IN, Sample
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 
 ANA, DAN = demo.STUDENTS[0].uid, demo.STUDENTS[3].uid
 CI = "/api/v1/courses/{course}/instances/{instance}"

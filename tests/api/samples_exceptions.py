@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api_support import CI_PATH, Sample
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 
 ANA, DAN = demo.STUDENTS[0].uid, demo.STUDENTS[3].uid
 CI = "/api/v1/courses/{course}/instances/{instance}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from api_support import Sample
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 
 BEN = demo.STUDENTS[1].uid
 STAFF_OVER_BEN = frozenset({"ta", "instructor", "admin"})

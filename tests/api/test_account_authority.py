@@ -16,9 +16,9 @@ from api_support import CI_PATH, COURSE, World, body
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from coursegate import demo
-from coursegate.services.course_instances import find_course_instance
-from coursegate.services.enrollment import enroll
+from coursegate.cli import demo_world as demo
+from coursegate.services.common.places import find_course_instance
+from coursegate.services.courses.enrollment import enroll
 from coursegate.store.models import HistoryEntry, RoleAssignmentRow, User
 
 ANA, BEN = demo.STUDENTS[0], demo.STUDENTS[1]

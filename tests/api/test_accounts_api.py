@@ -16,10 +16,10 @@ from api_support import CI_PATH, World, body
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from coursegate import demo
-from coursegate.api import create_app
-from coursegate.api.jobs import start
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import parse_date, zone
+from coursegate.server import create_app
+from coursegate.server.jobs import start
 from coursegate.store.models import User
 
 ACCOUNTS = f"{CI_PATH}/accounts"
@@ -201,7 +201,7 @@ def test_deleting_an_account_recycles_it_and_the_class_is_wiped(world: World) ->
 
 
 def test_ssh_keys_are_ones_own(world: World) -> None:
-    from coursegate.accounts.credentials import ssh_keypair
+    from coursegate.services.accounts.credentials import ssh_keypair
 
     line = ssh_keypair("ivy@laptop").public_line
     r = world.client("instructor").post("/api/v1/ssh-keys", json={"public_key": line})
@@ -224,7 +224,7 @@ def test_a_public_key_is_checked_and_every_refusal_says_why(world: World) -> Non
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    from coursegate.accounts.credentials import ssh_keypair
+    from coursegate.services.accounts.credentials import ssh_keypair
 
     def openssh(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
         public = key.public_key().public_bytes(

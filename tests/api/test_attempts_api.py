@@ -9,7 +9,7 @@ from typing import Any
 from api_support import CI_PATH, World, body
 from sqlalchemy import func, select
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import MINUTE, Instant, format_instant, parse_date, zone
 from coursegate.store.models import AssessmentInstance
 

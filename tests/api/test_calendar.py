@@ -9,10 +9,10 @@ from api_support import CI_PATH, COURSE, INSTANCE, World, body
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
-from coursegate import demo
-from coursegate.api import create_app
-from coursegate.services import exceptions as X
-from coursegate.services.course_instances import find_course_instance
+from coursegate.cli import demo_world as demo
+from coursegate.server import create_app
+from coursegate.services.access.exceptions import granting as X
+from coursegate.services.common.places import find_course_instance
 
 ANA, BEN, CHLOE, DAN = demo.STUDENTS
 

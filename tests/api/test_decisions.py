@@ -20,17 +20,20 @@ import uvicorn
 from api_support import CI_PATH, COURSE, INSTANCE, World, body
 from sqlalchemy import text
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import format_instant, parse_date, zone
-from coursegate.requests import decide as decide_from_files
-from coursegate.services import decision_cache
-from coursegate.services import exceptions as X
-from coursegate.services import instances as attempts
-from coursegate.services.course_instances import find_course_instance
-from coursegate.services.decisions import MAX_BATCH, decide_one
-from coursegate.services.enrollment import add_to_section, block, remove_from_section
-from coursegate.services.reservations import record_reservation
-from coursegate.services.signin import create_token
+from coursegate.services.access import attempts
+from coursegate.services.access.decisions import cache as decision_cache
+from coursegate.services.access.decisions.answers import MAX_BATCH
+from coursegate.services.access.decisions.request import decide as decide_from_files
+from coursegate.services.access.decisions.student import decide_one
+from coursegate.services.access.exceptions import granting as X
+from coursegate.services.access.exceptions import listing as XL
+from coursegate.services.access.reservations import record_reservation
+from coursegate.services.common.places import find_course_instance
+from coursegate.services.courses.enrollment import block
+from coursegate.services.courses.sections import add_to_section, remove_from_section
+from coursegate.services.people.signin import create_token
 
 ANA, BEN, CHLOE, DAN = demo.STUDENTS
 CHICAGO = zone("America/Chicago")
@@ -256,7 +259,7 @@ def test_an_exception_granted_elsewhere_changes_the_next_decision(world: World) 
     again = decide(world, "student", late)["assessment"]
     assert again["credit_text"] == "100% until 23:59, Mon, Feb 12"
     with world.ctx(demo.INSTRUCTOR.uid) as ctx:
-        for e in X.student_exceptions(ctx, ci.id, ANA.uid):
+        for e in XL.student_exceptions(ctx, ci.id, ANA.uid):
             X.remove(ctx, e.id, version=e.version, reason="recovered")
     assert decide(world, "student", late)["assessment"] == before
 
@@ -311,9 +314,9 @@ def test_a_change_committed_by_another_process_is_seen_by_the_next_request(world
     url, schema = _database_args(world)
     script = textwrap.dedent(
         f"""
-        from coursegate.services.context import Ctx
-        from coursegate.services.course_instances import find_course_instance
-        from coursegate.services import exceptions as X
+        from coursegate.services.common.context import Ctx
+        from coursegate.services.common.places import find_course_instance
+        from coursegate.services.access.exceptions import granting as X
         from coursegate.store.db import make_engine, session_factory, transaction
         schema = {schema!r}
         kw = {{"connect_args": {{"options": f"-csearch_path={{schema}}"}}}} if schema else {{}}

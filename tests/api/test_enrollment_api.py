@@ -12,11 +12,11 @@ from api_support import CI_PATH, World, body
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import parse_date, zone
-from coursegate.services import signin
-from coursegate.services.sync import sync_course
-from coursegate.services.users import create_user
+from coursegate.services.courses.sync import sync_course
+from coursegate.services.people import signin
+from coursegate.services.people.users import create_user
 from coursegate.store.models import RoleAssignmentRow, SectionMembership
 
 TZ = zone("America/Chicago")

@@ -41,8 +41,8 @@ from test_route_policies import SAMPLES as ALL_SAMPLES
 from test_route_policies import _app
 from test_route_policies import _routes as all_routes
 
-from coursegate import demo
-from coursegate.api.policy import POLICIES, Policy
+from coursegate.cli import demo_world as demo
+from coursegate.http.policy import POLICIES, Policy
 
 CODES = ("A", "S", "T", "I", "O", "D", "R", "IS", "IT", "TS")
 

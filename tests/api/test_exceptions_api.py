@@ -8,9 +8,9 @@ from typing import Any
 from api_support import CI_PATH, COURSE, INSTANCE, World, body
 from sqlalchemy import func, select
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import parse_date, zone
-from coursegate.services.decisions import decide_one
+from coursegate.services.access.decisions.student import decide_one
 from coursegate.store.models import HistoryEntry, StudentOverride
 
 TZ = zone("America/Chicago")

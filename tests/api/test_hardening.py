@@ -20,10 +20,10 @@ from api_support import CI_PATH, World, body
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from coursegate.api import create_app
-from coursegate.api.app import API_CSP, PAGE_CSP
-from coursegate.api.schemas import MAX_BODY_BYTES
-from coursegate.api.settings import Settings
+from coursegate.http.schemas import MAX_BODY_BYTES
+from coursegate.http.settings import Settings
+from coursegate.server import create_app
+from coursegate.server.app import API_CSP, PAGE_CSP
 from coursegate.store.db import default_url, make_engine, private_dir
 from coursegate.store.migrate import upgrade
 from coursegate.web.pages import TEMPLATES

@@ -7,10 +7,10 @@ from typing import Any
 
 from api_support import CI_PATH, World, body
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import Instant, parse_date, zone
-from coursegate.services import signin
-from coursegate.services.users import create_user
+from coursegate.services.people import signin
+from coursegate.services.people.users import create_user
 
 TZ = zone("America/Chicago")
 ANA, BEN = demo.STUDENTS[0].uid, demo.STUDENTS[1].uid

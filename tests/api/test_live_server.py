@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from api_support import CI_PATH, World
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 
 ROOT = Path(__file__).resolve().parents[2]
 

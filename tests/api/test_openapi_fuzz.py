@@ -37,9 +37,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy import create_engine
 
-from coursegate import demo
-from coursegate.api import create_app
-from coursegate.api.settings import Settings
+from coursegate.cli import demo_world as demo
+from coursegate.http.settings import Settings
+from coursegate.server import create_app
 from coursegate.store.db import session_factory
 from databases import BACKENDS, migrated_database
 

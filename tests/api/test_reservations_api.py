@@ -9,11 +9,11 @@ from api_support import CI_PATH, World, body
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import Instant, parse_date, zone
-from coursegate.services import signin
-from coursegate.services.roles import grant_role
-from coursegate.services.users import create_user
+from coursegate.services.people import signin
+from coursegate.services.people.grants import grant_role
+from coursegate.services.people.users import create_user
 from coursegate.store.models import ExamReservation, HistoryEntry
 
 TZ = zone("America/Chicago")

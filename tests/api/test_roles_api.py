@@ -6,10 +6,10 @@ from api_support import CI_PATH, World, body
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import format_instant, zone
-from coursegate.services import signin
-from coursegate.services.users import create_user
+from coursegate.services.people import signin
+from coursegate.services.people.users import create_user
 from coursegate.store.models import HistoryEntry, RoleAssignmentRow
 
 TZ = zone("America/Chicago")
@@ -337,9 +337,9 @@ def test_a_class_account_reassigned_next_term_acts_and_is_acted_on(world: World)
     _recycled_class_account(world)
     fa14 = "/api/v1/courses/CG 101/instances/Fa14"
     with world.ctx() as ctx:  # Fa14's instructor is another: the operator assigns there
-        from coursegate.accounts import service
-        from coursegate.accounts.site import Site
-        from coursegate.services.course_instances import find_course_instance
+        from coursegate.services.accounts import service
+        from coursegate.services.accounts.site import Site
+        from coursegate.services.common.places import find_course_instance
 
         site = Site.from_settings(world.app.state.settings)
         ci = find_course_instance(ctx, demo.COURSE, "Fa14")

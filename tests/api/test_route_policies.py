@@ -23,9 +23,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
-from coursegate.api import create_app
-from coursegate.api.policy import POLICIES
-from coursegate.api.settings import Settings
+from coursegate.http.policy import POLICIES
+from coursegate.http.settings import Settings
+from coursegate.server import create_app
 
 HERE = Path(__file__).parent
 SAMPLE_DIRS = (HERE, HERE.parent / "web")

@@ -17,13 +17,13 @@ from api_support import World, body
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select
 
-from coursegate import demo
-from coursegate.api.settings import Settings
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import MINUTE, SECOND
-from coursegate.services import signin, throttle
-from coursegate.services.errors import NotFound, Refused
-from coursegate.services.sync import ensure_domain
-from coursegate.services.users import create_user, freeze_user
+from coursegate.http.settings import Settings
+from coursegate.services.common.errors import NotFound, Refused
+from coursegate.services.common.places import ensure_domain
+from coursegate.services.people import signin, throttle
+from coursegate.services.people.users import create_user, freeze_user
 from coursegate.store.migrate import alembic_config
 from coursegate.store.models import RoleAssignmentRow, SignInThrottle
 from databases import BACKENDS, migrated_database
@@ -185,7 +185,7 @@ def test_parallel_attempts_for_one_pair_are_checked_one_at_a_time(world: World) 
     still only the free failures and the one that sets the first wait are checked."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from coursegate.services.context import Ctx
+    from coursegate.services.common.context import Ctx
     from coursegate.store.db import transaction
 
     def one(n: int) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from api_support import CI_PATH, World, body
 from fastapi.testclient import TestClient
 
-from coursegate import demo
-from coursegate.api import create_app
-from coursegate.api.settings import Settings
+from coursegate.cli import demo_world as demo
+from coursegate.http.settings import Settings
+from coursegate.server import create_app
 
 ANA = demo.STUDENTS[0]
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from api_support import CI_PATH, COURSE, INSTANCE, World, body
 
-from coursegate import demo
-from coursegate.services import exceptions as X
-from coursegate.services.course_instances import find_course_instance
-from coursegate.services.decisions import student_course
+from coursegate.cli import demo_world as demo
+from coursegate.services.access.decisions.student import student_course
+from coursegate.services.access.exceptions import granting as X
+from coursegate.services.common.places import find_course_instance
 
 ANA, BEN, CHLOE, DAN = demo.STUDENTS
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from api_support import World, body
 from sqlalchemy import select
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.store.models import HistoryEntry, User
 
 ANA, BEN = demo.STUDENTS[0], demo.STUDENTS[1]

@@ -7,7 +7,9 @@ from coursegate.core.engine import Facts, decide_directly, policy_for
 from coursegate.core.exceptions import StudentException, exception_override
 from coursegate.core.instants import parse_date, zone
 from coursegate.core.model import UserFacts
-from coursegate.courses.normalise import InstanceSettings, Reader, assessment_config
+from coursegate.courses.assessments import assessment_config
+from coursegate.courses.instance_settings import InstanceSettings
+from coursegate.courses.reader import Reader
 
 TZ = zone("America/Chicago")
 CI = CourseInstancePolicy()

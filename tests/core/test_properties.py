@@ -257,7 +257,8 @@ def test_an_override_never_changes_another_students_decision(
 def test_converted_rules_agree_wherever_convert_claims_equivalence(
     config: AssessmentConfig, ms: list[int]
 ) -> None:
-    from coursegate.courses.normalise import Reader, modern_access
+    from coursegate.courses.modern_access import modern_access
+    from coursegate.courses.reader import Reader
 
     rules = config.legacy_rules
     proposal = propose_modern(rules, TZ)

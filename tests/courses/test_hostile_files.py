@@ -25,7 +25,7 @@ from coursegate.courses.reading import (
     parse_json,
     read_bytes,
 )
-from coursegate.requests import decide, parse_request
+from coursegate.services.access.decisions.request import decide, parse_request
 
 CI_UUID = "0c4f5a0e-8d7b-4a53-9b1e-2f6a3c9d8e01"
 HW_UUID = "0c4f5a0e-8d7b-4a53-9b1e-2f6a3c9d8e02"

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from coursegate.core.instants import Instant, to_instant
-from coursegate.services.context import SYSTEM, Ctx
+from coursegate.services.common.context import SYSTEM, Ctx
 from coursegate.store.db import transaction
 from coursegate.store.models import CourseInstance, User
 from databases import every_row

@@ -19,10 +19,10 @@ from pathlib import Path
 from sqlalchemy import select
 from store_support import EXAMPLE_COURSE, Store, utc
 
-from coursegate.services import exceptions as X
-from coursegate.services.authz import course_area
-from coursegate.services.context import Ctx
-from coursegate.services.sync import domain_name, ensure_domain, sync_course
+from coursegate.services.access.exceptions import bulk as XB
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.places import course_area, domain_name, ensure_domain
+from coursegate.services.courses.sync import sync_course
 from coursegate.store.models import (
     CourseInstance,
     Enrollment,
@@ -38,8 +38,8 @@ FIELDS = {"due": "2024-02-10T23:59", "credit": 100}
 
 CHILD = """
 import sys
-from coursegate.services.context import Ctx
-from coursegate.services.exceptions import grant_many
+from coursegate.services.common.context import Ctx
+from coursegate.services.access.exceptions.bulk import grant_many
 from coursegate.store.db import make_engine, session_factory, transaction
 
 url, schema, ci_id, uids_file, at, actor = sys.argv[1:7]
@@ -88,7 +88,7 @@ def test_bulk_extension_killed_part_way_changes_nothing_and_rerun_completes(
     before = store.dump()
     marker = tmp_path / "written"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSEGATE_")}
-    env[X.PAUSE_ENV] = str(marker)
+    env[XB.PAUSE_ENV] = str(marker)
     env["COURSEGATE_TEST_PAUSE_SECONDS"] = "120"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, store.url, store.schema or "", str(ci_id),
@@ -110,16 +110,16 @@ def test_bulk_extension_killed_part_way_changes_nothing_and_rerun_completes(
     assert child.returncode == -signal.SIGKILL
     assert store.dump() == before
 
-    def again(c: Ctx) -> X.BulkReport:
-        return X.grant_many(c, ci_id, "assessment", "hw/hw2", FIELDS, reason="snow day", uids=uids)
+    def again(c: Ctx) -> XB.BulkReport:
+        return XB.grant_many(c, ci_id, "assessment", "hw/hw2", FIELDS, reason="snow day", uids=uids)
 
     report = store.run(TA, AT, again)
-    assert isinstance(report, X.BulkReport) and len(report.granted) == N
+    assert isinstance(report, XB.BulkReport) and len(report.granted) == N
     with store.factory() as s:
         rows = s.scalars(select(StudentOverride)).all()
     assert len(rows) == N and all(r.created_by == TA for r in rows)
     after = store.dump()
     rerun = store.run(TA, AT, again)
-    assert isinstance(rerun, X.BulkReport)
+    assert isinstance(rerun, XB.BulkReport)
     assert (len(rerun.granted), len(rerun.unchanged)) == (0, N)
     assert store.dump() == after

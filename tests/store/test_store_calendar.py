@@ -25,13 +25,13 @@ from test_store_decisions import (
 )
 
 from coursegate.core.instants import from_instant
-from coursegate.services.calendar import (
+from coursegate.services.access.calendar import (
     calendar_token,
     student_calendar,
     verify_calendar_token,
 )
-from coursegate.services.context import Ctx
-from coursegate.services.errors import Refused
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.errors import Refused
 from coursegate.store.models import StudentOverride
 
 NOW = t("2024-01-20T12:00")

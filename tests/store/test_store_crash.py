@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from store_support import Store
 
-from coursegate.services.sync import ensure_domain
-from coursegate.services.users import import_users
+from coursegate.services.common.places import ensure_domain
+from coursegate.services.people.user_import import import_users
 from coursegate.store.models import HistoryEntry, User
 
 AT = 1_704_900_000_000_000
@@ -24,8 +24,8 @@ N = 3000
 # then waits to be killed before it can commit.
 CHILD = """
 import os, sys, time
-from coursegate.services.context import SYSTEM, Ctx
-from coursegate.services.users import import_users
+from coursegate.services.common.context import SYSTEM, Ctx
+from coursegate.services.people.user_import import import_users
 from coursegate.store.db import make_engine, session_factory, transaction
 
 url, schema, csv_path, marker, at = sys.argv[1:6]

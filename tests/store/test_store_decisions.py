@@ -12,12 +12,17 @@ from store_support import EXAMPLE_COURSE, Store, add_user, instance_named, utc
 
 import coursegate
 from coursegate.core.instants import Instant, parse_date, zone
-from coursegate.services import decisions as D
-from coursegate.services.authz import course_area
-from coursegate.services.context import SYSTEM, Ctx
-from coursegate.services.course_instances import find_course_instance
-from coursegate.services.errors import Invalid, NotFound, Refused
-from coursegate.services.sync import domain_name, ensure_domain, sync_course
+from coursegate.services.access.decisions import matrix as M
+from coursegate.services.access.decisions import student as D
+from coursegate.services.common.context import SYSTEM, Ctx
+from coursegate.services.common.errors import Invalid, NotFound, Refused
+from coursegate.services.common.places import (
+    course_area,
+    domain_name,
+    ensure_domain,
+    find_course_instance,
+)
+from coursegate.services.courses.sync import sync_course
 from coursegate.store.models import (
     Enrollment,
     ExamReservation,
@@ -190,7 +195,7 @@ def test_set_exception_and_publishing_extension(db: Store) -> None:
     assert items["hw/hw2"].exceptions[0].scope == "set"
     assert not items["quizzes/quiz1"].exceptions
     assert [e.scope for e in sc.exceptions] == ["course_instance"]
-    m = run(db, PROF, AT, lambda c: D.matrix(c, COURSE, SP24, t("2024-05-20T12:00")))
+    m = run(db, PROF, AT, lambda c: M.matrix(c, COURSE, SP24, t("2024-05-20T12:00")))
     assert [s.publishing_extension for s in m.students] == [True, False, False]
     assert [s.course_instance_access for s in m.students] == [True, False, False]
 
@@ -304,13 +309,13 @@ def test_a_student_may_not_look_at_another_student(db: Store) -> None:
     with pytest.raises(Refused):
         run(db, S0, AT, lambda c: D.decide_one(c, COURSE, SP24, S2, "hw/hw2"))
     with pytest.raises(Refused):
-        run(db, S0, AT, lambda c: D.matrix(c, COURSE, SP24))
+        run(db, S0, AT, lambda c: M.matrix(c, COURSE, SP24))
 
 
 @pytest.mark.parametrize("ta", [OTHER_TA, OUTSIDER])
 def test_staff_of_another_course_are_refused(db: Store, ta: str) -> None:
     with pytest.raises(Refused):
-        run(db, ta, AT, lambda c: D.matrix(c, COURSE, SP24))
+        run(db, ta, AT, lambda c: M.matrix(c, COURSE, SP24))
     with pytest.raises(Refused):
         run(db, ta, AT, lambda c: D.student_course(c, COURSE, SP24, S2))
     with pytest.raises(Refused):
@@ -338,8 +343,8 @@ def test_staff_with_vst_and_viewing_as_a_student(db: Store) -> None:
 
 def test_staff_see_the_matrix(db: Store) -> None:
     at = t("2024-02-08T12:00")
-    m = run(db, TA, at, lambda c: D.matrix(c, COURSE, SP24, at))
-    assert isinstance(m, D.CourseMatrix)
+    m = run(db, TA, at, lambda c: M.matrix(c, COURSE, SP24, at))
+    assert isinstance(m, M.CourseMatrix)
     assert [(s.uid, s.name) for s in m.students] == [
         (S0, "Student 0"),
         (S1, "Student 1"),
@@ -372,28 +377,28 @@ def test_staff_see_the_matrix(db: Store) -> None:
 
 def test_matrix_filters(db: Store) -> None:
     at = t("2024-04-23T14:30")  # lab-a's quiz3 window
-    lab = run(db, PROF, at, lambda c: D.matrix(c, COURSE, SP24, at, sections=["lab-a"]))
+    lab = run(db, PROF, at, lambda c: M.matrix(c, COURSE, SP24, at, sections=["lab-a"]))
     assert [s.uid for s in lab.students] == [S1]
     one = run(
         db, PROF, at,
-        lambda c: D.matrix(c, COURSE, SP24, at, assessments=["quizzes/quiz3", "hw/hw1"]),
+        lambda c: M.matrix(c, COURSE, SP24, at, assessments=["quizzes/quiz3", "hw/hw1"]),
     )  # fmt: skip
     assert [a.aid for a in one.assessments] == ["quizzes/quiz3", "hw/hw1"]
     assert [one.cell(r, 0).can_start for r in range(3)] == [False, True, False]
     now = run(
         db, PROF, at,
-        lambda c: D.matrix(c, COURSE, SP24, at, assessments=["quizzes/quiz3"], can_start_now=True),
+        lambda c: M.matrix(c, COURSE, SP24, at, assessments=["quizzes/quiz3"], can_start_now=True),
     )  # fmt: skip
     assert [s.uid for s in now.students] == [S1]
     with pytest.raises(Invalid, match="lab-z"):
-        run(db, PROF, at, lambda c: D.matrix(c, COURSE, SP24, at, sections=["lab-z"]))
+        run(db, PROF, at, lambda c: M.matrix(c, COURSE, SP24, at, sections=["lab-z"]))
     with pytest.raises(NotFound):
-        run(db, PROF, at, lambda c: D.matrix(c, COURSE, SP24, at, assessments=["hw/nope"]))
+        run(db, PROF, at, lambda c: M.matrix(c, COURSE, SP24, at, assessments=["hw/nope"]))
 
 
 def test_matrix_csv_export(db: Store) -> None:
     at = t("2024-02-08T12:00")
-    m = run(db, PROF, at, lambda c: D.matrix(c, COURSE, SP24, at))
+    m = run(db, PROF, at, lambda c: M.matrix(c, COURSE, SP24, at))
     rows = list(csv.DictReader(io.StringIO(m.to_csv())))
     assert list(rows[0])[:3] == ["uid", "name", "sections"]
     assert [(r["uid"], r["name"]) for r in rows] == [
@@ -412,6 +417,6 @@ def test_csv_keeps_names_from_becoming_formulas(db: Store) -> None:
         c.user(S0).name = "=HYPERLINK(1)"
 
     db.system(AT, rename)
-    m = run(db, PROF, AT, lambda c: D.matrix(c, COURSE, SP24))
+    m = run(db, PROF, AT, lambda c: M.matrix(c, COURSE, SP24))
     rows = list(csv.DictReader(io.StringIO(m.to_csv())))
     assert rows[0]["name"] == "'=HYPERLINK(1)"

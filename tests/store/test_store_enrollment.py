@@ -13,25 +13,28 @@ from sqlalchemy import select
 from store_support import Store, utc
 from test_store_users import AT, DOM, SP24, ci_id, count, history, setup_world, user, world
 
-from coursegate.services.context import Ctx
-from coursegate.services.enrollment import (
-    add_to_section,
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.errors import Conflict, Invalid, Refused
+from coursegate.services.courses.enrollment import (
     block,
-    create_section,
-    delete_section,
-    import_section_memberships,
     invite,
     join_invitation,
-    list_roster,
-    remove_from_section,
-    rename_section,
     self_enroll,
     set_enrollment_code,
     unblock,
 )
-from coursegate.services.errors import Conflict, Invalid, Refused
-from coursegate.services.sync import sync_course
-from coursegate.services.users import BadCsv, create_user
+from coursegate.services.courses.roster_views import list_roster
+from coursegate.services.courses.sections import (
+    add_to_section,
+    create_section,
+    delete_section,
+    import_section_memberships,
+    remove_from_section,
+    rename_section,
+)
+from coursegate.services.courses.sync import sync_course
+from coursegate.services.people.csv_import import BadCsv
+from coursegate.services.people.users import create_user
 from coursegate.store.models import Enrollment, HistoryEntry, RoleAssignmentRow, SectionMembership
 from databases import PG_URL
 

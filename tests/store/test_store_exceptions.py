@@ -11,12 +11,15 @@ from sqlalchemy import func, select, update
 from store_support import EXAMPLE_COURSE, Store, add_user, instance_named, utc
 
 from coursegate.core.instants import Instant, parse_date, zone
-from coursegate.services import exceptions as X
-from coursegate.services.authz import course_area
-from coursegate.services.context import Ctx
-from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
-from coursegate.services.roster import compile_course_instance
-from coursegate.services.sync import domain_name, ensure_domain, sync_course
+from coursegate.services.access.exceptions import bulk as XB
+from coursegate.services.access.exceptions import granting as X
+from coursegate.services.access.exceptions import listing as XL
+from coursegate.services.access.exceptions import records as XR
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.errors import Conflict, Invalid, NotFound, Refused
+from coursegate.services.common.places import course_area, domain_name, ensure_domain
+from coursegate.services.courses.roster import compile_course_instance
+from coursegate.services.courses.sync import sync_course
 from coursegate.store.models import (
     CourseInstance,
     Enrollment,
@@ -129,7 +132,7 @@ def test_ta_grants_an_extension_and_the_decision_changes(w: World) -> None:
     late = t("2024-02-08T12:00")  # hw2: after its last late deadline, practice only
     assert w.decide(S0, "hw/hw2", late).credit == 0
     v = w.grant(TA, S0, "assessment", "hw/hw2", due="2024-02-10T23:59")
-    assert isinstance(v, X.ExceptionView)
+    assert isinstance(v, XR.ExceptionView)
     assert (v.uid, v.name, v.student) == (S0, "Student 0", "Student 0 (s0)")
     assert v.fields == {"due": t("2024-02-10T23:59")}
     assert (v.reason, v.granted_by, v.granted_at, v.version) == (REASON, TA, AT, 1)
@@ -157,7 +160,7 @@ def test_set_exception_scales_every_quiz_time_limit(w: World) -> None:
     v = w.grant(TA, S0, "set", "Quiz", time_limit_percent=200)
     assert v.fields == {"time_limit_percent": 200}
     assert w.decide(S0, "quizzes/quiz1", at).time_limit_minutes == 60
-    listed = w.run(TA, lambda c: X.assessment_exceptions(c, w.ci, "quizzes/quiz1"))
+    listed = w.run(TA, lambda c: XL.assessment_exceptions(c, w.ci, "quizzes/quiz1"))
     assert [(e.student, e.scope, e.target) for e in listed] == [("Student 0 (s0)", "set", "Quiz")]
 
 
@@ -240,7 +243,7 @@ def test_change_merges_removes_and_bumps_the_version(w: World) -> None:
     assert gone.fields == {"due": t("2024-02-12T23:59")}
     assert w.decide(S0, "hw/hw2", t("2024-02-08T12:00")).credit == 0
     with pytest.raises(NotFound):
-        w.run(TA, lambda c: X.get_exception(c, v.id))
+        w.run(TA, lambda c: XL.get_exception(c, v.id))
     with w.store.factory() as s:
         log = s.scalars(
             select(HistoryEntry)
@@ -287,10 +290,10 @@ def test_concurrent_changes_one_wins_the_other_conflicts(w: World) -> None:
         th.start()
     for th in threads:
         th.join(60)
-    won = [k for k, r in results.items() if isinstance(r, X.ExceptionView)]
+    won = [k for k, r in results.items() if isinstance(r, XR.ExceptionView)]
     lost = [k for k, r in results.items() if isinstance(r, Conflict)]
     assert len(won) == 1 and len(lost) == 1, results
-    final = w.run(TA, lambda c: X.get_exception(c, v.id))
+    final = w.run(TA, lambda c: XL.get_exception(c, v.id))
     assert final.version == 2 and final.reason == won[0]
 
 
@@ -349,10 +352,10 @@ def test_listing_needs_vst(w: World) -> None:
     v = w.grant(TA, S0, "assessment", "hw/hw2", due="2024-02-10T23:59")
     for who in (S0, OTHER_TA, OUTSIDER):
         with pytest.raises(Refused):
-            w.run(who, lambda c: X.student_exceptions(c, w.ci, S0))
+            w.run(who, lambda c: XL.student_exceptions(c, w.ci, S0))
         with pytest.raises(Refused):
-            w.run(who, lambda c: X.assessment_exceptions(c, w.ci, "hw/hw2"))
-    mine = w.run(PROCTOR, lambda c: X.student_exceptions(c, w.ci, S0))
+            w.run(who, lambda c: XL.assessment_exceptions(c, w.ci, "hw/hw2"))
+    mine = w.run(PROCTOR, lambda c: XL.student_exceptions(c, w.ci, S0))
     assert [e.id for e in mine] == [v.id]
     with pytest.raises(Refused):
         w.run(S0, lambda c: X.change(c, v.id, {"credit": 120}, version=1, reason="me"))
@@ -585,13 +588,13 @@ def test_listings_show_uid_and_name_fields_reason_and_who(w: World) -> None:
         lambda c: X.change(c, a.id, {"time_limit_minutes": 50}, version=1, reason="more"),
         at=AT + 1,
     )
-    mine = w.run(TA, lambda c: X.student_exceptions(c, w.ci, S0))
+    mine = w.run(TA, lambda c: XL.student_exceptions(c, w.ci, S0))
     assert [(e.scope, e.target) for e in mine] == [
         ("course_instance", ""),
         ("set", "Quiz"),
         ("assessment", "quizzes/quiz1"),
     ]
-    quiz = w.run(TA, lambda c: X.assessment_exceptions(c, w.ci, "quizzes/quiz1"))
+    quiz = w.run(TA, lambda c: XL.assessment_exceptions(c, w.ci, "quizzes/quiz1"))
     rows = [(e.student, e.scope, e.fields, e.reason, e.granted_by) for e in quiz]
     assert rows == [
         ("Student 0 (s0)", "assessment", {"time_limit_minutes": 50}, "more", TA),
@@ -609,10 +612,10 @@ def test_listings_show_uid_and_name_fields_reason_and_who(w: World) -> None:
 
 def test_bulk_grant_pasted_uids_all_or_nothing(w: World) -> None:
     before = w.counts()
-    with pytest.raises(X.BulkInvalid) as err:
+    with pytest.raises(XB.BulkInvalid) as err:
         w.run(
             TA,
-            lambda c: X.grant_many(
+            lambda c: XB.grant_many(
                 c,
                 w.ci,
                 "assessment",
@@ -627,7 +630,7 @@ def test_bulk_grant_pasted_uids_all_or_nothing(w: World) -> None:
     assert w.counts() == before
     report = w.run(
         TA,
-        lambda c: X.grant_many(
+        lambda c: XB.grant_many(
             c,
             w.ci,
             "assessment",
@@ -645,7 +648,7 @@ def test_bulk_grant_pasted_uids_all_or_nothing(w: World) -> None:
     assert w.counts() == (before[0] + 3, before[1] + 3)
     again = w.run(
         TA,
-        lambda c: X.grant_many(
+        lambda c: XB.grant_many(
             c,
             w.ci,
             "assessment",
@@ -657,10 +660,10 @@ def test_bulk_grant_pasted_uids_all_or_nothing(w: World) -> None:
     )
     assert (again.granted, len(again.unchanged)) == ([], 3)
     assert w.counts() == (before[0] + 3, before[1] + 3)
-    with pytest.raises(X.BulkInvalid) as err2:
+    with pytest.raises(XB.BulkInvalid) as err2:
         w.run(
             TA,
-            lambda c: X.grant_many(
+            lambda c: XB.grant_many(
                 c,
                 w.ci,
                 "assessment",
@@ -676,7 +679,7 @@ def test_bulk_grant_pasted_uids_all_or_nothing(w: World) -> None:
 def test_bulk_grant_to_a_section_checks_each_student(w: World) -> None:
     report = w.run(
         TA,
-        lambda c: X.grant_many(
+        lambda c: XB.grant_many(
             c,
             w.ci,
             "assessment",
@@ -687,10 +690,10 @@ def test_bulk_grant_to_a_section_checks_each_student(w: World) -> None:
         ),
     )
     assert [v.uid for v in report.granted] == [S1]
-    with pytest.raises(X.BulkInvalid) as err:
+    with pytest.raises(XB.BulkInvalid) as err:
         w.run(
             TA,
-            lambda c: X.grant_many(
+            lambda c: XB.grant_many(
                 c,
                 w.ci,
                 "assessment",
@@ -704,14 +707,14 @@ def test_bulk_grant_to_a_section_checks_each_student(w: World) -> None:
     with pytest.raises(NotFound):
         w.run(
             TA,
-            lambda c: X.grant_many(
+            lambda c: XB.grant_many(
                 c, w.ci, "assessment", "hw/hw2", {"credit": 100}, reason="x", section="lab-z"
             ),
         )
     with pytest.raises(Refused):
         w.run(
             OUTSIDER,
-            lambda c: X.grant_many(
+            lambda c: XB.grant_many(
                 c, w.ci, "assessment", "hw/hw2", {"credit": 100}, reason="x", uids="s0"
             ),
         )

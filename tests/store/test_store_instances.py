@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from store_support import EXAMPLE_COURSE, Store, utc
 
 from coursegate.core.instants import MINUTE, Instant, parse_date, zone
-from coursegate.services import exceptions as X
-from coursegate.services import instances as I
-from coursegate.services.authz import course_area
-from coursegate.services.context import SYSTEM, Ctx
-from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
-from coursegate.services.reservations import record_reservation
-from coursegate.services.sync import domain_name, ensure_domain, sync_course
+from coursegate.services.access import attempts as I
+from coursegate.services.access.attempt_views import InstanceView
+from coursegate.services.access.exceptions import granting as X
+from coursegate.services.access.reservations import record_reservation
+from coursegate.services.common.context import SYSTEM, Ctx
+from coursegate.services.common.errors import Conflict, Invalid, NotFound, Refused
+from coursegate.services.common.places import course_area, domain_name, ensure_domain
+from coursegate.services.courses.sync import sync_course
 from coursegate.store.db import transaction
 from coursegate.store.models import (
     AssessmentInstance,
@@ -116,7 +117,7 @@ def w(store: Store) -> World:
 def test_start_sets_the_time_limit_and_starting_again_returns_it(w: World) -> None:
     at = t("2024-02-06T10:00")
     v = w.start(S0, "quizzes/quiz1", at)
-    assert isinstance(v, I.InstanceView)
+    assert isinstance(v, InstanceView)
     assert (v.created, v.open, v.number, v.student) == (True, True, 1, "Name s0 (s0)")
     assert (v.started_at, v.date_limit) == (at, at + 30 * MINUTE)
     again = w.start(S0, "quizzes/quiz1", at + MINUTE)

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from store_support import EXAMPLE_COURSE, Store, utc
 
 from coursegate.core.instants import Instant, parse_date, zone
-from coursegate.services import decisions as D
-from coursegate.services import reservations as R
-from coursegate.services.authz import course_area
-from coursegate.services.context import SYSTEM, Ctx
-from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
-from coursegate.services.sync import domain_name, ensure_domain, sync_course
+from coursegate.services.access import reservations as R
+from coursegate.services.access.decisions import student as D
+from coursegate.services.common.context import SYSTEM, Ctx
+from coursegate.services.common.errors import Conflict, Invalid, NotFound, Refused
+from coursegate.services.common.places import course_area, domain_name, ensure_domain
+from coursegate.services.courses.sync import sync_course
 from coursegate.store.models import (
     CourseInstance,
     Enrollment,

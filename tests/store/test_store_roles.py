@@ -9,10 +9,11 @@ from store_support import Store, utc
 from test_store_users import AT, DOM, SP15, SP24, count, history, user, world
 
 from coursegate.roles import Area
-from coursegate.services.authz import require
-from coursegate.services.errors import Invalid, Refused
-from coursegate.services.roles import define_custom_role, grant_role, revoke_role
-from coursegate.services.users import create_user
+from coursegate.services.common.authz import require
+from coursegate.services.common.errors import Invalid, Refused
+from coursegate.services.people.grants import grant_role, revoke_role
+from coursegate.services.people.users import create_user
+from coursegate.services.roles.assignments import define_custom_role
 from coursegate.store.models import CustomRoleRow, HistoryEntry, RoleAssignmentRow
 
 __all__ = ["world"]

@@ -6,9 +6,10 @@ from sqlalchemy import select
 from store_support import EXAMPLE_COURSE, Store, utc
 
 from coursegate.core.instants import parse_date, zone
-from coursegate.services.context import Ctx
-from coursegate.services.roster import compile_course_instance
-from coursegate.services.sync import ensure_domain, sync_course
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.places import ensure_domain
+from coursegate.services.courses.roster import compile_course_instance
+from coursegate.services.courses.sync import sync_course
 from coursegate.store.models import (
     Course,
     CourseInstance,

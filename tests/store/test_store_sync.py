@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from store_support import EXAMPLE_COURSE, Store, utc
 
 from coursegate.courses.problems import CourseError
-from coursegate.services.sync import sync_course
+from coursegate.services.courses.sync import sync_course
 from coursegate.store.models import AccessDate, Assessment, CourseInstance, HistoryEntry, Section
 
 AT = utc(2024, 3, 1)

@@ -24,7 +24,8 @@ import pytest
 from sqlalchemy import func, select
 from store_support import ROOT, Store, utc
 
-from coursegate.services.sync import PAUSE_ENV, ensure_domain, run_sync
+from coursegate.services.common.places import ensure_domain
+from coursegate.services.courses.sync import PAUSE_ENV, run_sync
 from coursegate.store.models import (
     Assessment,
     CourseInstance,

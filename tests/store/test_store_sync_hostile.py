@@ -8,7 +8,7 @@ impossible UTC offset — and syncs again, through the service and through ``cou
 
 Every hostile copy also renames the course in infoCourse.json, so that sync's quick
 "are the files exactly as last synced?" check stops before it reads any other file: that check
-(``_unchanged`` in services/sync.py) reads files itself, without the loader's limits; see
+(``_unchanged`` in services/courses/sync.py) reads files itself, without the loader's limits; see
 :func:`test_the_quick_unchanged_check_does_not_open_a_fifo`.
 """
 
@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 from coursegate.cli.main import app
 from coursegate.courses.problems import CourseError
 from coursegate.courses.reading import FILES_ENV
-from coursegate.services.sync import sync_course
+from coursegate.services.courses.sync import sync_course
 
 AT = utc(2024, 3, 1)
 LATER = utc(2024, 3, 2)

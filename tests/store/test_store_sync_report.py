@@ -12,15 +12,10 @@ from sqlalchemy import select
 from store_support import EXAMPLE_COURSE, Store, utc
 
 from coursegate.core.instants import parse_date, zone
-from coursegate.services.context import Ctx
-from coursegate.services.sync import (
-    Impact,
-    SyncReport,
-    describe_kinds,
-    ensure_domain,
-    run_sync,
-    sync_course,
-)
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.places import ensure_domain
+from coursegate.services.courses.sync import run_sync, sync_course
+from coursegate.services.courses.sync_report import Impact, SyncReport, describe_kinds
 from coursegate.store.models import (
     Assessment,
     CourseInstance,

@@ -12,20 +12,16 @@ import pytest
 from sqlalchemy import func, select
 from store_support import EXAMPLE_COURSE, Store, utc
 
-from coursegate.accounts.common import forward_address
-from coursegate.services.context import Ctx
-from coursegate.services.enrollment import find_course_instance, invite, self_enroll
-from coursegate.services.errors import Conflict, Invalid, NotFound, Refused
-from coursegate.services.roles import grant_role
-from coursegate.services.sync import ensure_domain, sync_course
-from coursegate.services.users import (
-    BadCsv,
-    correct_email,
-    create_user,
-    freeze_user,
-    import_users,
-    thaw_user,
-)
+from coursegate.services.accounts.common import forward_address
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.errors import Conflict, Invalid, NotFound, Refused
+from coursegate.services.common.places import ensure_domain, find_course_instance
+from coursegate.services.courses.enrollment import invite, self_enroll
+from coursegate.services.courses.sync import sync_course
+from coursegate.services.people.csv_import import BadCsv
+from coursegate.services.people.grants import grant_role
+from coursegate.services.people.user_import import import_users
+from coursegate.services.people.users import correct_email, create_user, freeze_user, thaw_user
 from coursegate.store.models import EmailAlias, HistoryEntry, RoleAssignmentRow, User
 
 AT = utc(2024, 1, 10, 15)
@@ -67,7 +63,7 @@ def enroll_students(store: Store) -> None:
 
 def ci_id(store: Store, short_name: str) -> int:
     with store.factory() as s:
-        from coursegate.services.context import SYSTEM
+        from coursegate.services.common.context import SYSTEM
 
         return find_course_instance(Ctx(s, SYSTEM, AT), "CG 101", short_name).id
 

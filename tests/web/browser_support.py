@@ -17,8 +17,8 @@ from typing import Any
 import uvicorn
 from api_support import World, build_world
 
-from coursegate.api import create_app
-from coursegate.api.settings import Settings
+from coursegate.http.settings import Settings
+from coursegate.server import create_app
 from coursegate.store.db import make_engine, session_factory
 from coursegate.store.migrate import upgrade
 

@@ -74,7 +74,7 @@ SAMPLES = [
     Sample("GET", CI + "/staff/history", P + "/staff/history", STAFF),
 ]
 
-if importlib.util.find_spec("coursegate.accounts") is not None:
+if importlib.util.find_spec("coursegate.services.accounts") is not None:
     A = CI + "/staff/accounts"
     PA = P + "/staff/accounts"
     ADMINS = frozenset({"admin"})

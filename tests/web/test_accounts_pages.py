@@ -13,8 +13,8 @@ from api_support import World
 from web_support import STAFF, PageClient, text_of
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("coursegate.accounts") is None,
-    reason="the class-accounts package (coursegate.accounts) is not installed",
+    importlib.util.find_spec("coursegate.services.accounts") is None,
+    reason="the class-accounts package (coursegate.services.accounts) is not installed",
 )
 ACCOUNTS = STAFF + "/accounts"
 

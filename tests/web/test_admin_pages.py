@@ -11,8 +11,8 @@ from api_support import World
 from fastapi.testclient import TestClient
 from web_support import PageClient, text_of
 
-from coursegate import demo
-from coursegate.services.users import freeze_user
+from coursegate.cli import demo_world as demo
+from coursegate.services.people.users import freeze_user
 
 ANA, BEN = demo.STUDENTS[:2]
 PAGE = "/admin/sign-ins"

@@ -30,9 +30,9 @@ from browser_support import (
     watch_csp,
 )
 
-from coursegate import demo
-from coursegate.api.app import PAGE_CSP
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import parse_date, zone
+from coursegate.server.app import PAGE_CSP
 
 WHY = missing_browser()
 pytestmark = pytest.mark.skipif(WHY is not None, reason=f"browser tests skipped: {WHY}")
@@ -258,8 +258,8 @@ def test_main_pages_for_the_docs_and_phones(browser: Any, live: Live, shots: Pat
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("coursegate.accounts") is None,
-    reason="the class-accounts package (coursegate.accounts) is not installed",
+    importlib.util.find_spec("coursegate.services.accounts") is None,
+    reason="the class-accounts package (coursegate.services.accounts) is not installed",
 )
 def test_an_instructor_assigns_class_accounts_and_recycles_one(
     browser: Any, live: Live, shots: Path

@@ -14,7 +14,7 @@ from html_forms import form_fields
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.web import editor as E
 from coursegate.web.pages import ENV
 
@@ -166,7 +166,8 @@ def test_generated_rules_round_trip(elements: list[Any]) -> None:
 
 def test_the_timeline_svg_is_well_formed_and_escapes_names() -> None:
     from coursegate.core.instants import parse_date, zone
-    from coursegate.services.staff_views import AssessmentTimeline, Lane, Publishing, Segment
+    from coursegate.services.access.staff.publishing import Publishing
+    from coursegate.services.access.staff.timeline_lanes import AssessmentTimeline, Lane, Segment
     from coursegate.web.svg import bar_chart, timeline_svg
 
     tz = zone("America/Chicago")

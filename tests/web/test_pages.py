@@ -13,10 +13,11 @@ from api_support import World
 from html_forms import form_fields
 from web_support import CI, STAFF, PageClient, text_of
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 from coursegate.core.instants import Instant, parse_date, zone
-from coursegate.services.decisions import matrix, student_course
-from coursegate.services.sync import sync_course
+from coursegate.services.access.decisions.matrix import matrix
+from coursegate.services.access.decisions.student import student_course
+from coursegate.services.courses.sync import sync_course
 
 Q = CI.replace(" ", "%20")
 """The course instance's path as the pages write it in links and forms."""

@@ -10,7 +10,7 @@ from typing import Any
 from api_support import PERSONAS, World
 from fastapi.testclient import TestClient
 
-from coursegate import demo
+from coursegate.cli import demo_world as demo
 
 CI = "/courses/CG 101/instances/Sp24"
 STAFF = CI + "/staff"

@@ -1,8 +1,44 @@
-"""The HTTP server: FastAPI routes over the services (thin: parse, authorise, call, render).
+"""The JSON API: one module of routes per subject (thin: parse, call a use case, render).
 
-``create_app`` builds the application; ``coursegate serve`` runs it under uvicorn.
+``ROUTERS`` is what :func:`coursegate.server.app.create_app` includes. The HTTP machinery the
+routes stand on (who is calling, policies, errors, schemas) is :mod:`coursegate.http`.
 """
 
-from coursegate.api.app import create_app
+from __future__ import annotations
 
-__all__ = ["create_app"]
+from coursegate.api import (
+    attempts,
+    auth,
+    calendar,
+    decisions,
+    enrollment,
+    exceptions,
+    history,
+    reservations,
+    roles,
+    ssh_keys,
+    students,
+    users,
+)
+from coursegate.api.accounts import actions as accounts_actions
+from coursegate.api.accounts import admin as accounts_admin
+from coursegate.api.accounts import course as accounts
+from coursegate.http.policy import Routes
+
+ROUTERS: list[Routes] = [
+    auth.routes,
+    users.routes,
+    decisions.routes,
+    students.routes,
+    exceptions.routes,
+    enrollment.routes,
+    roles.routes,
+    reservations.routes,
+    attempts.routes,
+    history.routes,
+    calendar.routes,
+    accounts.routes,
+    accounts_actions.routes,
+    accounts_admin.routes,
+    ssh_keys.routes,
+]

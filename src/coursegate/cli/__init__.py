@@ -1,1 +1,1 @@
-"""The `coursegate` command line: thin commands over the core and (later) the services."""
+"""The ``coursegate`` command line: thin commands over the services and the cores."""

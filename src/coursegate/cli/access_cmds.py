@@ -1,7 +1,7 @@
 """Commands about access: ``decide``, ``timeline``, ``validate``, ``convert``, ``schema``.
 
-Thin: parse arguments, call :mod:`coursegate.requests` / :mod:`coursegate.courses` /
-:mod:`coursegate.core`, print. Bad input exits with status 2 and prints
+Thin: parse arguments, call :mod:`coursegate.services.access.decisions.request` /
+:mod:`coursegate.courses` / :mod:`coursegate.core`, print. Bad input exits with status 2 and prints
 ``{"errors": [{"file", "path", "message"}]}``.
 """
 
@@ -46,7 +46,7 @@ def fail(problems: list[Problem]) -> NoReturn:
 
 def decide_cmd(request: RequestOpt) -> None:
     """Decide one request and print the decision as JSON."""
-    from coursegate.requests import decide
+    from coursegate.services.access.decisions.request import decide
 
     try:
         decision = decide(read_request(request))
@@ -66,7 +66,7 @@ def timeline_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Every interval of the user's decision: what changes, when, and why."""
-    from coursegate.requests import request_timelines
+    from coursegate.services.access.decisions.request import request_timelines
 
     try:
         rr, ci_tl, tl = request_timelines(read_request(request))
@@ -199,7 +199,7 @@ def convert_cmd(
     distinguish; where they cannot be equivalent, the exact differences are printed.
     Exits 0 when every conversion is equivalent, 1 otherwise.
     """
-    from coursegate.convert_files import convert_path
+    from coursegate.courses.convert import convert_path
 
     try:
         reports = convert_path(target, write=write)

@@ -27,7 +27,7 @@ def _register() -> None:
         pass
     else:
         store_cmds.register(app)
-    importlib.import_module("coursegate.cli.accounts_cmds").register(app)
+    importlib.import_module("coursegate.cli.accounts.commands").register(app)
     try:
         from coursegate.cli.roles_cmd import app as roles_app
     except ImportError:  # pragma: no cover - the roles package is added by its own issue

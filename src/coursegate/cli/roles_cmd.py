@@ -16,20 +16,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from coursegate.roles import (
-    Area,
-    CustomRole,
-    Level,
-    RoleAssignment,
-    RoleIndex,
-    RoleTable,
-    SelectedRole,
-    TableError,
-    assign,
-    define_custom_role,
-    evaluate,
-)
-from coursegate.roles.requests import (
+from coursegate.cli.roles_requests import (
     AllowedRequest,
     AssignRequest,
     DefineRequest,
@@ -43,6 +30,19 @@ from coursegate.roles.requests import (
     build_selected,
     parse_area_at,
     read_request,
+)
+from coursegate.roles import (
+    Area,
+    CustomRole,
+    Level,
+    RoleAssignment,
+    RoleIndex,
+    RoleTable,
+    SelectedRole,
+    TableError,
+    assign,
+    define_custom_role,
+    evaluate,
 )
 
 M = TypeVar("M", bound=World)

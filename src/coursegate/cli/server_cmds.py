@@ -22,7 +22,7 @@ def demo_timelines(
     """Print, for a few students, every assessment's timeline straight from the decision core
     (no database): when it opens, for what credit, time limits, passwords, what stays
     visible."""
-    from coursegate.cli.demo import main as timelines
+    from coursegate.cli.demo_timelines import main as timelines
 
     raise typer.Exit(timelines([str(course), instance]))
 
@@ -38,7 +38,7 @@ def serve(
     """Run the HTTP server (API under /api/v1, OpenAPI at /api/openapi.json, the pages at /).
     Settings come from COURSEGATE_* environment variables and the optional config file; run
     `coursegate db upgrade` first."""
-    from coursegate.api.server import serve as run
+    from coursegate.server.serve import serve as run
 
     if config is not None:
         os.environ["COURSEGATE_CONFIG"] = str(config)
@@ -54,12 +54,12 @@ def demo(
     """Set up the embedded database with the example course and demo users of every role,
     print the address and the sign-ins, and start the server. The demo's clock starts in the
     example term (Jan 24, 2024, 20:00 Chicago) and runs on from there."""
-    from coursegate import demo as world
-    from coursegate.accounts.mail import deliver_pending
-    from coursegate.accounts.site import Site
-    from coursegate.api.settings import Settings
+    from coursegate.cli import demo_world as world
     from coursegate.core.instants import format_instant, zone
-    from coursegate.services.context import SYSTEM, Ctx
+    from coursegate.http.settings import Settings
+    from coursegate.services.accounts.mail import deliver_pending
+    from coursegate.services.accounts.site import Site
+    from coursegate.services.common.context import SYSTEM, Ctx
     from coursegate.store.db import make_engine, session_factory, transaction
     from coursegate.store.migrate import upgrade
 
@@ -95,6 +95,6 @@ def demo(
     print()
     if no_serve:
         return
-    from coursegate.api.server import serve as run
+    from coursegate.server.serve import serve as run
 
     run(host, port, 1)

@@ -1,11 +1,11 @@
 """Commands about the store: ``sync`` and ``db upgrade|current``.
 
 Thin: open the database (``COURSEGATE_DATABASE_URL``, else the SQLite file under
-``COURSEGATE_DATA_DIR``), call :mod:`coursegate.services.sync` / :mod:`coursegate.store.migrate`,
-print. The command line acts as the operator: the ``system`` actor, recorded as such in the
-history. Bad course files exit with status 2 and print ``{"errors": [{"file", "path",
-"message"}]}``, like ``decide``; a database that cannot be used exits with status 1 in the same
-shape.
+``COURSEGATE_DATA_DIR``), call :mod:`coursegate.services.courses.sync` /
+:mod:`coursegate.store.migrate`, print. The command line acts as the operator: the ``system``
+actor, recorded as such in the history. Bad course files exit with status 2 and print ``{"errors":
+[{"file", "path", "message"}]}``, like ``decide``; a database that cannot be used exits with status
+1 in the same shape.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from coursegate.cli.access_cmds import fail
 from coursegate.core.instants import MICROS, DateError, Instant, parse_date, zone
 from coursegate.courses.problems import CourseError, Problem
-from coursegate.services.errors import ServiceError
+from coursegate.services.common.errors import ServiceError
 
 OPERATOR = (
     "The command line acts as the operator (the system actor): every change is recorded in the"
@@ -92,7 +92,7 @@ def sync_cmd(
     second time. Prints what changed and whose decisions change because of it. The database
     schema is brought up to date first (not by --dry-run, which changes nothing at all).
     """
-    from coursegate.services.sync import run_sync
+    from coursegate.services.courses.sync import run_sync
     from coursegate.store.db import session_factory
     from coursegate.store.migrate import current, head, upgrade
 

@@ -346,95 +346,114 @@ def deadline_grants(
     # microsecond of difference is not observable, and PrairieLearn ships it inclusive.)
     start = MIN_INSTANT if dc.release is None else dc.release
     closed = replace(base, active=False, can_create=False, complete=True, credit=0)
-    grants: list[Grant] = []
     if dc.sessions:
-        sessions = sorted(dc.sessions, key=lambda s: s.start)
-        start = sessions[0].start
-        previous_end: Instant | None = None
-        for n, s in enumerate(sessions, start=1):
-            if previous_end is not None and previous_end < s.start:
-                grants.append(
-                    replace(
-                        closed,
-                        source=f"between sessions {n - 1} and {n}",
-                        start=previous_end,
-                        end=s.start,
-                    )
-                )
-            grants.append(
-                replace(
-                    base,
-                    source=f"session {n}",
-                    start=s.start,
-                    end=s.end,
-                    shown_end=s.end,
-                    credit=s.credit,
-                    password=s.password if s.password is not None else dc.password,
-                )
-            )
-            previous_end = s.end
-        last_end = sessions[-1].end
+        grants, start, last_end = _session_grants(dc, base, closed)
     else:
-        deadlines: list[tuple[Instant, float, str]] = [
-            (d.date, d.credit, f"before early deadline {i + 1}") for i, d in enumerate(dc.early)
-        ]
-        due = dc.due or Due(None)
-        if due.date is not None:
-            deadlines.append((due.date, due.credit, "before the due date"))
-        deadlines += [
-            (d.date, d.credit, f"before late deadline {i + 1}") for i, d in enumerate(dc.late)
-        ]
-        deadlines.sort(key=lambda d: d[0])
-        previous = start
-        for date, credit, name in deadlines:
-            if date > previous:
-                grants.append(
-                    replace(
-                        base,
-                        source=name,
-                        start=previous,
-                        end=date,
-                        shown_end=date,
-                        credit=credit,
-                        password=dc.password,
-                    )
-                )
-            previous = max(previous, date)
-        if due.date is None:
-            grants.append(
-                replace(
-                    base,
-                    source="no due date",
-                    start=previous,
-                    credit=due.credit,
-                    password=dc.password,
-                )
-            )
-            last_end = MAX_INSTANT
-        else:
-            last_end = previous
+        grants, last_end = _deadline_segments(dc, base, start)
     if last_end < MAX_INSTANT:
-        after = dc.after_last
-        if after is not None and after.allow_submissions:
+        grants.append(_after_last_deadline(dc, form, base, closed, last_end))
+    return _with_time_limits(grants, dc.duration_minutes), start
+
+
+def _session_grants(
+    dc: DateControl, base: Grant, closed: Grant
+) -> tuple[list[Grant], Instant, Instant]:
+    """The grants of ``sessions`` (closed between them), the first start and the last end."""
+    sessions = sorted(dc.sessions, key=lambda s: s.start)
+    grants: list[Grant] = []
+    previous_end: Instant | None = None
+    for n, s in enumerate(sessions, start=1):
+        if previous_end is not None and previous_end < s.start:
+            grants.append(
+                replace(
+                    closed,
+                    source=f"between sessions {n - 1} and {n}",
+                    start=previous_end,
+                    end=s.start,
+                )
+            )
+        grants.append(
+            replace(
+                base,
+                source=f"session {n}",
+                start=s.start,
+                end=s.end,
+                shown_end=s.end,
+                credit=s.credit,
+                password=s.password if s.password is not None else dc.password,
+            )
+        )
+        previous_end = s.end
+    return grants, sessions[0].start, sessions[-1].end
+
+
+def _deadline_segments(dc: DateControl, base: Grant, start: Instant) -> tuple[list[Grant], Instant]:
+    """One grant per deadline (early, due, late, in date order) from ``start``, open on without
+    a due date; and the end of the last deadline's segment (``MAX_INSTANT`` if open)."""
+    due = dc.due or Due(None)
+    deadlines: list[tuple[Instant, float, str]] = [
+        (d.date, d.credit, f"before early deadline {i + 1}") for i, d in enumerate(dc.early)
+    ]
+    if due.date is not None:
+        deadlines.append((due.date, due.credit, "before the due date"))
+    deadlines += [
+        (d.date, d.credit, f"before late deadline {i + 1}") for i, d in enumerate(dc.late)
+    ]
+    deadlines.sort(key=lambda d: d[0])
+    grants: list[Grant] = []
+    previous = start
+    for date, credit, name in deadlines:
+        if date > previous:
             grants.append(
                 replace(
                     base,
-                    source="after the last deadline",
-                    start=last_end,
-                    credit=after.credit,
-                    can_create=after.can_create,
-                    complete=after.credit <= 0 and form is Form.RFC,
+                    source=name,
+                    start=previous,
+                    end=date,
+                    shown_end=date,
+                    credit=credit,
                     password=dc.password,
                 )
             )
-        else:
-            grants.append(
-                replace(closed, source="after the last deadline (closed)", start=last_end)
-            )
-    # The time limit is capped by the end of the current run of submittable segments.
+        previous = max(previous, date)
+    if due.date is not None:
+        return grants, previous
+    grants.append(
+        replace(
+            base,
+            source="no due date",
+            start=previous,
+            credit=due.credit,
+            password=dc.password,
+        )
+    )
+    return grants, MAX_INSTANT
+
+
+def _after_last_deadline(
+    dc: DateControl, form: Form, base: Grant, closed: Grant, last_end: Instant
+) -> Grant:
+    """What ``afterLastDeadline`` gives from ``last_end`` on: submissions, or closed."""
+    after = dc.after_last
+    if after is not None and after.allow_submissions:
+        return replace(
+            base,
+            source="after the last deadline",
+            start=last_end,
+            credit=after.credit,
+            can_create=after.can_create,
+            complete=after.credit <= 0 and form is Form.RFC,
+            password=dc.password,
+        )
+    return replace(closed, source="after the last deadline (closed)", start=last_end)
+
+
+def _with_time_limits(grants: list[Grant], duration_minutes: int | None) -> tuple[Grant, ...]:
+    """The grants with their time limit, capped by the end of the current run of submittable
+    segments."""
     out: list[Grant] = []
     for i, g in enumerate(grants):
-        if not g.active or dc.duration_minutes is None:
+        if not g.active or duration_minutes is None:
             out.append(replace(g, time_limit_minutes=None, cap_end=None))
             continue
         j = i
@@ -444,11 +463,11 @@ def deadline_grants(
         out.append(
             replace(
                 g,
-                time_limit_minutes=dc.duration_minutes,
+                time_limit_minutes=duration_minutes,
                 cap_end=None if run_end >= MAX_INSTANT else run_end,
             )
         )
-    return tuple(out), start
+    return tuple(out)
 
 
 def compile_settings(settings: AccessSettings) -> AssessmentPolicy:

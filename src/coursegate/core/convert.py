@@ -246,13 +246,34 @@ def _timeline_element(
     if not intervals:
         return element
     release = intervals[0][0]
-    dc: dict[str, Any] = {}
+    dc: dict[str, Any] = {"release": _release(release, tz, notes)}
+    bands, tail = _credit_bands(intervals, release, tz, notes)
+    dc.update(_deadlines(bands, tail, tz))
+    dc.update(_limit_and_password(winners, notes))
+    element["dateControl"] = dc
+    element["afterComplete"] = _after_complete(rules)
+    return element
+
+
+# The steps of _timeline_element, each giving keys of the element in the order they are written.
+
+
+def _release(release: Instant, tz: tzinfo, notes: list[str]) -> dict[str, Any]:
+    """``dateControl.release``: when access starts (a fixed early date if it always had)."""
     if release > MIN_INSTANT:
-        dc["release"] = {"date": _date(release, tz)}
-    else:
-        notes.append("access has no start date: the release is set to 2000-01-01")
-        dc["release"] = {"date": "2000-01-01T00:00:00"}
-    # Credit bands: consecutive intervals that accept new attempts for credit.
+        return {"date": _date(release, tz)}
+    notes.append("access has no start date: the release is set to 2000-01-01")
+    return {"date": "2000-01-01T00:00:00"}
+
+
+def _credit_bands(
+    intervals: list[tuple[Instant, Instant, AssessmentDecision]],
+    release: Instant,
+    tz: tzinfo,
+    notes: list[str],
+) -> tuple[list[tuple[Instant, float]], AssessmentDecision | None]:
+    """Credit bands: consecutive intervals that accept new attempts for credit, each as (end,
+    credit); and the decision that follows the last band, if any."""
     bands: list[tuple[Instant, float]] = []
     tail: AssessmentDecision | None = None
     previous_end = release
@@ -272,32 +293,42 @@ def _timeline_element(
         else:
             tail = v
             break
+    return bands, tail
+
+
+def _deadlines(
+    bands: list[tuple[Instant, float]], tail: AssessmentDecision | None, tz: tzinfo
+) -> dict[str, Any]:
+    """``due``, early and late deadlines and ``afterLastDeadline`` from the credit bands: the
+    due date ends the last band at 100% or more (else the first band)."""
     if bands and bands[-1][0] >= MAX_INSTANT:
-        open_credit = bands.pop()[1]
-        dc["due"] = {"date": None, "credit": open_credit}
-        deadlines = bands
-        due_index = None
+        return {"due": {"date": None, "credit": bands[-1][1]}}
+    due_index = None
+    for i, (_, c) in enumerate(bands):
+        if c >= 100:
+            due_index = i
+    if due_index is None and bands:
+        due_index = 0
+    if due_index is None:
+        return {}
+    due_t, due_c = bands[due_index]
+    dc: dict[str, Any] = {"due": {"date": _date(due_t, tz), "credit": due_c}}
+    early = bands[:due_index]
+    late = bands[due_index + 1 :]
+    if early:
+        dc["earlyDeadlines"] = [{"date": _date(t, tz), "credit": c} for t, c in early]
+    if late:
+        dc["lateDeadlines"] = [{"date": _date(t, tz), "credit": c} for t, c in late]
+    if tail is not None and tail.submittable:
+        dc["afterLastDeadline"] = {"allowSubmissions": True, "credit": 0}
     else:
-        deadlines = bands
-        due_index = None
-        for i, (_, c) in enumerate(deadlines):
-            if c >= 100:
-                due_index = i
-        if due_index is None and deadlines:
-            due_index = 0
-    if due_index is not None:
-        due_t, due_c = deadlines[due_index]
-        dc["due"] = {"date": _date(due_t, tz), "credit": due_c}
-        early = deadlines[:due_index]
-        late = deadlines[due_index + 1 :]
-        if early:
-            dc["earlyDeadlines"] = [{"date": _date(t, tz), "credit": c} for t, c in early]
-        if late:
-            dc["lateDeadlines"] = [{"date": _date(t, tz), "credit": c} for t, c in late]
-        if tail is not None and tail.submittable:
-            dc["afterLastDeadline"] = {"allowSubmissions": True, "credit": 0}
-        else:
-            dc["afterLastDeadline"] = {"allowSubmissions": False}
+        dc["afterLastDeadline"] = {"allowSubmissions": False}
+    return dc
+
+
+def _limit_and_password(winners: Sequence[LegacyRule], notes: list[str]) -> dict[str, Any]:
+    """``durationMinutes`` and ``password``, when every rule giving credit agrees on them."""
+    dc: dict[str, Any] = {}
     limits = {r.time_limit_minutes for r in winners if r.credit}
     if len(limits) == 1 and None not in limits:
         dc["durationMinutes"] = limits.pop()
@@ -308,14 +339,17 @@ def _timeline_element(
         dc["password"] = passwords.pop()
     elif len(passwords) > 1:
         notes.append("the rules use different passwords; consider dateControl.sessions")
-    element["dateControl"] = dc
+    return dc
+
+
+def _after_complete(rules: Sequence[LegacyRule]) -> dict[str, Any]:
+    """``afterComplete``: questions and score are shown only if every rule shows them."""
     show_q = {r.show_closed_assessment for r in rules}
     show_s = {r.show_closed_assessment_score for r in rules}
-    element["afterComplete"] = {
+    return {
         "questions": {"hidden": show_q != {True}},
         "score": {"hidden": show_s != {True}},
     }
-    return element
 
 
 def propose_modern(rules: Sequence[LegacyRule], tz: tzinfo) -> Proposal:

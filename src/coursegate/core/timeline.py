@@ -236,19 +236,72 @@ def decide_segment(
     if not policy.published:
         return _denied(form, False, False, ("not published to students", *policy.notes))
     best, listed, holding = _winner(live, t)
-    inst_done = state in ("closed", "timed-out")
     if best is None:
-        why: list[str] = list(policy.notes)
-        if listed is not None:
-            why.append(f"{listed.grant.source}: shown in the list, but not open yet")
-        elif mode is Mode.EXAM:
-            why.append(
-                "in Exam mode only testing-centre rules apply, and none holds now"
-                " (it needs a reservation for a linked exam whose window contains now)"
-            )
-        else:
-            why.append("no access rule gives access now")
-        return _denied(form, listed is not None, inst_done, tuple(why))
+        return _no_rule_holds(policy, mode, listed, state in ("closed", "timed-out"))
+    return _decide_by_winner(policy, mode, best, holding, t, state, tz)
+
+
+def _no_rule_holds(
+    policy: AssessmentPolicy, mode: Mode, listed: _Live | None, inst_done: bool
+) -> AssessmentDecision:
+    """No access: no rule holds (a listing-only rule may still show the assessment)."""
+    why: list[str] = list(policy.notes)
+    if listed is not None:
+        why.append(f"{listed.grant.source}: shown in the list, but not open yet")
+    elif mode is Mode.EXAM:
+        why.append(
+            "in Exam mode only testing-centre rules apply, and none holds now"
+            " (it needs a reservation for a linked exam whose window contains now)"
+        )
+    else:
+        why.append("no access rule gives access now")
+    return _denied(policy.form, listed is not None, inst_done, tuple(why))
+
+
+def _decide_by_winner(
+    policy: AssessmentPolicy,
+    mode: Mode,
+    best: _Live,
+    holding: Sequence[_Live],
+    t: Instant,
+    state: str,
+    tz: tzinfo,
+) -> AssessmentDecision:
+    """Access by the winning grant ``best``: what it allows now, and what shows once complete."""
+    g = best.grant
+    inst_done = state in ("closed", "timed-out")
+    why = _winner_explanation(policy, best, holding)
+    creatable, limit = _new_attempts(g, mode, t, tz, why)
+    submittable = _submittable(g, state, inst_done, creatable, why)
+    credit = g.credit if submittable else 0
+    complete = inst_done or g.complete
+    questions, score = _visibility(g, t, state, complete, submittable, why)
+    return AssessmentDecision(
+        rules=policy.form,
+        access=True,
+        listed=True,
+        can_start=creatable,
+        submittable=submittable,
+        credit=credit,
+        credit_text=_credit_text(g, credit, t, tz),
+        time_limit_minutes=limit,
+        password_required=g.password is not None and (creatable or submittable),
+        read_only=g.read_only or not g.active,
+        complete=complete,
+        questions_visible=questions,
+        score_visible=score,
+        exam_access_end=best.exam_end,
+        explanation=tuple(why),
+    )
+
+
+# The steps of _decide_by_winner; each appends what it notes to ``why``, in this order.
+
+
+def _winner_explanation(
+    policy: AssessmentPolicy, best: _Live, holding: Sequence[_Live]
+) -> list[str]:
+    """The policy's notes, the winning grant, and every other grant it beats."""
     g = best.grant
     why = list(policy.notes)
     why.append(f"now: {g.source}" + (f", {_pct(g.credit)} credit" if g.active else ", view only"))
@@ -258,6 +311,13 @@ def decide_segment(
                 f"{other.grant.source} also holds, but {g.source} wins (highest credit,"
                 " then the earlier rule)"
             )
+    return why
+
+
+def _new_attempts(
+    g: Grant, mode: Mode, t: Instant, tz: tzinfo, why: list[str]
+) -> tuple[bool, int | None]:
+    """Whether a new attempt may start, and its time limit (cut by the end of access)."""
     creatable = g.active and g.can_create
     limit: int | None = None
     if g.time_limit_minutes is not None and mode is Mode.PUBLIC and creatable:
@@ -271,6 +331,11 @@ def decide_segment(
             creatable = False
             limit = None
             why.append("less than a minute would remain before access ends: no new attempt")
+    return creatable, limit
+
+
+def _submittable(g: Grant, state: str, inst_done: bool, creatable: bool, why: list[str]) -> bool:
+    """Whether answers may be submitted: in a new attempt, or in the open attempt."""
     if state == "none":
         submittable = creatable
     else:
@@ -283,8 +348,13 @@ def decide_segment(
         why.append("view only: no new attempts and no submissions")
     elif not g.can_create and state == "none":
         why.append("practice continues only in an attempt started before the last deadline")
-    credit = g.credit if submittable else 0
-    complete = inst_done or g.complete
+    return submittable
+
+
+def _visibility(
+    g: Grant, t: Instant, state: str, complete: bool, submittable: bool, why: list[str]
+) -> tuple[bool, bool]:
+    """Whether the questions and the score are visible (hidden only once complete)."""
     questions = submittable or not complete or g.questions.visible_at(t)
     score = (
         not complete or g.score.visible_at(t) or (g.score_visible_while_open and state == "open")
@@ -295,30 +365,17 @@ def decide_segment(
         why.append(g.questions.reason)
     if complete and not score and g.score.reason:
         why.append(g.score.reason)
+    return questions, score
+
+
+def _credit_text(g: Grant, credit: float, t: Instant, tz: tzinfo) -> str:
+    """The credit for people: the percentage and until when, or ``None``."""
     if credit > 0:
         end = g.shown_end if g.shown_end is not None else (None if g.end >= MAX_INSTANT else g.end)
-        text = _pct(credit) + (
+        return _pct(credit) + (
             "" if end is None else f" until {format_for_people(end, tz, relative_to=t)}"
         )
-    else:
-        text = "None"
-    return AssessmentDecision(
-        rules=form,
-        access=True,
-        listed=True,
-        can_start=creatable,
-        submittable=submittable,
-        credit=credit,
-        credit_text=text,
-        time_limit_minutes=limit,
-        password_required=g.password is not None and (creatable or submittable),
-        read_only=g.read_only or not g.active,
-        complete=complete,
-        questions_visible=questions,
-        score_visible=score,
-        exam_access_end=best.exam_end,
-        explanation=tuple(why),
-    )
+    return "None"
 
 
 def _boundaries(live: Sequence[_Live], mode: Mode) -> set[Instant]:

@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo
 
 from coursegate.core.course_instance import CourseInstancePolicy
 from coursegate.core.instants import DEFAULT_TIMEZONE, DateError, zone
+from coursegate.courses.assessments import AssessmentSource, assessment_config
+from coursegate.courses.instance_settings import InstanceSettings, instance_policy
 from coursegate.courses.keys import (
     ASSESSMENT_KEYS,
     COURSE_KEYS,
@@ -42,14 +44,8 @@ from coursegate.courses.keys import (
     check_top_level,
     check_uuid,
 )
-from coursegate.courses.normalise import (
-    AssessmentSource,
-    InstanceSettings,
-    Reader,
-    assessment_config,
-    instance_policy,
-)
 from coursegate.courses.problems import CourseError, Problem
+from coursegate.courses.reader import Reader
 from coursegate.courses.reading import FILES_ENV, CourseRoot, Limits, read_json_file
 
 
@@ -271,6 +267,33 @@ def find_course_files(root: str | Path, limits: Limits | None = None) -> CourseF
     return CourseFiles(walk.root, base / "infoCourse.json", tuple(instances), tuple(walk.problems))
 
 
+@dataclass(frozen=True)
+class _Files:
+    """Reads the course's files within the limits, each named as problems show it."""
+
+    root: CourseRoot
+    limits: Limits
+
+    def shown(self, path: Path) -> str:
+        return self.root.shown(path)
+
+    def read(self, path: Path) -> tuple[Any, list[Problem]]:
+        return read_json_file(path, self.shown(path), self.limits, self.root)
+
+
+@dataclass(frozen=True)
+class _CourseInfo:
+    """What infoCourse.json gives the rest of the course (the defaults when it is missing)."""
+
+    title: str = ""
+    name: str = ""
+    institution: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    tz: ZoneInfo = field(default_factory=lambda: zone(DEFAULT_TIMEZONE))
+    sets: frozenset[str] | None = frozenset(STANDARD_ASSESSMENT_SETS)
+    """The assessment sets defined (None when infoCourse.json could not say)."""
+
+
 def load_course(
     root: str | Path,
     *,
@@ -289,89 +312,113 @@ def load_course(
     if not base.is_dir():
         raise CourseError([Problem(str(base), "$", "no such course directory")])
     found = find_course_files(base, limits)
-    croot = found.root
+    files = _Files(found.root, limits)
     problems: list[Problem] = []
-    course_file = found.course
-    shown = croot.shown
-
-    def read(path: Path) -> tuple[Any, list[Problem]]:
-        return read_json_file(path, shown(path), limits, croot)
-
-    title = name = ""
-    institution: str | None = None
-    tz_name = DEFAULT_TIMEZONE
-    course_tz = zone(DEFAULT_TIMEZONE)
-    sets: frozenset[str] | None = frozenset(STANDARD_ASSESSMENT_SETS)
-    if os.path.lexists(course_file):
-        data, errs = read(course_file)
-        problems += errs
-        sets = None
-        if data is not None:
-            problems += check_top_level(data, COURSE_KEYS, shown(course_file))
-            problems += check_uuid(data, shown(course_file), required=False)
-            sets, errs = assessment_sets(data, shown(course_file))
-            problems += errs
-            title = str(data.get("title", ""))
-            name = str(data.get("name", ""))
-            inst = data.get("institution")
-            institution = inst if isinstance(inst, str) else None
-            course_tz, errs = _zone(
-                data.get("timezone"), shown(course_file), "$.timezone", course_tz
-            )
-            problems += errs
-            tz_name = course_tz.key
-    else:
-        problems.append(
-            Problem(
-                shown(course_file), "$", "infoCourse.json is missing; using the defaults", "warning"
-            )
-        )
+    info = _read_course_info(files, found.course, problems)
     instances: dict[str, LoadedInstance] = {}
     for found_ci in found.instances:
-        ci_id, ci_file = found_ci.id, found_ci.file
-        data, errs = read(ci_file)
-        problems += errs
-        if data is None:
-            instances[ci_id] = LoadedInstance(ci_id, shown(ci_file), course_tz, None)
-            continue
-        problems += check_top_level(data, INSTANCE_KEYS, shown(ci_file))
-        problems += check_uuid(data, shown(ci_file), required=True)
-        tz, errs = _zone(data.get("timezone"), shown(ci_file), "$.timezone", course_tz)
-        problems += errs
-        r = Reader(shown(ci_file), tz)
-        settings = instance_policy(r, data, institution)
-        problems += r.problems
-        loaded = LoadedInstance(ci_id, shown(ci_file), tz, settings, raw=data)
-        for aid, a_file in found_ci.assessments:
-            loaded.assessment_files[aid] = shown(a_file)
-            adata, errs = read(a_file)
-            problems += errs
-            if adata is None:
-                loaded.broken.add(aid)
-                continue
-            loaded.assessment_raw[aid] = adata
-            problems += check_top_level(adata, ASSESSMENT_KEYS, shown(a_file))
-            problems += check_uuid(adata, shown(a_file), required=True)
-            if sets is not None:
-                problems += check_set(adata, shown(a_file), sets)
-            ar = Reader(shown(a_file), tz)
-            src = assessment_config(ar, adata, aid, settings)
-            problems += ar.problems
-            if src is not None:
-                loaded.assessments[aid] = src
-        problems += _duplicate_uuids(
-            {
-                aid: (f, loaded.assessment_raw.get(aid))
-                for aid, f in loaded.assessment_files.items()
-            },
-            "assessment",
-            "in this course instance",
-        )
-        instances[ci_id] = loaded
+        instances[found_ci.id] = _load_instance(files, found_ci, info, problems)
     problems += _duplicate_uuids(
         {ci: (i.file, i.raw) for ci, i in instances.items()}, "course instance", "in this course"
     )
     problems += found.problems
+    _drop_failed(instances, problems)
+    return LoadedCourse(
+        base, info.title, info.name, info.timezone, info.institution, instances, problems
+    )
+
+
+def _read_course_info(files: _Files, course_file: Path, problems: list[Problem]) -> _CourseInfo:
+    """Read infoCourse.json, adding its problems to ``problems``."""
+    shown = files.shown(course_file)
+    if not os.path.lexists(course_file):
+        problems.append(
+            Problem(shown, "$", "infoCourse.json is missing; using the defaults", "warning")
+        )
+        return _CourseInfo()
+    data, errs = files.read(course_file)
+    problems += errs
+    if data is None:
+        return _CourseInfo(sets=None)
+    problems += check_top_level(data, COURSE_KEYS, shown)
+    problems += check_uuid(data, shown, required=False)
+    sets, errs = assessment_sets(data, shown)
+    problems += errs
+    inst = data.get("institution")
+    course_tz, errs = _zone(data.get("timezone"), shown, "$.timezone", zone(DEFAULT_TIMEZONE))
+    problems += errs
+    return _CourseInfo(
+        title=str(data.get("title", "")),
+        name=str(data.get("name", "")),
+        institution=inst if isinstance(inst, str) else None,
+        timezone=course_tz.key,
+        tz=course_tz,
+        sets=sets,
+    )
+
+
+def _load_instance(
+    files: _Files, found_ci: FoundInstance, info: _CourseInfo, problems: list[Problem]
+) -> LoadedInstance:
+    """Read a course instance's file and its assessments' files, adding their problems to
+    ``problems``."""
+    ci_id, ci_file = found_ci.id, found_ci.file
+    shown = files.shown(ci_file)
+    data, errs = files.read(ci_file)
+    problems += errs
+    if data is None:
+        return LoadedInstance(ci_id, shown, info.tz, None)
+    problems += check_top_level(data, INSTANCE_KEYS, shown)
+    problems += check_uuid(data, shown, required=True)
+    tz, errs = _zone(data.get("timezone"), shown, "$.timezone", info.tz)
+    problems += errs
+    r = Reader(shown, tz)
+    settings = instance_policy(r, data, info.institution)
+    problems += r.problems
+    loaded = LoadedInstance(ci_id, shown, tz, settings, raw=data)
+    for aid, a_file in found_ci.assessments:
+        _load_assessment(files, loaded, settings, aid, a_file, info.sets, problems)
+    problems += _duplicate_uuids(
+        {aid: (f, loaded.assessment_raw.get(aid)) for aid, f in loaded.assessment_files.items()},
+        "assessment",
+        "in this course instance",
+    )
+    return loaded
+
+
+def _load_assessment(
+    files: _Files,
+    loaded: LoadedInstance,
+    settings: InstanceSettings,
+    aid: str,
+    a_file: Path,
+    sets: frozenset[str] | None,
+    problems: list[Problem],
+) -> None:
+    """Read one infoAssessment.json into ``loaded`` (or mark it broken), adding its problems to
+    ``problems``."""
+    shown = files.shown(a_file)
+    loaded.assessment_files[aid] = shown
+    adata, errs = files.read(a_file)
+    problems += errs
+    if adata is None:
+        loaded.broken.add(aid)
+        return
+    loaded.assessment_raw[aid] = adata
+    problems += check_top_level(adata, ASSESSMENT_KEYS, shown)
+    problems += check_uuid(adata, shown, required=True)
+    if sets is not None:
+        problems += check_set(adata, shown, sets)
+    ar = Reader(shown, loaded.tz)
+    src = assessment_config(ar, adata, aid, settings)
+    problems += ar.problems
+    if src is not None:
+        loaded.assessments[aid] = src
+
+
+def _drop_failed(instances: dict[str, LoadedInstance], problems: list[Problem]) -> None:
+    """A file with errors yields no configuration: its instance's settings or its assessment
+    are dropped (the assessment counted as broken)."""
     failed = {p.file for p in problems if p.severity == "error"}
     for inst in instances.values():
         if inst.file in failed:
@@ -380,7 +427,6 @@ def load_course(
             if file in failed:
                 inst.assessments.pop(aid, None)
                 inst.broken.add(aid)
-    return LoadedCourse(base, title, name, tz_name, institution, instances, problems)
 
 
 def _duplicate_uuids(

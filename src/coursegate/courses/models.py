@@ -4,9 +4,9 @@ Inside access-control objects unknown keys are errors (with a "did you mean"). V
 checked **strictly**, as JSON writes them: a number must be a JSON number (``"credit": "100"``
 or ``true`` is an error, not 100 or 1), a flag must be ``true`` or ``false``; a whole number
 may be written ``30`` or ``30.0``, and a number wherever a decimal is allowed. Dates stay
-strings here: they are read in the course instance's zone by :mod:`.normalise`, which knows the
-zone. Which keys were written (versus left out) matters — an explicit ``null`` clears an
-inherited value — so the normaliser looks at ``model_fields_set``.
+strings here: they are read in the course instance's zone by :mod:`.reader` and the access modules,
+which know the zone. Which keys were written (versus left out) matters — an explicit ``null``
+clears an inherited value — so the normaliser looks at ``model_fields_set``.
 """
 
 from __future__ import annotations

@@ -13,28 +13,21 @@ A pure, typed package (no I/O but its bundled table, no clock: every question ta
 * :func:`view_as` and :class:`Actor` — acting as a TA or student, with both users recorded.
 
 Importing this package does not import pydantic; request models for the command line and the
-HTTP API live in :mod:`coursegate.roles.requests`.
+HTTP API live in :mod:`coursegate.cli.roles_requests`.
 """
 
-from coursegate.roles.allowed import (
+from coursegate.roles.allowed import RoleIndex, allowed, check
+from coursegate.roles.areas import Area, AreaError, AreaKind, walk
+from coursegate.roles.conditions import (
     AUTH_CONDITION,
     CheckContext,
     CoursePreferences,
-    DataProblem,
-    Decision,
     Locks,
-    Permission,
     ResourceRule,
     ResourceVerdict,
-    RoleDataError,
-    RoleIndex,
     SessionState,
-    Source,
-    allowed,
-    check,
     evaluate,
 )
-from coursegate.roles.areas import Area, AreaError, AreaKind, walk
 from coursegate.roles.custom_roles import DefineResult, check_custom_role, define_custom_role
 from coursegate.roles.grants import GrantResult, assign, delete, revoke
 from coursegate.roles.impersonation import (
@@ -54,6 +47,7 @@ from coursegate.roles.model import (
     custom_role_name,
     parse_custom_role_name,
 )
+from coursegate.roles.permission import Decision, Permission, Source
 from coursegate.roles.persons import (
     ACCOUNT_LEVEL,
     Authority,
@@ -70,6 +64,7 @@ from coursegate.roles.privileges import (
     StandardRole,
     merge_conditions,
 )
+from coursegate.roles.records import DataProblem, RoleDataError
 from coursegate.roles.table import RoleTable, TableError, TemplateViolation
 
 __all__ = [

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from coursegate.roles.allowed import CheckContext, RoleIndex, evaluate
+from coursegate.roles.allowed import RoleIndex
 from coursegate.roles.areas import Area
+from coursegate.roles.conditions import CheckContext, evaluate
 from coursegate.roles.impersonation import Actor, allowed_as
 from coursegate.roles.model import CustomRole, require_aware
 from coursegate.roles.privileges import Level, Privilege

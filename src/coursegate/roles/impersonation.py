@@ -19,15 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from coursegate.roles.allowed import (
-    CheckContext,
-    Decision,
-    Permission,
-    RoleIndex,
-    evaluate,
-)
+from coursegate.roles.allowed import RoleIndex
 from coursegate.roles.areas import Area
-from coursegate.roles.model import RoleAssignment, SelectedRole, require_aware
+from coursegate.roles.conditions import CheckContext, evaluate
+from coursegate.roles.model import RoleAssignment, SelectedRole, User, require_aware
+from coursegate.roles.permission import Decision, Permission
 from coursegate.roles.privileges import ADMINISTRATOR_ROLES, Privilege, StandardRole
 
 __all__ = [
@@ -116,69 +112,101 @@ def view_as(
 ) -> ViewAsResult:
     """May ``real`` view ``course`` as ``target`` at ``at``? Every refusal says why."""
     require_aware(at, "at")
-    table = index.table
+    parties = _parties(index, real, target, course)
+    if isinstance(parties, str):
+        return _refuse(real, target, parties)
+    target_user, course_area = parties
+    target_in = _target_roles(index, target, course_area, at)
+    if isinstance(target_in, str):
+        return _refuse(real, target, target_in)
+    target_rank = max(VIEW_AS_RANK[a.role] for a in target_in)
+    real_rank = _covering_rank(index, real, target, course_area, target_in, target_rank, at)
+    if isinstance(real_rank, str):
+        return _refuse(real, target, real_rank)
+    why = _assume_identity_problem(index, real, target_user, target_in, at)
+    if why is not None:
+        return _refuse(real, target, why)
+    actor = Actor(real, target, course_area, since=at)
+    return ViewAsResult(
+        True,
+        f"{real} ({_RANK_NAME[real_rank]}) views {course_area.path} as {target} "
+        f"({_RANK_NAME[target_rank]}); actions are recorded with both users",
+        actor,
+    )
+
+
+# The steps of view_as: each gives what it found, or (as a string) why view-as is refused.
+
+
+def _parties(index: RoleIndex, real: str, target: str, course: Area) -> tuple[User, Area] | str:
+    """The target user and the course instance, if both users exist, differ, and ``course``
+    lies in a course instance."""
     if index.user(real) is None:
-        return _refuse(real, target, f"there is no user {real!r}")
+        return f"there is no user {real!r}"
     target_user = index.user(target)
     if target_user is None:
-        return _refuse(real, target, f"there is no user {target!r}")
+        return f"there is no user {target!r}"
     if real == target:
-        return _refuse(real, target, "viewing as oneself changes nothing")
+        return "viewing as oneself changes nothing"
     course_area = course.course_area
     if course_area is None:
-        return _refuse(
-            real,
-            target,
-            f"view-as is always within one course instance, and {course.describe()} is not one",
-        )
+        return f"view-as is always within one course instance, and {course.describe()} is not one"
+    return target_user, course_area
+
+
+def _target_roles(
+    index: RoleIndex, target: str, course_area: Area, at: datetime
+) -> list[RoleAssignment] | str:
+    """The target's roles in force in the course: there must be some, all of them ranked, and
+    the target must be no administrator anywhere."""
+    table = index.table
     target_now = index.current_assignments(target, at)
     for held in target_now:
         if held.role in ADMINISTRATOR_ROLES:
-            return _refuse(
-                real,
-                target,
+            return (
                 f"{target} holds {table.describe(held.role)} at {held.area.path}; "
-                "administrators are never viewed as",
+                "administrators are never viewed as"
             )
     target_in = [a for a in target_now if a.area.course_area == course_area]
     if not target_in:
-        return _refuse(
-            real,
-            target,
-            f"{target} holds no role in force in {course_area.path}; view-as never crosses courses",
+        return (
+            f"{target} holds no role in force in {course_area.path}; view-as never crosses courses"
         )
     for held in target_in:
         if held.role not in VIEW_AS_RANK:
-            return _refuse(
-                real,
-                target,
+            return (
                 f"{target} holds {table.describe(held.role)} in {course_area.path}; only "
-                "teaching assistants and students are viewed as",
+                "teaching assistants and students are viewed as"
             )
-    target_rank = max(VIEW_AS_RANK[a.role] for a in target_in)
+    return target_in
+
+
+def _covering_rank(
+    index: RoleIndex,
+    real: str,
+    target: str,
+    course_area: Area,
+    target_in: list[RoleAssignment],
+    target_rank: int,
+    at: datetime,
+) -> int | str:
+    """The rank of the real user's roles that outrank the target and cover every area where the
+    target's roles are held (a section role covers its section only)."""
     real_in = [a for a in index.current_assignments(real, at) if a.area.course_area == course_area]
     if not real_in:
-        return _refuse(
-            real,
-            target,
-            f"{real} holds no role in force in {course_area.path}; view-as never crosses courses",
-        )
+        return f"{real} holds no role in force in {course_area.path}; view-as never crosses courses"
     real_rank = max((VIEW_AS_RANK.get(a.role, 0) for a in real_in), default=0)
     if real_rank == target_rank:
-        return _refuse(
-            real,
-            target,
+        return (
             f"both are {_RANK_PLURAL[real_rank]} in {course_area.path}; "
-            "peers never view as each other",
+            "peers never view as each other"
         )
     if real_rank < target_rank:
         what = _RANK_NAME.get(real_rank, f"neither instructor nor TA ({_list(real_in)})")
-        return _refuse(
-            real,
-            target,
+        return (
             f"{real} is {what} and {target} is {_RANK_NAME[target_rank]} in "
             f"{course_area.path}; an instructor may view as a TA or a student and a TA as a "
-            "student, never the reverse",
+            "student, never the reverse"
         )
     covering = [
         a
@@ -187,32 +215,29 @@ def view_as(
         and all(a.area.contains(t.area) for t in target_in)
     ]
     if not covering:
-        return _refuse(
-            real,
-            target,
+        return (
             f"{real}'s roles in {course_area.path} ({_list(real_in)}) do not cover where "
             f"{target}'s roles are held ({_list(target_in)}); a section role covers its "
-            "section only",
+            "section only"
         )
-    real_rank = max(VIEW_AS_RANK[a.role] for a in covering)
+    return max(VIEW_AS_RANK[a.role] for a in covering)
+
+
+def _assume_identity_problem(
+    index: RoleIndex, real: str, target_user: User, target_in: list[RoleAssignment], at: datetime
+) -> str | None:
+    """Why the real user lacks ``ain`` where one of the target's roles is held, or None."""
+    table = index.table
     context = CheckContext(target_auth=target_user.auth)
     for held in target_in:
         permission = index.allowed(real, Privilege.ASSUME_IDENTITY, held.area, at=at)
         decision = evaluate(permission, context, at=at, table=table)
         if not decision.allowed:
-            return _refuse(
-                real,
-                target,
+            return (
                 f"{real} lacks {table.describe(Privilege.ASSUME_IDENTITY)} at {held.area.path} "
-                f"({'; '.join(decision.explanation)})",
+                f"({'; '.join(decision.explanation)})"
             )
-    actor = Actor(real, target, course_area, since=at)
-    return ViewAsResult(
-        True,
-        f"{real} ({_RANK_NAME[real_rank]}) views {course_area.path} as {target} "
-        f"({_RANK_NAME[target_rank]}); actions are recorded with both users",
-        actor,
-    )
+    return None
 
 
 def _list(assignments: list[RoleAssignment]) -> str:

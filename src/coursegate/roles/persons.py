@@ -14,7 +14,7 @@ it"; DeterLab: class accounts are the course's, people are not):
 * **course staff never do**: an invitation, a block, a roster line, a section or an enrollment
   never puts a person under anyone. (Course staff act on what their course owns — its
   enrollments, exceptions, reservations, and the class accounts of its pool while assigned to
-  it: those rules live with the course and in :mod:`coursegate.accounts.rules`.)
+  it: those rules live with the course and in :mod:`coursegate.services.accounts.rules`.)
 
 Seeing a person's record (name, email, status) is wider: oneself, the people above, and staff
 who hold ``vst`` (view student) where the person currently holds a role *below* them in that
@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from coursegate.roles.allowed import CheckContext, RoleIndex, evaluate
+from coursegate.roles.allowed import RoleIndex
 from coursegate.roles.areas import Area
+from coursegate.roles.conditions import CheckContext, evaluate
 from coursegate.roles.impersonation import VIEW_AS_RANK
 from coursegate.roles.model import RoleAssignment, require_aware
 from coursegate.roles.privileges import Privilege, StandardRole

@@ -340,7 +340,7 @@ class ApiToken(Base):
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
-# -- class accounts (coursegate.accounts) -----------------------------------------------------
+# -- class accounts (coursegate.services.accounts) -------------------------------------------------
 
 
 class AccountStem(Base):
@@ -491,7 +491,7 @@ class SignInThrottle(Base):
     such a user exists), and when the pair may try again; the row with ``account == ""``
     counts the address over every account within a window. The account itself is never
     changed by failures. Rows whose wait ended long ago are deleted
-    (:mod:`coursegate.services.throttle`)."""
+    (:mod:`coursegate.services.people.throttle`)."""
 
     __tablename__ = "sign_in_throttle"
     address: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -13,12 +13,15 @@ from fastapi.staticfiles import StaticFiles
 
 def mount(app: FastAPI) -> None:
     """Add the pages' routes, their error pages and the static files to ``app``."""
-    from coursegate.web import accounts, admin, auth, errors, people, staff, student
+    from coursegate.web import accounts, admin, auth, errors, people, student
     from coursegate.web.pages import STATIC
+    from coursegate.web.staff import exceptions as staff_exceptions
+    from coursegate.web.staff import matrix as staff_matrix
+    from coursegate.web.staff import overview as staff
+    from coursegate.web.staff import rules as staff_rules
 
-    for module in (auth, student, staff, people, admin):
+    staff_pages = (staff, staff_rules, staff_matrix, staff_exceptions)
+    for module in (auth, student, *staff_pages, people, admin, accounts):
         app.include_router(module.pages.router)
-    if accounts.available():  # the class-accounts package is there
-        app.include_router(accounts.pages.router)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

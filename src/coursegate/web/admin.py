@@ -1,6 +1,6 @@
 """Administrators' sign-in page: the accounts whose web access is frozen (an administrator's
 policy: freeze and thaw here) and the (address, account) pairs whose sign-ins wait now after
-failures (clear one here). Over :mod:`coursegate.services.throttle` and the users service's
+failures (clear one here). Over :mod:`coursegate.services.people.throttle` and the users service's
 ``freeze_user`` / ``thaw_user``; only administrators (``mau`` in a domain, or at the system
 level) see or use it.
 """
@@ -14,12 +14,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from coursegate.api.deps import CALLER, Caller
-from coursegate.api.policy import needs
 from coursegate.core.instants import SECOND
-from coursegate.services import throttle
-from coursegate.services.errors import Invalid, ServiceError
-from coursegate.services.users import freeze_user, thaw_user
+from coursegate.http.deps import CALLER, Caller
+from coursegate.http.policy import needs
+from coursegate.services.common.errors import Invalid, ServiceError
+from coursegate.services.people import throttle
+from coursegate.services.people.users import freeze_user, thaw_user
 from coursegate.web.pages import FORM, Pages, act_then_redirect, render, text, values
 
 pages = Pages(tags=["pages: administration"])

@@ -6,13 +6,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from coursegate.api.app import session_cookie
-from coursegate.api.deps import CALLER, Caller
-from coursegate.api.policy import public, signed_in
-from coursegate.api.routes.auth import client_address
-from coursegate.services import signin
-from coursegate.services.staff_views import may_in_domain, my_course_instances
-from coursegate.services.throttle import Throttled
+from coursegate.http.client import client_address, session_cookie
+from coursegate.http.deps import CALLER, Caller
+from coursegate.http.policy import public, signed_in
+from coursegate.services.access.my_courses import may_in_domain, my_course_instances
+from coursegate.services.people import signin
+from coursegate.services.people.throttle import Throttled
 from coursegate.web.pages import FORM, Pages, redirect, render, safe_next, text
 
 pages = Pages(tags=["pages"])
@@ -93,15 +92,13 @@ def sign_out(request: Request, c: Caller = CALLER) -> Response:
 
 @pages.get("/courses", policy=signed_in("one's own course instances"))
 def courses(request: Request, c: Caller = CALLER) -> HTMLResponse:
-    from coursegate.web.accounts import available
-
     admin = may_in_domain(c.ctx, "mau")
     return render(
         request,
         "courses.html",
         items=my_course_instances(c.ctx),
         admin=admin,
-        accounts_admin=admin and available(),
+        accounts_admin=admin,
     )
 
 

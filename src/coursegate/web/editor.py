@@ -29,14 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from coursegate.courses.assessments import AssessmentSource, assessment_config
+from coursegate.courses.instance_settings import InstanceSettings
 from coursegate.courses.keys import ASSESSMENT_KEYS, check_top_level
-from coursegate.courses.normalise import (
-    AssessmentSource,
-    InstanceSettings,
-    Reader,
-    assessment_config,
-)
 from coursegate.courses.problems import Problem
+from coursegate.courses.reader import Reader
 from coursegate.courses.reading import parse_json
 from coursegate.store.models import Assessment
 

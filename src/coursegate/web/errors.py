@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from coursegate.courses.problems import CourseError
-from coursegate.services.errors import ServiceError
+from coursegate.services.common.errors import ServiceError
 from coursegate.web.pages import SIGN_IN, fragment, render
 
 log = logging.getLogger("coursegate.web")

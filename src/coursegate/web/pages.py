@@ -2,8 +2,8 @@
 the form's CSRF token, the signed-in identity shown in the header, notices after a change,
 URLs, and error pages.
 
-Pages sit on the API's machinery: :data:`~coursegate.api.deps.CALLER` gives the request's one
-transaction and the caller, :class:`~coursegate.api.policy.Routes` checks the declared policy
+Pages sit on the API's machinery: :data:`~coursegate.http.deps.CALLER` gives the request's one
+transaction and the caller, :class:`~coursegate.http.policy.Routes` checks the declared policy
 before the handler. A page form posts its session's CSRF token as the hidden ``csrf_token``
 field; :func:`form_data` (an async dependency listed before the policy) hands it to the caller
 dependency as ``request.state.csrf_form``. htmx requests may send ``X-CSRF-Token`` instead.
@@ -23,11 +23,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import FormData
 
-from coursegate.api.deps import CALLER, SAFE_METHODS, Caller
-from coursegate.api.policy import Policy, Routes
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, format_for_people
-from coursegate.services.course_instances import find_course_instance
-from coursegate.services.errors import ServiceError
+from coursegate.http.deps import CALLER, SAFE_METHODS, Caller
+from coursegate.http.policy import Policy, Routes
+from coursegate.services.common.errors import ServiceError
+from coursegate.services.common.places import find_course_instance
 from coursegate.store.models import CourseInstance, User
 
 HERE = Path(__file__).parent

@@ -11,24 +11,26 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from coursegate.api.deps import CALLER, Caller
-from coursegate.api.policy import needs
-from coursegate.api.schemas import parse_instant
+from coursegate.http.deps import CALLER, Caller
+from coursegate.http.policy import needs
+from coursegate.http.schemas import parse_instant
 from coursegate.roles import Area, RoleTable
-from coursegate.services import enrollment as N
-from coursegate.services import roles as R
-from coursegate.services import users as U
-from coursegate.services.authz import allowed
-from coursegate.services.course_instances import instance_area
-from coursegate.services.errors import Invalid, ServiceError
-from coursegate.services.exceptions import course_zone, split_uids
-from coursegate.services.history import HistoryFilter, course_history
-from coursegate.services.staff_views import (
+from coursegate.services.access.staff.people import (
     custom_roles,
     people_named,
     role_grants,
     sections_of,
 )
+from coursegate.services.common.authz import allowed
+from coursegate.services.common.errors import Invalid, ServiceError
+from coursegate.services.common.places import course_zone, instance_area
+from coursegate.services.courses import enrollment as N
+from coursegate.services.courses import roster_views as V
+from coursegate.services.courses import sections as SEC
+from coursegate.services.history.log import HistoryFilter, course_history
+from coursegate.services.people import users as U
+from coursegate.services.people.uids import split_uids
+from coursegate.services.roles import assignments as R
 from coursegate.store.models import CourseInstance
 from coursegate.web.pages import (
     FORM,
@@ -40,7 +42,7 @@ from coursegate.web.pages import (
     text,
     values,
 )
-from coursegate.web.staff import person, staff_common, uid_from
+from coursegate.web.staff.frame import person, staff_common, uid_from
 
 pages = Pages(tags=["pages: people"])
 
@@ -86,7 +88,7 @@ def _roster_page(
     filled: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    lines = N.list_roster(c.ctx, ci.id)
+    lines = V.list_roster(c.ctx, ci.id)
     statuses = _account_statuses(c, [r.uid for r in lines])
     can_freeze, _ = allowed(c.ctx, "mau", Area.of_domain(c.ctx.user(c.ctx.actor).domain.name))
     return render(
@@ -203,7 +205,7 @@ def _sections_page(
     filled: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    lines = N.list_roster(c.ctx, ci.id)
+    lines = V.list_roster(c.ctx, ci.id)
     members: dict[str, list[str]] = {}
     for r in lines:
         for s in r.sections:
@@ -235,14 +237,14 @@ def section_change(
 
     def act() -> str:
         if action == "create":
-            N.create_section(c.ctx, ci.id, name, description=text(form, "description"))
+            SEC.create_section(c.ctx, ci.id, name, description=text(form, "description"))
             return f"Section {name} created."
         if action == "rename":
             new = text(form, "new_name")
-            N.rename_section(c.ctx, ci.id, name, new)
+            SEC.rename_section(c.ctx, ci.id, name, new)
             return f"Section {name} is now {new}."
         if action == "delete":
-            N.delete_section(c.ctx, ci.id, name)
+            SEC.delete_section(c.ctx, ci.id, name)
             return f"Section {name} deleted."
         raise Invalid("action: create, rename or delete", "action")
 
@@ -262,13 +264,13 @@ def section_members(
     def act() -> str:
         uids = [uid_from(u) for u in split_uids(text(form, "uids"))]
         if action == "add":
-            n = _each(uids, lambda u: N.add_to_section(c.ctx, ci.id, u, name))
+            n = _each(uids, lambda u: SEC.add_to_section(c.ctx, ci.id, u, name))
             return f"{n} student(s) added to {name}."
         if action == "remove":
-            n = _each(uids, lambda u: N.remove_from_section(c.ctx, ci.id, u, name))
+            n = _each(uids, lambda u: SEC.remove_from_section(c.ctx, ci.id, u, name))
             return f"{n} student(s) taken out of {name}."
         if action == "import":
-            report = N.import_section_memberships(c.ctx, ci.id, text(form, "csv"))
+            report = SEC.import_section_memberships(c.ctx, ci.id, text(form, "csv"))
             return f"Imported: {report}."
         raise Invalid("action: add, remove or import", "action")
 

@@ -2,9 +2,9 @@
 one assessment (start with a password, the time left, submit, finish, what they may see
 afterwards); their calendar link.
 
-Everything is what :func:`coursegate.services.decisions.student_course` says for the effective
-user (the student, or staff viewing as them); starting, submitting and finishing call
-:mod:`coursegate.services.instances`. Nothing here decides.
+Everything is what :func:`coursegate.services.access.decisions.student.student_course` says for the
+effective user (the student, or staff viewing as them); starting, submitting and finishing call
+:mod:`coursegate.services.access.attempts`. Nothing here decides.
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from coursegate.api.deps import CALLER, Caller
-from coursegate.api.policy import signed_in
-from coursegate.api.schemas import RowId
 from coursegate.core.instants import MINUTE, Instant, format_for_people
-from coursegate.services import instances
-from coursegate.services.calendar import CalendarEvent, calendar_link_token, events_of
-from coursegate.services.context import Ctx
-from coursegate.services.decisions import OwnException, StudentCourse, student_course
-from coursegate.services.errors import Invalid, NotFound, ServiceError
-from coursegate.services.staff_views import Attempt, attempts_of, may
+from coursegate.http.deps import CALLER, Caller
+from coursegate.http.policy import signed_in
+from coursegate.http.schemas import RowId
+from coursegate.services.access import attempts as instances
+from coursegate.services.access.attempt_views import InstanceView
+from coursegate.services.access.calendar import CalendarEvent, calendar_link_token, events_of
+from coursegate.services.access.decisions.student import OwnException, StudentCourse, student_course
+from coursegate.services.access.my_courses import may
+from coursegate.services.access.staff.assessments import Attempt, attempts_of
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.errors import Invalid, NotFound, ServiceError
 from coursegate.store.models import CourseInstance
 from coursegate.web.pages import (
     FORM,
@@ -203,8 +205,8 @@ def _after(
     c: Caller,
     ci: CourseInstance,
     aid: str,
-    action: Callable[[], instances.InstanceView],
-    notice: Callable[[instances.InstanceView], str],
+    action: Callable[[], InstanceView],
+    notice: Callable[[InstanceView], str],
 ) -> Response:
     done = trying(c, action)
     if isinstance(done, ServiceError):
@@ -228,7 +230,7 @@ def start(
     password = form.get("password")
     given = password if isinstance(password, str) and password != "" else None
 
-    def started(v: instances.InstanceView) -> str:
+    def started(v: InstanceView) -> str:
         if not v.created:
             return "You already had this attempt open: here it is."
         if v.date_limit is not None:
@@ -278,13 +280,13 @@ def submit(
     ci = course_instance(c, course, instance)
     aid = _attempt_aid(c, ci, form)
 
-    def action() -> instances.InstanceView:
+    def action() -> InstanceView:
         points = _number(form, "points", required=True)
         assert points is not None
         top = _number(form, "max_points", required=False)
         return instances.submit(c.ctx, attempt_id, points, max_points=top, course_instance_id=ci.id)
 
-    def saved(v: instances.InstanceView) -> str:
+    def saved(v: InstanceView) -> str:
         return f"Submitted: {v.points:g} of {v.max_points:g} points at {v.credit or 0:g}% credit."
 
     return _after(request, c, ci, aid, action, saved)

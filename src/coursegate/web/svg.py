@@ -5,7 +5,7 @@ beside it for screen readers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
 
 from markupsafe import escape
@@ -18,7 +18,7 @@ from coursegate.core.instants import (
     from_instant,
     to_instant,
 )
-from coursegate.services.staff_views import AssessmentTimeline, Segment
+from coursegate.services.access.staff.timeline_lanes import AssessmentTimeline, Lane, Segment
 
 HOUR = 3_600_000_000
 DAY = 24 * HOUR
@@ -120,19 +120,38 @@ def _describe(s: Segment, tz: tzinfo) -> str:
 def timeline_svg(tl: AssessmentTimeline, tz: tzinfo) -> str:
     """The lanes of ``tl`` over the stretch of time where something happens."""
     lo, hi = _range(tl)
-    plot = WIDTH - LABEL - 10
     height = TOP + LANE * len(tl.lanes) + AXIS
-
-    def x(t: Instant) -> float:
-        t = min(max(t, lo), hi)
-        return LABEL + plot * (t - lo) / (hi - lo)
-
+    x = _scale(lo, hi)
     parts: list[str] = [
         f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="tl-title" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="tl-title">Timeline of {escape(tl.aid)}: credit over time for the defaults'
         f" and each override or student exception</title>",
     ]
+    parts += _grid(lo, hi, tz, x, height)
+    for i, lane in enumerate(tl.lanes):
+        parts += _lane(lane, TOP + i * LANE, lo, hi, tz, x)
+    parts += _now_mark(tl.at, lo, hi, tz, x, height)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _scale(lo: Instant, hi: Instant) -> Callable[[Instant], float]:
+    """Where an instant falls across the plot (an instant outside ``lo``..``hi`` at its edge)."""
+    plot = WIDTH - LABEL - 10
+
+    def x(t: Instant) -> float:
+        t = min(max(t, lo), hi)
+        return LABEL + plot * (t - lo) / (hi - lo)
+
+    return x
+
+
+def _grid(
+    lo: Instant, hi: Instant, tz: tzinfo, x: Callable[[Instant], float], height: int
+) -> list[str]:
+    """The time axis: a grid line and a label at each tick."""
+    parts: list[str] = []
     for t, label in _ticks(lo, hi, tz):
         xt = x(t)
         parts.append(
@@ -143,66 +162,82 @@ def timeline_svg(tl: AssessmentTimeline, tz: tzinfo) -> str:
             f'<text x="{xt:.1f}" y="{height - AXIS + 18}" class="tick" '
             f'text-anchor="middle">{escape(label)}</text>'
         )
-    for i, lane in enumerate(tl.lanes):
-        y = TOP + i * LANE
-        name = lane.name if len(lane.name) <= 32 else lane.name[:31] + "…"
-        full = f"<title>{escape(lane.name)}</title>" if name != lane.name else ""
+    return parts
+
+
+def _lane(
+    lane: Lane, y: int, lo: Instant, hi: Instant, tz: tzinfo, x: Callable[[Instant], float]
+) -> list[str]:
+    """One lane at height ``y``: its name, its rule, its bands and its due date."""
+    name = lane.name if len(lane.name) <= 32 else lane.name[:31] + "…"
+    full = f"<title>{escape(lane.name)}</title>" if name != lane.name else ""
+    parts = [
+        f'<text x="6" y="{y + LANE / 2 + 4:.1f}" class="lane-name lane-{lane.kind}">'
+        f"{full}{escape(name)}</text>",
+        f'<line x1="{LABEL}" y1="{y + LANE - 2}" x2="{WIDTH - 10}" y2="{y + LANE - 2}" '
+        'class="lane-rule"/>',
+    ]
+    for s in lane.segments:
+        if s.kind != "none":
+            parts += _band(s, y, tz, x)
+    if lane.due is not None and lo < lane.due < hi:
+        xd = x(lane.due)
         parts.append(
-            f'<text x="6" y="{y + LANE / 2 + 4:.1f}" class="lane-name lane-{lane.kind}">'
-            f"{full}{escape(name)}</text>"
+            f'<path d="M{xd:.1f},{y + 1} l-5,-5 h10 z" class="due-mark">'
+            f"<title>due {escape(format_for_people(lane.due, tz))}</title></path>"
         )
+    return parts
+
+
+def _band(s: Segment, y: int, tz: tzinfo, x: Callable[[Instant], float]) -> list[str]:
+    """One segment of a lane as a coloured band, labelled with its credit when it fits (nothing
+    when it is too narrow to see)."""
+    x0, x1 = x(s.start), x(s.end)
+    if x1 - x0 < 0.5:
+        return []
+    fill = credit_fill(s.credit) if s.kind == "credit" else FILL[s.kind]
+    desc = escape(_describe(s, tz))
+    parts = [
+        f'<rect x="{x0:.1f}" y="{y + 4}" width="{x1 - x0:.1f}" height="{LANE - 10}" '
+        f'fill="{fill}" class="seg seg-{s.kind}" rx="2"><title>{desc}</title></rect>'
+    ]
+    label = f"{s.credit:g}%" if s.kind == "credit" else ""
+    if s.kind == "practice":
+        label = "0%"
+    if label and x1 - x0 > 8 * len(label) + 6:
         parts.append(
-            f'<line x1="{LABEL}" y1="{y + LANE - 2}" x2="{WIDTH - 10}" y2="{y + LANE - 2}" '
-            'class="lane-rule"/>'
+            f'<text x="{(x0 + x1) / 2:.1f}" y="{y + LANE / 2 + 3:.1f}" class="seg-label" '
+            f'fill="{_text_colour(s.kind, s.credit)}" text-anchor="middle">'
+            f"{escape(label)}</text>"
         )
-        for s in lane.segments:
-            if s.kind == "none":
-                continue
-            x0, x1 = x(s.start), x(s.end)
-            if x1 - x0 < 0.5:
-                continue
-            fill = credit_fill(s.credit) if s.kind == "credit" else FILL[s.kind]
-            desc = escape(_describe(s, tz))
-            parts.append(
-                f'<rect x="{x0:.1f}" y="{y + 4}" width="{x1 - x0:.1f}" height="{LANE - 10}" '
-                f'fill="{fill}" class="seg seg-{s.kind}" rx="2"><title>{desc}</title></rect>'
-            )
-            label = f"{s.credit:g}%" if s.kind == "credit" else ""
-            if s.kind == "practice":
-                label = "0%"
-            if label and x1 - x0 > 8 * len(label) + 6:
-                parts.append(
-                    f'<text x="{(x0 + x1) / 2:.1f}" y="{y + LANE / 2 + 3:.1f}" class="seg-label" '
-                    f'fill="{_text_colour(s.kind, s.credit)}" text-anchor="middle">'
-                    f"{escape(label)}</text>"
-                )
-        if lane.due is not None and lo < lane.due < hi:
-            xd = x(lane.due)
-            parts.append(
-                f'<path d="M{xd:.1f},{y + 1} l-5,-5 h10 z" class="due-mark">'
-                f"<title>due {escape(format_for_people(lane.due, tz))}</title></path>"
-            )
-    now = escape(format_for_people(tl.at, tz))
-    if lo < tl.at < hi:
-        xn = x(tl.at)
-        parts.append(
-            f'<line x1="{xn:.1f}" y1="{TOP - 14}" x2="{xn:.1f}" y2="{height - AXIS}" class="now"/>'
-        )
+    return parts
+
+
+def _now_mark(
+    at: Instant,
+    lo: Instant,
+    hi: Instant,
+    tz: tzinfo,
+    x: Callable[[Instant], float],
+    height: int,
+) -> list[str]:
+    """A line at now, or an arrow at the edge saying which way now lies."""
+    now = escape(format_for_people(at, tz))
+    if lo < at < hi:
+        xn = x(at)
         anchor = "end" if xn > WIDTH - 160 else "start"
         dx = -4 if anchor == "end" else 4
-        parts.append(
+        return [
+            f'<line x1="{xn:.1f}" y1="{TOP - 14}" x2="{xn:.1f}" y2="{height - AXIS}" class="now"/>',
             f'<text x="{xn + dx:.1f}" y="{TOP - 14}" class="now-label" text-anchor="{anchor}">'
-            f"now {now}</text>"
-        )
-    elif tl.at <= lo:
-        parts.append(f'<text x="{LABEL}" y="{TOP - 14}" class="now-label">← now {now}</text>')
-    else:
-        parts.append(
-            f'<text x="{WIDTH - 10}" y="{TOP - 14}" class="now-label" text-anchor="end">'
-            f"now {now} →</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+            f"now {now}</text>",
+        ]
+    if at <= lo:
+        return [f'<text x="{LABEL}" y="{TOP - 14}" class="now-label">← now {now}</text>']
+    return [
+        f'<text x="{WIDTH - 10}" y="{TOP - 14}" class="now-label" text-anchor="end">'
+        f"now {now} →</text>"
+    ]
 
 
 def segment_rows(tl: AssessmentTimeline, tz: tzinfo) -> list[tuple[str, str]]:

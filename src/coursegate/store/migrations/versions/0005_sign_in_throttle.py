@@ -6,7 +6,7 @@ Create Date: 2026-11-30 09:00:00
 
 Failed sign-ins no longer freeze the account (anyone could lock anyone out): each (address,
 account as typed) pair waits longer after each failure instead, and each address has a cap over
-every account (coursegate.services.throttle).
+every account (coursegate.services.people.throttle).
 """
 
 from __future__ import annotations

@@ -1,0 +1,27 @@
+"""The browser and the network side of a request: the session cookie we set, the caller's
+address."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+
+def session_cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) -> str:
+    """A ``Set-Cookie`` value: HttpOnly, SameSite=Lax, Secure unless turned off for a local demo."""
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if secure:
+        parts.append("Secure")
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    return "; ".join(parts)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the socket's peer, or — behind a trusted proxy, when the
+    deployment sets ``forwarded_header`` — the address the proxies report."""
+    settings = request.app.state.settings
+    peer = request.client.host if request.client else ""
+    forwarded = (
+        request.headers.getlist(settings.forwarded_header) if settings.forwarded_header else []
+    )
+    return str(settings.client_address(peer, forwarded))

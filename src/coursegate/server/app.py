@@ -1,0 +1,270 @@
+"""The application: settings, database, routers, error handlers and response headers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
+
+from coursegate.core.instants import MICROS, Instant
+from coursegate.http import errors
+from coursegate.http.client import session_cookie
+from coursegate.http.deps import VIEWING_AS_HEADER
+from coursegate.http.schemas import MAX_BODY_BYTES, checked_input
+from coursegate.http.settings import Settings
+from coursegate.store.db import make_engine, session_factory
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+DESCRIPTION = """\
+coursegate decides, explains and enforces who may do what in a course, and when.
+
+**Signing in.** Browsers sign in with `POST /api/v1/session` (user id and password) and get a
+session cookie; changes made with the cookie need the `X-CSRF-Token` header that sign-in returns.
+Scripts use a personal API token (`POST /api/v1/tokens`) as `Authorization: Bearer cg_...`.
+
+**Errors** are `{"error": {"code", "message", "field"}}` with a stable code.
+
+**Every route** says who may call it in `x-coursegate-policy`: public, any signed-in user (the
+service then checks the object), or a privilege of the roles core in the course instance.
+
+While an instructor or TA views as a student, every response carries
+`X-Coursegate-Viewing-As: <uid>`.
+"""
+
+
+def wall_clock() -> Instant:
+    """The one place the server reads the clock."""
+    return int(time.time() * MICROS)
+
+
+def shifted_clock(start: Instant) -> Callable[[], Instant]:
+    """A clock that starts at ``start`` now and runs at the normal pace (the demo's)."""
+    offset = start - wall_clock()
+    return lambda: wall_clock() + offset
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], Instant] | None = None,
+) -> FastAPI:
+    settings = settings or Settings.load()
+    engine = engine or make_engine(settings.database_url)
+    if clock is None:
+        clock = wall_clock
+        if settings.clock_start:
+            from coursegate.http.schemas import parse_instant
+
+            clock = shifted_clock(parse_instant(settings.clock_start, "clock_start"))
+    app = FastAPI(
+        lifespan=_lifespan,
+        title="coursegate",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # _docs_page: the same page, with a CSP of its own
+        redoc_url=None,
+        dependencies=[Depends(checked_input)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.clock = clock
+    errors.install(app)
+    from coursegate.api import ROUTERS
+
+    for routes in ROUTERS:
+        app.include_router(routes.router)
+    _mount_pages(app)
+    _document(app)
+    _docs_page(app)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(  # the outermost: every answer gets the headers, a 413 too
+        ResponseHeaders, cookie_name=settings.session_cookie, secure=settings.cookie_secure
+    )
+    return app
+
+
+def _document(app: FastAPI) -> None:
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = errors.document_errors(doc)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+DOCS_URL = "/api/docs"
+
+
+def _docs_page(app: FastAPI) -> None:
+    """FastAPI's Swagger UI page (its script and style from the jsDelivr CDN, started by one
+    inline script), with a policy of its own: :data:`PAGE_CSP` would stop it."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        page = get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI"
+        )
+        html = bytes(page.body)
+        return HTMLResponse(html, headers={"content-security-policy": docs_csp(html)})
+
+    app.add_route(DOCS_URL, docs, include_in_schema=False)
+
+
+def docs_csp(html: bytes) -> str:
+    """The documentation page's policy: the CDN's script and style, its own inline script (by
+    hash), and the inline styles Swagger UI sets (on this page only: it shows no user input)."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in re.findall(rb"<script>(.*?)</script>", html, re.DOTALL)
+    )
+    return (
+        f"default-src 'none'; script-src {SWAGGER_CDN} {hashes}; "
+        f"style-src {SWAGGER_CDN} 'unsafe-inline'; img-src 'self' data: {FASTAPI_ICON}; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    )
+
+
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+FASTAPI_ICON = "https://fastapi.tiangolo.com"
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from coursegate.server import jobs
+
+    tasks = jobs.start(app)
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _mount_pages(app: FastAPI) -> None:
+    """The web pages (server-rendered, over the same services)."""
+    from coursegate.web import mount
+
+    mount(app)
+
+
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+"""Every HTML page: scripts and styles come from ``/static`` only — no inline script, event
+handler (``onclick=``), ``style=`` attribute or eval (htmx's ``hx-on`` and ``js:`` values would
+need it: the pages use neither). ``data:`` images for the empty favicon.
+
+LTI: a tool launched from a learning-management system is shown in the LMS's frame. When
+launches come, relax ``frame-ancestors`` (to the configured LMS origins) and drop
+``X-Frame-Options`` for the launch pages only, in :class:`ResponseHeaders` below; every other
+page stays unframeable."""
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+"""Everything else (JSON, calendars, CSS and scripts): nothing to load, nothing to frame."""
+
+
+class ResponseHeaders:
+    """Adds, to every response: ``X-Coursegate-Viewing-As`` while impersonating, the session
+    cookie a single-sign-on request opened, and the usual protective headers — among them a
+    Content-Security-Policy (:data:`PAGE_CSP` for HTML, :data:`API_CSP` for the rest) unless
+    the response brings its own."""
+
+    def __init__(self, app: ASGIApp, cookie_name: str, secure: bool) -> None:
+        self.app = app
+        self.cookie_name = cookie_name
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                state = scope.get("state") or {}
+                viewing = state.get("viewing_as")
+                if viewing:
+                    headers.append((VIEWING_AS_HEADER.lower().encode(), str(viewing).encode()))
+                caller = state.get("caller")
+                new_cookie = getattr(caller, "new_cookie", None)
+                if new_cookie:
+                    headers.append(
+                        (
+                            b"set-cookie",
+                            session_cookie(
+                                self.cookie_name, new_cookie, secure=self.secure
+                            ).encode(),
+                        )
+                    )
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"same-origin"))
+                headers.append((b"x-frame-options", b"DENY"))
+                sent = {name.lower(): value for name, value in headers}
+                if b"content-security-policy" not in sent:
+                    html = sent.get(b"content-type", b"").startswith(b"text/html")
+                    csp = PAGE_CSP if html else API_CSP
+                    headers.append((b"content-security-policy", csp.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Request bodies of at most ``limit`` bytes: a larger declared ``Content-Length`` is 413
+    ``too_large`` before a byte is read; a body that only turns out too large as it streams in
+    stops the request where it is read (through the usual error handlers)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.message = f"the request body is larger than {limit // 2**20} MiB"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await errors.error_response(413, "too_large", self.message)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise HTTPException(413, self.message)
+            return message
+
+        await self.app(scope, counted, send)

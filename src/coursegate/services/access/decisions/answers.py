@@ -1,0 +1,528 @@
+"""Decision requests over HTTP — ``POST /api/v1/decisions`` and its batch form — answered from
+stored state.
+
+The request is the one of ``coursegate decide`` (docs/decisions.md) with ``course`` naming a
+course in the database; everything the store knows about the user is filled in here, and a
+request that tries to supply it is refused. A request travels one way, each stage visited
+once, as a request from course files does (:mod:`coursegate.services.access.decisions.request`):
+
+1. **parse** — :func:`read_question`: the JSON object, checked field by field, into a
+   :class:`Question` (nothing looked up yet);
+2. **load the course** — :func:`request_course_instance`: the course instance the request
+   names (requests are grouped by course instance: each is looked up once);
+3. **build the core's input** — :func:`build_input`: the instant and the zone of the answer,
+   and the user's facts — their row of the compiled course instance kept by
+   :mod:`coursegate.services.access.decisions.cache`, with their own attempt and role read by
+   the same query, or (a staff role, or not enrolled) :class:`~coursegate.core.engine.Facts` of
+   their own. Who may see whom (:func:`permitted`) and what the store holds (:class:`Stored`)
+   are read once per course instance, before the first request of it;
+4. **decide** — :func:`decide`: the core's decisions, a look-up in the compiled form (or the
+   user's own timelines, compiled once per batch);
+5. **render** — :func:`render`: the JSON of ``coursegate decide``, as bytes.
+
+Answers are serialised once, to bytes, because a batch holds up to 10,000 of them: the JSON
+of each distinct decision of a compiled course instance is kept with it (the decisions are
+shared by every student the core put in the same slot), so most answers are assembled from
+ready-made pieces.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import String, bindparam, select
+from sqlalchemy.orm import contains_eager
+
+from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
+from coursegate.core.engine import AssessmentConfig, Facts, Student, timelines
+from coursegate.core.instants import DateError, Instant, format_instant, zone
+from coursegate.core.model import InstanceFacts, Mode, Role
+from coursegate.core.timeline import Timeline
+from coursegate.courses.problems import CourseError
+from coursegate.services.access.decisions.cache import CompiledState, compiled_state, read_users
+from coursegate.services.access.decisions.request_values import known_assessment, read_at
+from coursegate.services.access.view_permissions import VIEW_STUDENTS
+from coursegate.services.common.authz import allowed
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.errors import Invalid, NotFound, Refused, ServiceError
+from coursegate.services.common.places import find_course_instance, instance_area, instance_label
+from coursegate.services.courses.roster import student_for
+from coursegate.store.models import Course, CourseInstance, User
+
+MAX_BATCH = 10_000
+"""The most decision requests one batch may hold."""
+REQUEST_FIELDS = ("at", "course", "course_instance", "assessment", "user", "mode", "timezone")
+SERVER_FIELDS = (
+    "course_instance_config", "assessment_config", "student_overrides", "reservations",
+    "enrollment", "instance",
+)  # fmt: skip
+"""Fields of the file-based request that the server fills from the database."""
+SERVER_USER_FIELDS = ("role", "sections", "institution")
+STAFF_ROLES = {"cc": Role.INSTRUCTOR, "in": Role.INSTRUCTOR, "ta": Role.TA}
+"""Course roles that decide as course staff (the staff override): course coordinators and
+instructors as instructors, TAs as TAs. Every other role decides as a student."""
+
+Answer = bytes | ServiceError
+"""A serialised decision, or the error that answers the request instead."""
+
+
+# -- 1. parse ---------------------------------------------------------------------------------
+
+
+class TooLarge(ServiceError):
+    code = "too_large"
+    status = 413
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One decision request, read and checked (nothing looked up yet)."""
+
+    course: str
+    course_instance: str | None
+    assessment: str | None
+    uid: str
+    mode: Mode
+    at: str | None
+    timezone: str | None
+
+
+def _server_fills(name: str) -> Invalid:
+    return Invalid(
+        f"{name}: the server fills this from the database (the synced course files and the"
+        " user's stored role, sections, enrollment, exceptions, reservations and attempt);"
+        " leave it out",
+        name,
+    )
+
+
+def _text(raw: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise Invalid(f"{name}: required (a string)", name)
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise Invalid(f"{name}: must be a non-empty string, not {value!r}", name)
+    return value
+
+
+def read_question(raw: object, default_uid: str) -> Question:
+    """Check one decision request (a parsed JSON object); ``user.uid`` defaults to
+    ``default_uid`` (the signed-in user). Raises :class:`Invalid` naming the field."""
+    if not isinstance(raw, dict):
+        raise Invalid("a decision request is a JSON object {...}", "$")
+    for key in raw:
+        if key in REQUEST_FIELDS:
+            continue
+        if key in SERVER_FIELDS:
+            raise _server_fills(key)
+        raise Invalid(
+            f"{key}: not a field of a decision request (the fields: {', '.join(REQUEST_FIELDS)})",
+            str(key),
+        )
+    course = _text(raw, "course", required=True)
+    assert course is not None
+    uid = default_uid
+    user = raw.get("user")
+    if user is not None:
+        if not isinstance(user, dict):
+            raise Invalid('user: must be an object such as {"uid": "..."}', "user")
+        for key in user:
+            if key in SERVER_USER_FIELDS:
+                raise _server_fills(f"user.{key}")
+            if key != "uid":
+                raise Invalid(f"user.{key}: not a field of user (only uid)", f"user.{key}")
+        given = user.get("uid")
+        if given is not None:
+            if not isinstance(given, str) or not given.strip():
+                raise Invalid(f"user.uid: must be a non-empty string, not {given!r}", "user.uid")
+            uid = given
+    mode = raw.get("mode", "Public")
+    if mode not in ("Public", "Exam"):
+        raise Invalid(f"mode: must be 'Public' or 'Exam', not {mode!r}", "mode")
+    tz = _text(raw, "timezone")
+    if tz is not None:
+        try:
+            zone(tz)
+        except DateError as exc:
+            raise Invalid(f"timezone: {exc}", "timezone") from None
+    return Question(
+        course=course,
+        course_instance=_text(raw, "course_instance"),
+        assessment=_text(raw, "assessment"),
+        uid=uid,
+        mode=Mode(mode),
+        at=_text(raw, "at"),
+        timezone=tz,
+    )
+
+
+# -- 2. load the course -----------------------------------------------------------------------
+
+
+@functools.cache
+def _course_instance_query() -> Any:
+    """The course instance with its course, by names (built once; names bound per call)."""
+    return (
+        select(CourseInstance)
+        .join(Course, Course.id == CourseInstance.course_id)
+        .options(contains_eager(CourseInstance.course))
+        .where(
+            Course.name == bindparam("course", type_=String),
+            CourseInstance.short_name == bindparam("instance", type_=String),
+        )
+    )
+
+
+def request_course_instance(ctx: Ctx, course: str, instance: str | None) -> CourseInstance:
+    """The course instance a request names; ``instance`` may be left out when the course has
+    only one."""
+    if instance is not None:
+        found: CourseInstance | None = ctx.session.scalars(
+            _course_instance_query(), {"course": course, "instance": instance}
+        ).one_or_none()
+        if found is None:
+            return find_course_instance(ctx, course, instance)  # raises NotFound
+        return found
+    rows = ctx.session.scalars(
+        select(CourseInstance)
+        .join(Course, Course.id == CourseInstance.course_id)
+        .where(Course.name == course)
+        .order_by(CourseInstance.short_name)
+    ).all()
+    if not rows:
+        raise NotFound(f"course: there is no course {course!r}", "course")
+    if len(rows) > 1:
+        names = ", ".join(r.short_name for r in rows)
+        raise Invalid(
+            f"course_instance: {course} has several course instances; name one: {names}",
+            "course_instance",
+        )
+    return rows[0]
+
+
+# -- 3. build the core's input ----------------------------------------------------------------
+
+
+def permitted(
+    ctx: Ctx, ci: CourseInstance, items: Sequence[tuple[int, Question]], out: list[Answer]
+) -> list[tuple[int, Question]]:
+    """The requests whose asker may see the answer; the others are answered :class:`Refused`
+    in ``out``. A student may see their own decisions; whether the asker may see everyone's
+    (``vst``) is asked of the roles core once, and only when someone else is asked about."""
+    label = instance_label(ci)
+    viewing_all: tuple[bool, str] | None = None
+    todo: list[tuple[int, Question]] = []
+    for k, q in items:
+        if ctx.is_self(q.uid, ci.id):
+            todo.append((k, q))
+            continue
+        if viewing_all is None:
+            viewing_all = allowed(ctx, VIEW_STUDENTS, instance_area(ci))
+        ok, why = viewing_all
+        if ok:
+            todo.append((k, q))
+        else:
+            out[k] = Refused(
+                f"{ctx.effective} may not view the access of {q.uid} in {label}: {why}"
+            )
+    return todo
+
+
+class _Pieces:
+    """Serialised parts of answers: the JSON of decisions by ``id`` (each kept with its
+    decision, so the id cannot be reused meanwhile) — shared with a cache entry — and of
+    instants, for one batch."""
+
+    def __init__(self, shared: dict[int, tuple[object, bytes]]) -> None:
+        self.shared = shared
+        self.ats: dict[tuple[Instant, str], bytes] = {}
+
+    def decision(self, d: AssessmentDecision | CourseInstanceDecision, tz: tzinfo) -> bytes:
+        hit = self.shared.get(id(d))
+        if hit is None:
+            hit = self.shared[id(d)] = (d, _json(d.to_json(tz)))
+        return hit[1]
+
+    def at(self, t: Instant, tz: tzinfo) -> bytes:
+        key = (t, str(tz))
+        found = self.ats.get(key)
+        if found is None:
+            found = self.ats[key] = _json(format_instant(t, tz))
+        return found
+
+
+class Alone:
+    """A user decided on their own, outside the compiled course instance (a staff role, or not
+    — or no longer — enrolled): their facts for one assessment (or none) in one zone, and the
+    core's timelines of them once :func:`decide` compiled them (once per batch)."""
+
+    __slots__ = ("config", "facts", "timelines", "tz")
+
+    def __init__(self, config: AssessmentConfig | None, facts: Facts, tz: ZoneInfo) -> None:
+        self.config = config
+        self.facts = facts
+        self.tz = tz
+        self.timelines: (
+            tuple[Timeline[CourseInstanceDecision], Timeline[AssessmentDecision] | None] | None
+        ) = None
+
+
+InRow = tuple[CompiledState, _Pieces, int, int | None, Mode, InstanceFacts | None]
+"""A student's row of a compiled course instance: the entry and the JSON kept with it, the row,
+the assessment's column (None: the course instance only), the mode and their own attempt."""
+CoreInput = tuple[Instant, ZoneInfo, InRow | Alone]
+"""What the core decides one request from: the instant, the zone of the answer, and the user."""
+
+
+class Stored:
+    """What the requests of one course instance are decided from, read once for all of them:
+    what the store holds now about the users asked about (one query,
+    :func:`~coursegate.services.access.decisions.cache.read_users`) and the course instance
+    compiled for its students, from the cache, in each zone asked for."""
+
+    def __init__(self, ctx: Ctx, ci: CourseInstance, uids: Collection[str]) -> None:
+        # One query: the configuration, and everything about these users a decision depends on
+        # (with their course roles and attempts); the compiled form is used only if it agrees.
+        self.ctx = ctx
+        self.ci = ci
+        self.tz_name = ci.timezone
+        self.now = read_users(ctx.session, ci, uids)
+        self.involved = {self.now.ids[u] for u in uids if u in self.now.ids}
+        self.entries: dict[str, tuple[CompiledState, _Pieces]] = {}
+        self.base, self.pieces = self.entry(ci.timezone)
+        self.state = self.base.state
+        self.zones: dict[str, ZoneInfo] = {ci.timezone: self.state.tz}
+        self.local = _Pieces({})  # decisions of this batch alone (staff, people not enrolled)
+        self.outsiders: dict[int, Student] = {}
+        self.alone: dict[tuple[object, ...], Alone] = {}
+
+    def entry(self, tz_name: str) -> tuple[CompiledState, _Pieces]:
+        """The course instance compiled in the zone ``tz_name``, and the JSON kept with it."""
+        found = self.entries.get(tz_name)
+        if found is None:
+            compiled = compiled_state(self.ctx.session, self.ci, self.now, self.involved, tz_name)
+            found = self.entries[tz_name] = (compiled, _Pieces(compiled.memo))
+        return found
+
+    def zone(self, tz_name: str) -> ZoneInfo:
+        """The zone ``tz_name`` (checked when the request was read), kept in :attr:`zones`."""
+        tz = self.zones.get(tz_name)
+        if tz is None:
+            tz = self.zones[tz_name] = zone(tz_name)
+        return tz
+
+    def student(self, uid_id: int, row: int | None) -> Student:
+        """The user as the core sees them: their row of the roster, or read on their own."""
+        if row is not None:
+            return self.base.roster[row].student
+        student = self.outsiders.get(uid_id)
+        if student is None:
+            user = self.ctx.session.get(User, uid_id)
+            assert user is not None
+            student = student_for(self.ctx.session, self.ci, self.state, user)
+            self.outsiders[uid_id] = student
+        return student
+
+
+def build_input(stored: Stored, q: Question) -> CoreInput:
+    """The instant and zone of the answer to ``q`` and the user as the core decides them: their
+    row of the compiled course instance, or (a staff role, or not enrolled) on their own."""
+    tz_name = q.timezone or stored.tz_name
+    tz = stored.zones.get(tz_name) or stored.zone(tz_name)
+    at = read_at(q.at, tz)
+    when = stored.ctx.at if at is None else at
+    now = stored.now
+    uid_id = now.ids.get(q.uid)
+    if uid_id is None:
+        raise NotFound(f"user.uid: there is no user {q.uid!r}", "user.uid")
+    base = stored.base
+    row = base.row_of_user.get(uid_id)
+    j: int | None = None
+    if q.assessment is not None:
+        j = base.compiled.assessment_index.get(q.assessment)
+        if j is None:
+            known_assessment(stored.state, q.assessment)  # raises NotFound, naming them all
+            raise NotFound(f"there is no assessment {q.assessment!r}", "assessment")
+    role = _role_at(now.roles.get(uid_id, ()), when)
+    attempt = (
+        now.attempts.get(uid_id, {}).get(stored.state.assessment_ids[q.assessment])
+        if q.assessment
+        else None
+    )
+    if row is not None and role is Role.STUDENT:
+        entry, pieces = (
+            (base, stored.pieces) if tz_name == stored.tz_name else stored.entry(tz_name)
+        )
+        # each entry holds every user it was checked for
+        return when, tz, (entry, pieces, entry.row_of_user[uid_id], j, q.mode, attempt)
+    key = (q.uid, q.assessment, q.mode, role, tz_name)
+    alone = stored.alone.get(key)
+    if alone is None:
+        student = stored.student(uid_id, row)
+        facts = Facts(
+            user=replace(student.user, role=role),
+            mode=q.mode,
+            reservations=student.reservations,
+            personal=student.personal.get(q.assessment, ()) if q.assessment else (),
+            enrollment=student.enrollment,
+            instance=attempt,
+        )
+        config = None if j is None else base.compiled.assessments[j]
+        alone = stored.alone[key] = Alone(config, facts, tz)
+    return when, tz, alone
+
+
+def _role_at(held: Sequence[tuple[str, Instant | None, Instant | None]], at: Instant) -> Role:
+    """The highest course-staff role in force at ``at`` (Student when none)."""
+    best = Role.STUDENT
+    for code, begins, ends in held:
+        role = STAFF_ROLES.get(code, Role.STUDENT)
+        if (begins is None or begins <= at) and (ends is None or at < ends) and role > best:
+            best = role
+    return best
+
+
+# -- 4. decide --------------------------------------------------------------------------------
+
+Decided = tuple[CourseInstanceDecision, AssessmentDecision | None, _Pieces]
+"""The decisions for the course instance and the assessment (None: none asked about), and
+where their JSON is kept."""
+
+
+def decide(stored: Stored, user: InRow | Alone, when: Instant) -> Decided:
+    """The core's decisions at ``when``: a look-up in the compiled course instance (a cell of
+    its own for an attempt or Exam mode, compiled once per slot), or the user's own timelines."""
+    if isinstance(user, Alone):
+        tls = user.timelines
+        if tls is None:
+            policy = stored.state.settings.policy
+            tls = user.timelines = timelines(policy, user.config, user.facts, user.tz)
+        ci_tl, own_tl = tls
+        return ci_tl.at(when), None if own_tl is None else own_tl.at(when), stored.local
+    entry, pieces, row, j, mode, attempt = user
+    compiled = entry.compiled
+    access = compiled.decide_course_instance(row, when)
+    if j is None:
+        return access, None, pieces
+    if mode is Mode.PUBLIC and attempt is None:
+        return access, compiled.decide(row, j, when), pieces
+    return access, entry.cell(row, j, mode, attempt).at(when), pieces
+
+
+# -- 5. render --------------------------------------------------------------------------------
+
+
+def render(stored: Stored, when: Instant, tz: ZoneInfo, decided: Decided) -> bytes:
+    """``{"at", "course_instance", "assessment"}``: the JSON of ``coursegate decide``."""
+    access, assessment, pieces = decided
+    answer = (
+        b'{"at":'
+        + stored.pieces.at(when, tz)
+        + b',"course_instance":'
+        + pieces.decision(access, tz)
+    )
+    if assessment is not None:
+        answer += b',"assessment":' + pieces.decision(assessment, tz)
+    return answer + b"}"
+
+
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def error_json(error: ServiceError) -> bytes:
+    """``{"error": {"code", "message", "field"}}``: an answer that is an error."""
+    return _json({"error": error.to_json()})
+
+
+# -- the stages in order: one request, a batch -------------------------------------------------
+
+
+def answer_questions(ctx: Ctx, questions: Sequence[Question | ServiceError]) -> list[Answer]:
+    """Answer decision requests in order (errors are answers too: one bad request does not
+    spoil the others). Requests are grouped by course instance: each is compiled once (or
+    found compiled in the cache, :mod:`coursegate.services.access.decisions.cache`), who may see
+    whom is asked once per course instance, and each answer is the JSON of ``coursegate
+    decide``."""
+    out: list[Answer] = [b""] * len(questions)
+    groups: dict[tuple[str, str | None], list[tuple[int, Question]]] = {}
+    for k, q in enumerate(questions):
+        if isinstance(q, ServiceError):
+            out[k] = q
+        else:
+            groups.setdefault((q.course, q.course_instance), []).append((k, q))
+    for (course, instance), items in groups.items():
+        try:
+            ci = request_course_instance(ctx, course, instance)
+            _answer_course_instance(ctx, ci, items, out)
+        except ServiceError as error:
+            for k, _ in items:
+                out[k] = error
+        except CourseError as error:
+            problem = error.problems[0].message if error.problems else str(error)
+            invalid = Invalid(
+                f"course_instance: the stored configuration cannot be decided: {problem}",
+                "course_instance",
+            )
+            for k, _ in items:
+                out[k] = invalid
+    return out
+
+
+def _answer_course_instance(
+    ctx: Ctx, ci: CourseInstance, items: Sequence[tuple[int, Question]], out: list[Answer]
+) -> None:
+    """Stages 3 to 5 for the requests of one course instance, into ``out``."""
+    todo = permitted(ctx, ci, items, out)
+    if not todo:
+        return
+    stored = Stored(ctx, ci, {q.uid for _, q in todo})
+    for k, q in todo:
+        try:
+            when, tz, user = build_input(stored, q)
+            out[k] = render(stored, when, tz, decide(stored, user, when))
+        except ServiceError as error:
+            out[k] = error
+
+
+def answer_batch(ctx: Ctx, raw: object) -> bytes:
+    """``{"requests": [...]}`` → ``{"results": [...]}``, serialised; see
+    :func:`answer_questions`. More than :data:`MAX_BATCH` requests raise :class:`TooLarge`."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("requests"), list):
+        raise Invalid('the body must be {"requests": [...]} (a list of decision requests)', "$")
+    extra = sorted(set(raw) - {"requests"})
+    if extra:
+        raise Invalid(f"{extra[0]}: not a field of a batch (only requests)", extra[0])
+    requests = raw["requests"]
+    if len(requests) > MAX_BATCH:
+        raise TooLarge(
+            f"requests: {len(requests):,} decision requests in one batch; at most"
+            f" {MAX_BATCH:,} (split them into several batches)",
+            "requests",
+        )
+    questions: list[Question | ServiceError] = []
+    me = ctx.effective
+    for r in requests:
+        try:
+            questions.append(read_question(r, me))
+        except ServiceError as error:
+            questions.append(error)
+    answers = answer_questions(ctx, questions)
+    parts = [a if isinstance(a, bytes) else error_json(a) for a in answers]
+    return b'{"results":[' + b",".join(parts) + b"]}"
+
+
+def answer_one(ctx: Ctx, raw: object) -> bytes:
+    """One decision request → its decision, serialised (errors are raised)."""
+    (answer,) = answer_questions(ctx, [read_question(raw, ctx.effective)])
+    if isinstance(answer, ServiceError):
+        raise answer
+    return answer

@@ -1,0 +1,154 @@
+"""Asking the roles core, with the facts from the store.
+
+Every use case calls :func:`require` before changing anything: it builds the roles core's index
+from the stored role assignments of the users involved (so a grant, revocation or expiry counts
+on the very next check, in every process), asks ``allowed`` and evaluates the conditions, and
+raises :class:`Refused` with the roles core's reason when the answer is no.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from coursegate.core.instants import from_instant
+from coursegate.roles import (
+    Actor,
+    Area,
+    AuthKind,
+    CheckContext,
+    CoursePreferences,
+    CustomRole,
+    RoleAssignment,
+    RoleIndex,
+    User,
+    check,
+    check_as,
+)
+from coursegate.services.common.context import Ctx
+from coursegate.services.common.errors import Refused
+from coursegate.services.common.places import course_area, domain_name
+from coursegate.store.models import (
+    AccountStem,
+    ClassAccount,
+    Course,
+    CourseInstance,
+    CustomRoleRow,
+    Domain,
+    RoleAssignmentRow,
+)
+from coursegate.store.models import (
+    User as UserRow,
+)
+
+
+def index_for(ctx: Ctx, uids: Iterable[str]) -> RoleIndex:
+    """A roles index holding these users and all their role assignments."""
+    wanted = set(uids)
+    rows = ctx.session.execute(
+        select(UserRow, Domain.name).join(Domain).where(UserRow.uid.in_(wanted))
+    ).all()
+    users = [
+        User(
+            u.uid,
+            dom,
+            AuthKind(u.auth),
+            class_account=u.class_account,
+            class_course=_class_course(ctx, u),
+        )
+        for u, dom in rows
+    ]
+    ids = {u.id: u.uid for u, _ in rows}
+    assignments = [
+        RoleAssignment(
+            ids[a.user_id],
+            a.role,
+            Area.parse(a.area),
+            start=None if a.start_at is None else from_instant(a.start_at),
+            end=None if a.end_at is None else from_instant(a.end_at),
+        )
+        for a in ctx.session.scalars(
+            select(RoleAssignmentRow).where(RoleAssignmentRow.user_id.in_(list(ids)))
+        )
+    ]
+    customs = [
+        CustomRole(c.domain, c.author, c.name, c.system, c.domain_privs, c.course)
+        for c in ctx.session.scalars(select(CustomRoleRow))
+    ]
+    return RoleIndex(users=users, assignments=assignments, custom_roles=customs)
+
+
+def unassigned_class_account(ctx: Ctx, user: UserRow) -> str | None:
+    """Why ``user`` takes no role now, when it is a class account nobody holds — free in its
+    course's pool (generated ahead, or recycled) or being wiped — in one sentence naming the
+    course; None for every other user (an assigned class account, a person's account).
+
+    The roles core refuses such an account every role and lets its ended records (its former
+    holder's) count for nothing; this is the sentence people read instead of a bare refusal."""
+    found = ctx.session.execute(
+        select(ClassAccount.state, ClassAccount.times_assigned, Course.name)
+        .join(AccountStem, AccountStem.id == ClassAccount.stem_id)
+        .join(Course, Course.id == AccountStem.course_id)
+        .where(ClassAccount.user_id == user.id)
+    ).one_or_none()
+    if found is None:
+        return None
+    state, times_assigned, course = found
+    if state == "assigned":
+        return None
+    if state == "wiping":
+        return (
+            f"{user.uid} is a class account of {course} being wiped: it returns to the pool "
+            "when the wipe finishes, holds no one's work and takes no role until assigned again"
+        )
+    if times_assigned:
+        return (
+            f"{user.uid} is a recycled class account of {course}: it holds no one's work and "
+            "takes no role until assigned again"
+        )
+    return (
+        f"{user.uid} is an unassigned class account of {course} (free in its pool): it takes "
+        "no role until assigned"
+    )
+
+
+def _class_course(ctx: Ctx, u: UserRow) -> Area | None:
+    """The course area a class account belongs to (the roles core checks its limits)."""
+    if not u.class_account or u.class_course_instance_id is None:
+        return None
+    ci = ctx.session.get(CourseInstance, u.class_course_instance_id)
+    if ci is None:
+        return None
+
+    return course_area(ci, domain_name(ci.course.institution))
+
+
+def allowed(ctx: Ctx, privilege: str, area: Area) -> tuple[bool, str]:
+    """Whether the effective user holds ``privilege`` at ``area`` now, and why.
+
+    While viewing as someone (``ctx.acting_as``), the roles core re-checks on every call that
+    the real user may still view as them in that course, and only the viewed user's roles in
+    that course count: no staff privilege leaks.
+    """
+    if ctx.is_system:
+        return True, "the system (operator) acts"
+    context = CheckContext(course_preferences=CoursePreferences())
+    if ctx.acting_as is not None and ctx.acting_as != ctx.actor:
+        course = area.course_area
+        if course is None:
+            return False, "while viewing as someone, only actions within that course are possible"
+        actor = Actor(ctx.actor, ctx.acting_as, course=course, since=ctx.at_datetime)
+        index = index_for(ctx, [ctx.actor, ctx.acting_as])
+        decision = check_as(index, actor, privilege, area, at=ctx.at_datetime, context=context)
+        return decision.allowed, "; ".join(decision.explanation)
+    index = index_for(ctx, [ctx.effective])
+    decision = check(index, ctx.effective, privilege, area, at=ctx.at_datetime, context=context)
+    return decision.allowed, "; ".join(decision.explanation)
+
+
+def require(ctx: Ctx, privilege: str, area: Area, what: str) -> None:
+    """Raise :class:`Refused` unless the effective user may ``what`` (privilege at area)."""
+    ok, why = allowed(ctx, privilege, area)
+    if not ok:
+        raise Refused(f"{ctx.effective} may not {what}: {why}")
