@@ -104,7 +104,7 @@ def test_wrong_type_in_plain_words(tmp_path: Path) -> None:
                 "due": {"date": "2024-03-10T00:00"},
                 "lateDeadlines": [{"date": "2024-03-05T00:00", "credit": 50}],
             },
-            "not after the due date",
+            "before the due date",
         ),
         (
             {
@@ -176,14 +176,23 @@ def test_override_problems_name_the_override(tmp_path: Path) -> None:
             {
                 "uuid": "0b31c53c-0a94-4380-bd01-c75b8f5d3fcc",
                 "labels": ["x"],
-                "dateControl": {"due": {"date": "2024-03-13T00:00"}},
+                "dateControl": {
+                    "due": {"date": "2024-03-13T00:00"},
+                    "lateDeadlines": [{"date": "2024-03-12T00:00", "credit": 50}],
+                },
             },
         ]
     }
+    # The override's own late deadline falls before its own due date. (A due date moved past
+    # an inherited late deadline is not a problem: PrairieLearn drops that deadline for the
+    # section; see tests/courses/test_pl_stranded_deadlines.py.)
     errs = errors(tmp_path, cfg)
     assert any(
-        "accessControl[1]" in p.message and "not after the due date" in p.message for p in errs
-    )
+        "accessControl[1]" in p.message
+        and "before the due date" in p.message
+        and p.path == "$.accessControl[1].dateControl.lateDeadlines"
+        for p in errs
+    ), errs
 
 
 def test_override_needs_uuid_and_known_labels(tmp_path: Path) -> None:

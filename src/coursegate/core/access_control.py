@@ -328,6 +328,27 @@ def _reveal_visibility(rule: RevealRule, what: str) -> Visibility:
     return Visibility(((rule.visible_from, until),), f"{what} hidden after completion")
 
 
+def exam_link_visibility(
+    exam: ExamLink, form: Form, questions: Visibility, score: Visibility
+) -> tuple[Visibility, Visibility]:
+    """What a student in Exam mode through ``exam`` sees once their attempt is complete.
+
+    Modern form (as PrairieLearn ships it): the assessment's own ``afterComplete`` does not
+    apply during the reservation; the link's ``afterComplete`` does, and without one (or for a
+    ``readOnly`` link, a review of a closed attempt) questions and score are visible. RFC form:
+    the RFC says the assessment's hide settings "continue to apply to PrairieTest exams", so
+    ``questions`` and ``score`` (the assessment's) are kept.
+    """
+    if form is Form.RFC:
+        return questions, score
+    shown = Visibility(ALWAYS, "")
+    if exam.read_only:
+        return shown, shown
+    q = shown if exam.questions is None else _reveal_visibility(exam.questions, "questions")
+    s = shown if exam.score is None else _reveal_visibility(exam.score, "score")
+    return q, s
+
+
 def deadline_grants(
     dc: DateControl, form: Form, base: Grant
 ) -> tuple[tuple[Grant, ...], Instant | None]:
@@ -351,7 +372,9 @@ def deadline_grants(
     else:
         grants, last_end = _deadline_segments(dc, base, start)
     if last_end < MAX_INSTANT:
-        grants.append(_after_last_deadline(dc, form, base, closed, last_end))
+        # Credit never rises after the last deadline either.
+        ceiling = grants[-1].credit if grants and not dc.sessions else math.inf
+        grants.append(_after_last_deadline(dc, form, base, closed, last_end, ceiling))
     return _with_time_limits(grants, dc.duration_minutes), start
 
 
@@ -387,23 +410,46 @@ def _session_grants(
     return grants, sessions[0].start, sessions[-1].end
 
 
-def _deadline_segments(dc: DateControl, base: Grant, start: Instant) -> tuple[list[Grant], Instant]:
-    """One grant per deadline (early, due, late, in date order) from ``start``, open on without
-    a due date; and the end of the last deadline's segment (``MAX_INSTANT`` if open)."""
+def effective_deadlines(dc: DateControl) -> list[tuple[Instant, float, str]]:
+    """The deadlines (date, credit, name) that hold after the cascade, in date order, as
+    PrairieLearn builds them: those a merge stranded are dropped (early ones not after the
+    release or after the due date, late ones not after the release or before the due date); an
+    early deadline gives at least the due credit, a late one at most it. At one instant only
+    the first of early, due, late counts (the others' segments are empty)."""
     due = dc.due or Due(None)
-    deadlines: list[tuple[Instant, float, str]] = [
-        (d.date, d.credit, f"before early deadline {i + 1}") for i, d in enumerate(dc.early)
+    low = MIN_INSTANT if dc.release is None else dc.release + 1
+    high = MAX_INSTANT if due.date is None else due.date
+    late_low = low if due.date is None else max(low, due.date)
+    out = [
+        (d.date, max(d.credit, due.credit), f"before early deadline {i + 1}")
+        for i, d in enumerate(dc.early)
+        if low <= d.date <= high
     ]
     if due.date is not None:
-        deadlines.append((due.date, due.credit, "before the due date"))
-    deadlines += [
-        (d.date, d.credit, f"before late deadline {i + 1}") for i, d in enumerate(dc.late)
+        out.append((due.date, due.credit, "before the due date"))
+    out += [
+        (d.date, min(d.credit, due.credit), f"before late deadline {i + 1}")
+        for i, d in enumerate(dc.late)
+        if d.date >= late_low
     ]
-    deadlines.sort(key=lambda d: d[0])
+    out.sort(key=lambda d: d[0])  # stable: early, due, late at one instant
+    return out
+
+
+def _deadline_segments(dc: DateControl, base: Grant, start: Instant) -> tuple[list[Grant], Instant]:
+    """One grant per deadline from ``start``, open on without a due date; and the end of the
+    last deadline's segment (``MAX_INSTANT`` if open). Credit never rises, whatever overrides
+    were merged: PrairieLearn clamps each segment to the one before it. A due date on or before
+    the release leaves nothing to submit."""
+    due = dc.due or Due(None)
+    if due.date is not None and dc.release is not None and due.date <= dc.release:
+        return [], MAX_INSTANT
     grants: list[Grant] = []
     previous = start
-    for date, credit, name in deadlines:
+    ceiling = math.inf
+    for date, credit, name in effective_deadlines(dc):
         if date > previous:
+            ceiling = min(ceiling, credit)
             grants.append(
                 replace(
                     base,
@@ -411,7 +457,7 @@ def _deadline_segments(dc: DateControl, base: Grant, start: Instant) -> tuple[li
                     start=previous,
                     end=date,
                     shown_end=date,
-                    credit=credit,
+                    credit=ceiling,
                     password=dc.password,
                 )
             )
@@ -423,7 +469,7 @@ def _deadline_segments(dc: DateControl, base: Grant, start: Instant) -> tuple[li
             base,
             source="no due date",
             start=previous,
-            credit=due.credit,
+            credit=min(ceiling, due.credit),
             password=dc.password,
         )
     )
@@ -431,18 +477,20 @@ def _deadline_segments(dc: DateControl, base: Grant, start: Instant) -> tuple[li
 
 
 def _after_last_deadline(
-    dc: DateControl, form: Form, base: Grant, closed: Grant, last_end: Instant
+    dc: DateControl, form: Form, base: Grant, closed: Grant, last_end: Instant, ceiling: float
 ) -> Grant:
-    """What ``afterLastDeadline`` gives from ``last_end`` on: submissions, or closed."""
+    """What ``afterLastDeadline`` gives from ``last_end`` on: submissions (at most at
+    ``ceiling``), or closed."""
     after = dc.after_last
     if after is not None and after.allow_submissions:
+        credit = min(after.credit, ceiling)
         return replace(
             base,
             source="after the last deadline",
             start=last_end,
-            credit=after.credit,
+            credit=credit,
             can_create=after.can_create,
-            complete=after.credit <= 0 and form is Form.RFC,
+            complete=credit <= 0 and form is Form.RFC,
             password=dc.password,
         )
     return replace(closed, source="after the last deadline (closed)", start=last_end)
@@ -519,8 +567,7 @@ def compile_settings(settings: AccessSettings) -> AssessmentPolicy:
             )
         )
     for n, exam in enumerate(settings.exams, start=1):
-        q = questions if exam.questions is None else _reveal_visibility(exam.questions, "questions")
-        s = score if exam.score is None else _reveal_visibility(exam.score, "score")
+        q, s = exam_link_visibility(exam, form, questions, score)
         grants.append(
             replace(
                 base,

@@ -352,6 +352,28 @@ def _after_complete(rules: Sequence[LegacyRule]) -> dict[str, Any]:
     }
 
 
+def _exam_link(rule: LegacyRule, notes: list[str]) -> dict[str, Any]:
+    """A linked exam for a legacy ``examUuid`` rule. In Exam mode the link's own
+    ``afterComplete`` decides what a finished attempt shows (the assessment's does not), so the
+    rule's ``showClosedAssessment`` flags go there; a ``readOnly`` link shows everything."""
+    link: dict[str, Any] = {"examUuid": rule.exam_uuid}
+    hide_q = not rule.show_closed_assessment or not rule.show_closed_assessment_score
+    hide_s = not rule.show_closed_assessment_score
+    if not rule.active:
+        link["readOnly"] = True
+        if hide_q:
+            notes.append(
+                f"{rule.name}: a read-only exam link shows the questions and the score; the "
+                "rule's hiding cannot be carried over"
+            )
+    elif hide_q:
+        link["afterComplete"] = {
+            "questions": {"hidden": True},
+            **({"score": {"hidden": True}} if hide_s else {}),
+        }
+    return link
+
+
 def propose_modern(rules: Sequence[LegacyRule], tz: tzinfo) -> Proposal:
     """A modern list reproducing the legacy rules (see the module docstring)."""
     notes: list[str] = []
@@ -366,11 +388,7 @@ def propose_modern(rules: Sequence[LegacyRule], tz: tzinfo) -> Proposal:
         tz,
         notes,
     )
-    exams = [
-        {"examUuid": r.exam_uuid, **({"readOnly": True} if not r.active else {})}
-        for r in rules
-        if r.exam_uuid is not None and r.uids is None
-    ]
+    exams = [_exam_link(r, notes) for r in rules if r.exam_uuid is not None and r.uids is None]
     if exams:
         defaults.setdefault("integrations", {})["prairieTest"] = {"exams": exams}
     if any(r.mode is Mode.EXAM and r.exam_uuid is None for r in rules):

@@ -264,7 +264,12 @@ def may_self_enroll(
     expected_code: str | None = None,
     check_code: bool = True,
 ) -> EnrollmentVerdict:
-    """Whether a student may enroll themselves now (as the reference notes describe)."""
+    """Whether a student may enroll themselves now (as the reference notes describe).
+
+    The institution restriction applies only to a course instance with modern publishing (or
+    the RFC form): under legacy ``allowAccess`` the rules themselves say which institutions
+    get in, and PrairieLearn does not restrict self-enrollment further.
+    """
     status = enrollment.status if enrollment is not None else "none"
     if status == "blocked":
         return EnrollmentVerdict(False, "you are blocked from this course instance")
@@ -278,6 +283,7 @@ def may_self_enroll(
         return EnrollmentVerdict(False, "self-enrollment has closed; ask for an invitation")
     if (
         se.restrict_to_institution
+        and policy.form != "legacy"
         and policy.institution is not None
         and user.institution is not None
         and user.institution != policy.institution

@@ -118,8 +118,9 @@ def _publishing_policy(
     end = r.date(pub.endDate, "$.publishing.endDate")
     if (pub.startDate is None) != (pub.endDate is None):
         r.error("$.publishing", "give startDate and endDate together (or neither)")
-    if start is not None and end is not None and start >= end:
-        r.error("$.publishing", "the publishing startDate must be before its endDate")
+    # A period whose start equals its end is valid (as PrairieLearn accepts it).
+    if start is not None and end is not None and start > end:
+        r.error("$.publishing", "the publishing startDate must not be after its endDate")
     return replace(open_policy, form="modern", publishing=Publishing(start, end))
 
 

@@ -23,8 +23,17 @@ from coursegate.courses.reader import Reader, was_set
 
 
 def _reveal(r: Reader, rm: m.RevealModel, path: str, hidden_default: bool) -> RevealRule:
+    hidden = hidden_default if rm.hidden is None else rm.hidden
+    if rm.hidden is False:
+        for key in ("visibleFromDate", "visibleUntilDate"):
+            if getattr(rm, key) is not None:
+                r.error(
+                    f"{path}.{key}",
+                    f"{key} only has a meaning with hidden: true (it says when hidden "
+                    "things are shown); with hidden: false they are always shown",
+                )
     return RevealRule(
-        hidden=hidden_default if rm.hidden is None else rm.hidden,
+        hidden=hidden,
         visible_from=r.date(rm.visibleFromDate, f"{path}.visibleFromDate"),
         visible_until=r.date(rm.visibleUntilDate, f"{path}.visibleUntilDate"),
     )
@@ -119,19 +128,47 @@ def _exams(r: Reader, el: m.ModernElementModel, path: str) -> tuple[ExamLink, ..
     if not was_set(el, "integrations"):
         return UNSET
     pt = el.integrations.prairieTest if el.integrations is not None else None
-    return tuple(_exam_link(r, e, path) for e in (pt.exams if pt is not None else []))
+    exams = pt.exams if pt is not None else []
+    base = f"{path}.integrations.prairieTest.exams"
+    seen: dict[str, int] = {}
+    for j, e in enumerate(exams):
+        if e.examUuid in seen:
+            r.error(
+                f"{base}[{j}].examUuid",
+                f"exam {e.examUuid} is already linked by {base}[{seen[e.examUuid]}]; "
+                "link each PrairieTest exam once",
+            )
+        else:
+            seen[e.examUuid] = j
+    return tuple(_exam_link(r, e, f"{base}[{j}]") for j, e in enumerate(exams))
 
 
 def _exam_link(r: Reader, e: m.ExamModel, path: str) -> ExamLink:
+    """One linked exam. Inside a link both ``questions`` and ``score`` default to shown (as
+    PrairieLearn's link does); the assessment's own ``afterComplete`` does not apply to it."""
     ac = e.afterComplete
     if ac is None:
         return ExamLink(e.examUuid, e.readOnly, None, None)
-    return ExamLink(
-        e.examUuid,
-        e.readOnly,
-        _reveal(r, ac.questions, f"{path}.integrations", True) if ac.questions else None,
-        _reveal(r, ac.score, f"{path}.integrations", False) if ac.score else None,
-    )
+    p = f"{path}.afterComplete"
+    q = _reveal(r, ac.questions, f"{p}.questions", False) if ac.questions else None
+    s = _reveal(r, ac.score, f"{p}.score", False) if ac.score else None
+    q_hidden = q is not None and q.hidden
+    s_hidden = s is not None and s.hidden
+    if e.readOnly:
+        for what, hidden in (("questions", q_hidden), ("score", s_hidden)):
+            if hidden:
+                r.error(
+                    f"{p}.{what}.hidden",
+                    f"a readOnly exam is a review of a closed attempt, so it cannot hide the "
+                    f"{what}; remove hidden: true or readOnly",
+                )
+    if s_hidden and not q_hidden:
+        r.error(
+            f"{p}.score.hidden",
+            "this exam hides the score but shows the questions, which show the score; "
+            "hide the questions too (questions: {hidden: true})",
+        )
+    return ExamLink(e.examUuid, e.readOnly, q, s)
 
 
 def _element_after_complete(

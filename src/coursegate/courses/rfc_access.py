@@ -127,7 +127,23 @@ def _exams(r: Reader, a: m.RfcAccessModel, path: str) -> tuple[ExamLink, ...] | 
         exams = (exams if not isinstance(exams, Unset) else ()) + tuple(
             ExamLink(e.examUuid, e.readOnly) for e in a.prairieTest or []
         )
+    if not isinstance(exams, Unset):
+        _check_duplicate_exams(r, a, path)
     return exams
+
+
+def _check_duplicate_exams(r: Reader, a: m.RfcAccessModel, path: str) -> None:
+    """Each PrairieTest exam is linked once (across both spellings of the list)."""
+    where: list[str] = [
+        f"{path}.prairieTestExamUuids[{j}]" for j in range(len(a.prairieTestExamUuids or []))
+    ] + [f"{path}.prairieTest[{j}].examUuid" for j in range(len(a.prairieTest or []))]
+    uuids = [*(a.prairieTestExamUuids or []), *(e.examUuid for e in a.prairieTest or [])]
+    seen: dict[str, str] = {}
+    for uuid, p in zip(uuids, where, strict=True):
+        if uuid in seen:
+            r.error(p, f"exam {uuid} is already linked by {seen[uuid]}; link each exam once")
+        else:
+            seen[uuid] = p
 
 
 def _after_complete(r: Reader, a: m.RfcAccessModel, path: str) -> AfterCompletePatch | Unset:

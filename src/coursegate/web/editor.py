@@ -89,7 +89,7 @@ AFTER_COMPLETE = Obj(
     "afterComplete",
     "After completion",
     (
-        Obj("questions", "Questions", REVEAL, "default: hidden"),
+        Obj("questions", "Questions", REVEAL, "default: hidden (inside an exam link: shown)"),
         Obj("score", "Score", REVEAL, "default: visible; a hidden score hides the questions too"),
     ),
     "what students see once their attempt is complete",

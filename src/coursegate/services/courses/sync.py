@@ -66,7 +66,7 @@ from coursegate.store.models import (
     CourseInstance,
 )
 
-FINGERPRINT_VERSION = 3
+FINGERPRINT_VERSION = 4
 """Part of every stored fingerprint: raising it makes the next sync validate every file again
 (do so when validation gets stricter)."""
 
