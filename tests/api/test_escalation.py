@@ -88,6 +88,8 @@ ESCALATION: dict[tuple[str, str], Row] = {
     ("POST", P + "/attempts/{attempt_id}/submit"): Row("self", "S T I O D R"),
     ("POST", P + "/start/{aid:path}"): Row("self", "S T I O D R"),
     ("POST", "/sign-out"): Row("self", "S T I O D R IS IT TS"),
+    ("POST", "/api/v1/session/mode"): Row("self", "I O"),
+    ("POST", "/session/mode"): Row("self", "I O"),
     ("POST", "/view-as/stop"): Row("self", "S T I O D R IS IT TS"),
     # -- person ----------------------------------------------------------------------------------
     ("POST", "/api/v1/users/{uid}/freeze"): Row("person", "D R"),
@@ -100,6 +102,8 @@ ESCALATION: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/users"): Row("domain", "D R"),
     ("POST", "/api/v1/users/import"): Row("domain", "D R"),
     ("PUT", "/api/v1/custom-roles/{name}"): Row("domain", "I"),
+    ("POST", "/api/v1/exam-networks"): Row("domain", "D R"),
+    ("DELETE", "/api/v1/exam-networks/{network_id}"): Row("domain", "D R"),
     # -- system ----------------------------------------------------------------------------------
     ("POST", "/admin/accounts/generate"): Row("system", "D R"),
     ("POST", "/admin/accounts/stem"): Row("system", "D R"),

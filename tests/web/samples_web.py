@@ -32,6 +32,8 @@ SAMPLES = [
     Sample("POST", "/sign-out", "/sign-out", SIGNED_IN),
     Sample("GET", "/courses", "/courses", SIGNED_IN),
     Sample("POST", "/view-as/stop", "/view-as/stop", SIGNED_IN),
+    # an instructor role (in or cc) somewhere: the course's instructor and another course's
+    Sample("POST", "/session/mode", "/session/mode", frozenset({"instructor", "other_instructor"})),
     # A student's own pages: any signed-in user sees what the decisions give them (someone
     # not enrolled sees what they would until they enroll, staff are sent to staff pages).
     Sample("GET", CI, P, SIGNED_IN),

@@ -12,6 +12,7 @@ from coursegate.api import (
     calendar,
     decisions,
     enrollment,
+    exam_networks,
     exceptions,
     history,
     reservations,
@@ -41,4 +42,5 @@ ROUTERS: list[Routes] = [
     accounts_actions.routes,
     accounts_admin.routes,
     ssh_keys.routes,
+    exam_networks.routes,
 ]

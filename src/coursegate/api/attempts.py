@@ -3,18 +3,20 @@
 Whether a student may start or submit is the decision core's answer from stored state (their
 sections, exceptions, reservations and the attempt itself), so these routes are open to any
 signed-in user and the service refuses with the decision's explanation. The server's mode is
-never taken from the request: a student is in Exam mode while one of their testing-centre
-reservations is in force, in Public mode otherwise.
+never taken from the request body: a student is in Exam mode on a testing-centre network, when
+an instructor switched their own session to Exam mode, or while one of their testing-centre
+reservations is in force; in Public mode otherwise (docs/exam-mode.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Path, Query, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from coursegate.http.deps import CALLER, Caller
+from coursegate.http.modes import mode_of_request
 from coursegate.http.policy import Routes, signed_in
 from coursegate.services.access import attempt_views
 from coursegate.services.access import attempts as instances
@@ -148,7 +150,12 @@ def _out(view: attempt_views.InstanceView, tz: Any) -> AttemptOut:
     },
 )
 def start(
-    course: str, instance: str, body: StartIn, response: Response, c: Caller = CALLER
+    course: str,
+    instance: str,
+    body: StartIn,
+    request: Request,
+    response: Response,
+    c: Caller = CALLER,
 ) -> AttemptOut:
     """Start your attempt at an assessment, with the password when the rule in force asks for
     one. Its ``date_limit`` is now plus the time limit (cut to the end of access); the
@@ -156,7 +163,13 @@ def start(
     simultaneous starts make one attempt."""
     ci = find_course_instance(c.ctx, course, instance)
     view = instances.start(
-        c.ctx, ci.id, body.assessment, uid=body.uid, password=body.password, mode=None
+        c.ctx,
+        ci.id,
+        body.assessment,
+        uid=body.uid,
+        password=body.password,
+        mode=None,
+        request_mode=mode_of_request(request, c),
     )
     response.status_code = 201 if view.created else 200
     return _out(view, course_zone(ci))
@@ -210,6 +223,7 @@ def submit(
     course: str,
     instance: str,
     body: SubmitIn,
+    request: Request,
     attempt_id: int = ATTEMPT_ID,
     c: Caller = CALLER,
 ) -> AttemptOut:
@@ -225,6 +239,7 @@ def submit(
         bonus_points=body.bonus_points,
         mode=None,
         course_instance_id=ci.id,
+        request_mode=mode_of_request(request, c),
     )
     return _out(view, course_zone(ci))
 

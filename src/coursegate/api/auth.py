@@ -6,16 +6,17 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from coursegate.http.client import client_address, session_cookie
 from coursegate.http.deps import CALLER, Caller
 from coursegate.http.errors import ErrorOut, error_response
+from coursegate.http.modes import mode_of_request
 from coursegate.http.policy import Routes, needs, public, signed_in
 from coursegate.http.schemas import RowId, iso, iso_or_none, parse_instant
 from coursegate.services.common.errors import Invalid
 from coursegate.services.common.places import find_course_instance
-from coursegate.services.people import signin
+from coursegate.services.people import session_mode, signin
 from coursegate.services.people.throttle import Throttled
 
 routes = Routes(prefix="/api/v1", tags=["signing in"])
@@ -130,6 +131,39 @@ def sign_in(body: SignInBody, request: Request, c: Caller = CALLER) -> Any:
 def who_am_i(c: Caller = CALLER) -> SessionOut:
     """Who the request is from, how they signed in, and whom they view as."""
     return _session_out(c)
+
+
+class ModeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"mode": "Exam"}]})
+    mode: str = Field(examples=["Exam"], description="Exam (preview) or Public (back)")
+
+
+class ModeOut(BaseModel):
+    mode: str = Field(examples=["Exam"], description="the mode one's requests are in now")
+    switched: bool = Field(description="whether this session (or token) is switched to Exam")
+    why: str | None = Field(
+        None,
+        examples=["Exam mode: you switched your session to Exam mode"],
+        description="why the mode is Exam (null in Public mode)",
+    )
+
+
+@routes.post(
+    "/session/mode",
+    policy=signed_in("one's own session; Exam only for instructors (in or cc) somewhere"),
+    response_model=ModeOut,
+    responses={403: {"description": "not an instructor anywhere, or viewing as someone"}},
+)
+def switch_mode(body: ModeIn, request: Request, c: Caller = CALLER) -> ModeOut:
+    """Switch this session (or this API token) to Exam mode to preview what students see in
+    the testing centre, or back to Public. Only instructors (``in`` or ``cc`` in force
+    somewhere) may switch to Exam; recorded in the history (docs/exam-mode.md)."""
+    row = c.web_session if c.web_session is not None else c.token
+    if row is None:
+        raise Invalid("mode: sign in with a session or an API token to switch its mode", "mode")
+    stored = session_mode.set_session_mode(c.ctx, row, body.mode)
+    now = mode_of_request(request, c)
+    return ModeOut(mode=now.mode.value, switched=stored == "Exam", why=now.why)
 
 
 @routes.delete(

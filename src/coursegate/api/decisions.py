@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from coursegate.http.deps import CALLER, Caller
 from coursegate.http.errors import ErrorOut
+from coursegate.http.modes import mode_of_request
 from coursegate.http.policy import Routes, needs, signed_in
 from coursegate.services.access.decisions import answers
 from coursegate.services.access.decisions import matrix as course_matrix
@@ -163,12 +164,14 @@ class BatchOut(BaseModel):
         }
     },
 )
-def decide(raw: Any = BODY, c: Caller = CALLER) -> Response:
+def decide(request: Request, raw: Any = BODY, c: Caller = CALLER) -> Response:
     """What the user may do with an assessment now (or at ``at``), with the explanation and
     the next instant it changes — decided from the course as synced and the user's stored
     state. A student may ask about themself; staff holding ``vst`` in the course instance
-    about anyone in it."""
-    return Response(answers.answer_one(c.ctx, raw), media_type=JSON)
+    about anyone in it. A request about oneself without ``mode`` is decided in the request's
+    own mode (Exam on a testing-centre network or after an instructor's switch:
+    docs/exam-mode.md)."""
+    return Response(answers.answer_one(c.ctx, raw, mode_of_request(request, c)), media_type=JSON)
 
 
 @routes.post(
@@ -199,11 +202,11 @@ def decide(raw: Any = BODY, c: Caller = CALLER) -> Response:
         }
     },
 )
-def decide_batch(raw: Any = BODY, c: Caller = CALLER) -> Response:
+def decide_batch(request: Request, raw: Any = BODY, c: Caller = CALLER) -> Response:
     """Up to 10,000 decision requests at once; ``results`` answers them in order. A request
     that cannot be answered (unknown assessment, not allowed, bad field) gets
     ``{"error": {code, message, field}}`` in its place; the others are answered."""
-    return Response(answers.answer_batch(c.ctx, raw), media_type=JSON)
+    return Response(answers.answer_batch(c.ctx, raw, mode_of_request(request, c)), media_type=JSON)
 
 
 # -- the matrix -------------------------------------------------------------------------------

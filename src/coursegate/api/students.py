@@ -13,10 +13,11 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import orjson
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 
 from coursegate.http.deps import CALLER, Caller
+from coursegate.http.modes import mode_of_request
 from coursegate.http.policy import Routes, signed_in
 from coursegate.http.schemas import iso_or_none
 from coursegate.services.access.decisions import student as student_decisions
@@ -100,6 +101,17 @@ class StudentCourseOut(BaseModel):
     assessments: list[StudentAssessmentOut] = Field(
         description="sorted by due date (none last), then number"
     )
+    mode: str = Field(
+        "Public",
+        examples=["Public"],
+        description="Public or Exam: the mode one's own list is decided in (a testing-centre"
+        " network, one's own switch, or a reservation in force); someone else's: Public",
+    )
+    mode_explanation: str | None = Field(
+        None,
+        examples=["Exam mode: your computer is on the testing-centre network Lab A"],
+        description="why the mode is Exam (null in Public mode)",
+    )
 
 
 @routes.get(
@@ -111,14 +123,18 @@ def student_assessments(
     course: str,
     instance: str,
     uid: str,
+    request: Request,
     at: Annotated[
         str | None, Query(description="ISO 8601 (naive: the course's zone); default now")
     ] = None,
     c: Caller = CALLER,
 ) -> Response:
     """The student's assessments with their own due dates, credit now, status, next change
-    and their exceptions, in the course instance's zone."""
-    sc = student_decisions.student_course_at(c.ctx, course, instance, uid, at)
+    and their exceptions, in the course instance's zone. One's own list is decided in the
+    request's mode (``mode``, ``mode_explanation``: docs/exam-mode.md)."""
+    sc = student_decisions.student_course_at(
+        c.ctx, course, instance, uid, at, request_mode=mode_of_request(request, c)
+    )
     return Response(orjson.dumps(sc.to_json()), media_type=JSON)
 
 

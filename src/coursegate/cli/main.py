@@ -28,6 +28,9 @@ def _register() -> None:
     else:
         store_cmds.register(app)
     importlib.import_module("coursegate.cli.accounts.commands").register(app)
+    from coursegate.cli.exam_networks_cmd import app as exam_networks_app
+
+    app.add_typer(exam_networks_app, name="exam-networks")
     try:
         from coursegate.cli.roles_cmd import app as roles_app
     except ImportError:  # pragma: no cover - the roles package is added by its own issue

@@ -320,6 +320,9 @@ class WebSession(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+    mode: Mapped[str | None] = mapped_column(String(10))
+    """``Exam`` while an instructor previews in Exam mode (their own switch); None: the mode
+    the request's network and reservations give."""
 
 
 class ApiToken(Base):
@@ -338,6 +341,30 @@ class ApiToken(Base):
     expires_at: Mapped[int | None] = mapped_column(BigInteger)
     last_used_at: Mapped[int | None] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    mode: Mapped[str | None] = mapped_column(String(10))
+    """``Exam`` while the token's instructor previews in Exam mode; None: as the network
+    and reservations give."""
+
+
+class ExamNetwork(Base):
+    """A testing-centre network: requests from ``cidr`` (during the window, when it has one)
+    are in Exam mode for the users of ``domain_id`` (None: of every domain). Removing one sets
+    ``removed_at``; the row stays for the history."""
+
+    __tablename__ = "exam_networks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    cidr: Mapped[str] = mapped_column(String(64))
+    """The network in canonical form (``192.0.2.0/24``, ``2001:db8:5::/48``)."""
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id"), index=True)
+    starts_at: Mapped[int | None] = mapped_column(BigInteger)
+    ends_at: Mapped[int | None] = mapped_column(BigInteger)
+    """The window [starts_at, ends_at) in which it counts; None: open on that side."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(200))
+    removed_at: Mapped[int | None] = mapped_column(BigInteger)
+    removed_by: Mapped[str | None] = mapped_column(String(200))
+    domain: Mapped[Domain | None] = relationship()
 
 
 # -- class accounts (coursegate.services.accounts) -------------------------------------------------

@@ -10,7 +10,9 @@ from coursegate.http.client import client_address, session_cookie
 from coursegate.http.deps import CALLER, Caller
 from coursegate.http.policy import public, signed_in
 from coursegate.services.access.my_courses import may_in_domain, my_course_instances
+from coursegate.services.common.errors import Invalid
 from coursegate.services.people import signin
+from coursegate.services.people.session_mode import holds_instructor_role, set_session_mode
 from coursegate.services.people.throttle import Throttled
 from coursegate.web.pages import FORM, Pages, redirect, render, safe_next, text
 
@@ -93,13 +95,35 @@ def sign_out(request: Request, c: Caller = CALLER) -> Response:
 @pages.get("/courses", policy=signed_in("one's own course instances"))
 def courses(request: Request, c: Caller = CALLER) -> HTMLResponse:
     admin = may_in_domain(c.ctx, "mau")
+    session = c.web_session
     return render(
         request,
         "courses.html",
         items=my_course_instances(c.ctx),
         admin=admin,
         accounts_admin=admin,
+        preview=session is not None and holds_instructor_role(c.ctx, session.user_id),
+        mode=(session.mode if session is not None else None) or "Public",
     )
+
+
+@pages.post(
+    "/session/mode",
+    policy=signed_in("one's own browser session: an instructor previews Exam mode, and back"),
+)
+def session_mode(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Response:
+    """Switch one's own browser session to Exam mode (instructors, to preview what students in
+    the testing centre see) or back (the same service as ``POST /api/v1/session/mode``)."""
+    if c.web_session is None:
+        raise Invalid("mode: only a browser session can be switched here", "mode")
+    now = set_session_mode(c.ctx, c.web_session, text(form, "mode"))
+    notice = (
+        "Your session is in Exam mode: view as a student to see what they see in the testing"
+        " centre."
+        if now == "Exam"
+        else "Your session is in Public mode again."
+    )
+    return redirect(request, "/courses", notice)
 
 
 @pages.post("/view-as/stop", policy=signed_in("stopping one's own view-as", in_view_as=True))

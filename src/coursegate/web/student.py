@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 
 from coursegate.core.instants import MINUTE, Instant, format_for_people
 from coursegate.http.deps import CALLER, Caller
+from coursegate.http.modes import mode_of_request
 from coursegate.http.policy import signed_in
 from coursegate.http.schemas import RowId
 from coursegate.services.access import attempts as instances
@@ -136,7 +137,9 @@ def _common(c: Caller, ci: CourseInstance) -> dict[str, Any]:
 @pages.get(CI, policy=signed_in("one's own assessments (the service decides for the user)"))
 def course_page(request: Request, course: str, instance: str, c: Caller = CALLER) -> Response:
     ci = course_instance(c, course, instance)
-    sc = student_course(c.ctx, course, instance, c.ctx.effective)
+    sc = student_course(
+        c.ctx, course, instance, c.ctx.effective, request_mode=mode_of_request(request, c)
+    )
     if not sc.enrolled and c.ctx.acting_as is None and may(c.ctx, "vst", ci):
         return redirect(request, ci_path(ci, "staff"))
     return render(
@@ -160,7 +163,13 @@ def _assessment_page(
     error: ServiceError | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    sc = student_course(c.ctx, ci.course.name, ci.short_name, c.ctx.effective)
+    sc = student_course(
+        c.ctx,
+        ci.course.name,
+        ci.short_name,
+        c.ctx.effective,
+        request_mode=mode_of_request(request, c),
+    )
     item = next((a for a in sc.assessments if a.aid == aid), None)
     if item is None:
         raise NotFound(
@@ -238,8 +247,14 @@ def start(
             return f"Started. You have {minutes} minutes."
         return "Started."
 
+    mode = mode_of_request(request, c)
     return _after(
-        request, c, ci, aid, lambda: instances.start(c.ctx, ci.id, aid, password=given), started
+        request,
+        c,
+        ci,
+        aid,
+        lambda: instances.start(c.ctx, ci.id, aid, password=given, request_mode=mode),
+        started,
     )
 
 
@@ -284,7 +299,14 @@ def submit(
         points = _number(form, "points", required=True)
         assert points is not None
         top = _number(form, "max_points", required=False)
-        return instances.submit(c.ctx, attempt_id, points, max_points=top, course_instance_id=ci.id)
+        return instances.submit(
+            c.ctx,
+            attempt_id,
+            points,
+            max_points=top,
+            course_instance_id=ci.id,
+            request_mode=mode_of_request(request, c),
+        )
 
     def saved(v: InstanceView) -> str:
         return f"Submitted: {v.points:g} of {v.max_points:g} points at {v.credit or 0:g}% credit."

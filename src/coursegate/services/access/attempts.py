@@ -19,9 +19,12 @@ exceptions, reservations and the attempt itself):
 * **close** — the student (or staff viewing as them), the system actor, or staff holding
   ``mgr`` (modify grades) in the course instance; closing a closed attempt changes nothing.
 * **mode** — ``start`` and ``submit`` take the server's mode (``Public`` or ``Exam``); with
-  ``mode=None`` it is read from the store: Exam while the student has a testing-centre
-  reservation in force (:func:`reservations.reservation_in_force`), Public otherwise. The HTTP
-  API always uses that, so a client cannot claim to be in the testing centre.
+  ``mode=None`` it is the request's mode as the HTTP layer found it (``request_mode``: a
+  testing-centre network, or an instructor's own switch) or, failing that, read from the
+  store: Exam while the student has a testing-centre reservation in force
+  (:func:`coursegate.services.access.exam_mode.resolve`), Public otherwise. The HTTP API always
+  uses that, so a client cannot claim to be in the testing centre; the decision's explanation
+  then begins with why the mode is Exam.
 * **reading** — :mod:`~coursegate.services.access.attempt_views` (``list_attempts``,
   ``get_attempt``): the student's own, or anyone's with ``vst`` (view students' access,
   exceptions and attempts) in the course instance.
@@ -52,6 +55,7 @@ from coursegate.core.engine import (
 from coursegate.core.instants import MINUTE, Instant
 from coursegate.core.model import InstanceFacts, Mode
 from coursegate.services.access.attempt_views import InstanceView, instance_view, load_instance
+from coursegate.services.access.exam_mode import RequestMode, explained, resolve
 from coursegate.services.access.reservations import reservation_in_force
 from coursegate.services.access.students import find_user, person
 from coursegate.services.common.authz import require
@@ -59,6 +63,7 @@ from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Conflict, Invalid, NotFound, Refused
 from coursegate.services.common.places import (
     course_instance_by_id,
+    course_zone,
     instance_area,
     instance_label,
 )
@@ -92,6 +97,16 @@ def mode_of(ctx: Ctx, user: User) -> Mode:
     """The student's mode now, from the store: Exam while a testing-centre reservation of
     theirs is in force, Public otherwise."""
     return Mode.EXAM if reservation_in_force(ctx, user) is not None else Mode.PUBLIC
+
+
+def _server_mode(
+    ctx: Ctx, user: User, chosen: Mode | None, given: RequestMode | None, ci: CourseInstance
+) -> RequestMode:
+    """The mode to decide in: ``chosen`` (a caller that knows it), else the request's
+    (``given``) or the store's (a reservation in force)."""
+    if chosen is not None:
+        return RequestMode(chosen, None, "given")
+    return resolve(ctx, user, given, course_zone(ci))
 
 
 def _require_self(ctx: Ctx, user: User, what: str) -> None:
@@ -169,15 +184,17 @@ def start(
     uid: str | None = None,
     password: str | None = None,
     mode: str | None = None,
+    request_mode: RequestMode | None = None,
 ) -> InstanceView:
     """Start ``uid``'s (default: the effective user's) attempt at ``assessment``, or return the
-    open one they already have (``created`` False). ``mode=None``: the mode from the store
-    (:func:`mode_of`)."""
+    open one they already have (``created`` False). ``mode=None``: the request's mode
+    (``request_mode``, found by the HTTP layer) or the store's (a reservation in force)."""
     chosen = None if mode is None else _mode(mode)
     ci = course_instance_by_id(ctx, course_instance_id)
     user = find_user(ctx, uid or ctx.effective)
     _require_self(ctx, user, f"start {assessment}")
-    server_mode = mode_of(ctx, user) if chosen is None else chosen
+    why = _server_mode(ctx, user, chosen, request_mode, ci)
+    server_mode = why.mode
     state = read_instance(ctx.session, ci)
     config = _assessment(ctx, state, ci, assessment)
     aid = config.id
@@ -186,8 +203,9 @@ def start(
     student = student_for(ctx.session, ci, state, user)
     if existing is not None:
         _resume(existing, aid, user, ctx.at)
-        return _with_decision(ctx, existing, ci, aid, user, state, config, student, server_mode)
+        return _with_decision(ctx, existing, ci, aid, user, state, config, student, why)
     d, facts = _decision(state, config, student, server_mode, None, ctx.at)
+    d = explained(d, why)
     who = person(user.uid, user.name)
     if not d.can_start:
         raise Refused(f"{who} cannot start {aid} now: " + "; ".join(d.explanation), "assessment")
@@ -211,7 +229,7 @@ def start(
         again = _existing(ctx, assessment_id, user.id)
         if again is None:  # pragma: no cover - the unique constraint said it exists
             raise Conflict(f"assessment: {aid} could not be started; try again", "assessment")
-        return _with_decision(ctx, again, ci, aid, user, state, config, student, server_mode)
+        return _with_decision(ctx, again, ci, aid, user, state, config, student, why)
     record(
         ctx,
         "instance.start",
@@ -222,6 +240,7 @@ def start(
         uid=user.uid,
         assessment=aid,
         mode=server_mode.value,
+        mode_source=why.source,
         time_limit_minutes=limit,
         date_limit=row.date_limit,
         credit=d.credit,
@@ -238,13 +257,13 @@ def _with_decision(
     state: InstanceState,
     config: AssessmentConfig,
     student: Student,
-    mode: Mode,
+    why: RequestMode,
 ) -> InstanceView:
     """An attempt that was already open, with the decision now (the attempt included)."""
     facts = InstanceFacts(row.open, row.date_limit)
     student = replace(student, instances={**student.instances, aid: facts})
-    d, _ = _decision(state, config, student, mode, facts, ctx.at)
-    return instance_view(row, ci.id, aid, user, mode=mode, decision=d)
+    d, _ = _decision(state, config, student, why.mode, facts, ctx.at)
+    return instance_view(row, ci.id, aid, user, mode=why.mode, decision=explained(d, why))
 
 
 def _resume(row: AssessmentInstance, aid: str, user: User, at: Instant) -> None:
@@ -291,16 +310,18 @@ def submit(
     bonus_points: float | None = None,
     mode: str | None = None,
     course_instance_id: int | None = None,
+    request_mode: RequestMode | None = None,
 ) -> InstanceView:
     """Record the attempt's ``points`` (out of ``max_points``, with ``bonus_points`` on top;
     both default to what the instance holds). The score never decreases. ``mode=None``: the
-    mode from the store (:func:`mode_of`); ``course_instance_id``: the attempt must be one of
-    that course instance."""
+    request's mode (``request_mode``) or the store's, as for :func:`start`;
+    ``course_instance_id``: the attempt must be one of that course instance."""
     chosen = None if mode is None else _mode(mode)
     row, a, ci, user = load_instance(ctx, instance_id, course_instance_id)
     if not ctx.is_system:
         _require_self(ctx, user, f"submit answers to {a.aid}")
-    server_mode = mode_of(ctx, user) if chosen is None else chosen
+    why = _server_mode(ctx, user, chosen, request_mode, ci)
+    server_mode = why.mode
     got = _points(points, "points")
     top = _points(row.max_points if max_points is None else max_points, "max_points")
     if top <= 0:
@@ -317,6 +338,7 @@ def submit(
     facts = InstanceFacts(row.open, row.date_limit)
     student = replace(student, instances={**student.instances, a.aid: facts})
     d, _ = _decision(state, config, student, server_mode, facts, ctx.at)
+    d = explained(d, why)
     if not d.submittable:
         raise Refused(
             f"{a.aid} does not accept answers from {person(user.uid, user.name)} now: "

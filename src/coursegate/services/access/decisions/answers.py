@@ -20,6 +20,11 @@ once, as a request from course files does (:mod:`coursegate.services.access.deci
    user's own timelines, compiled once per batch);
 5. **render** — :func:`render`: the JSON of ``coursegate decide``, as bytes.
 
+The mode: a request's ``mode`` when it gives one. A request about oneself that leaves it out is
+decided in the request's own mode when the HTTP layer found it to be Exam (a testing-centre
+network, or an instructor's own switch: ``request_mode``, docs/exam-mode.md), with the reason
+first in the explanation; otherwise Public, as in ``coursegate decide``.
+
 Answers are serialised once, to bytes, because a batch holds up to 10,000 of them: the JSON
 of each distinct decision of a compiled course instance is kept with it (the decisions are
 shared by every student the core put in the same slot), so most answers are assembled from
@@ -47,6 +52,7 @@ from coursegate.core.timeline import Timeline
 from coursegate.courses.problems import CourseError
 from coursegate.services.access.decisions.cache import CompiledState, compiled_state, read_users
 from coursegate.services.access.decisions.request_values import known_assessment, read_at
+from coursegate.services.access.exam_mode import RequestMode
 from coursegate.services.access.view_permissions import VIEW_STUDENTS
 from coursegate.services.common.authz import allowed
 from coursegate.services.common.context import Ctx
@@ -91,6 +97,10 @@ class Question:
     mode: Mode
     at: str | None
     timezone: str | None
+    mode_given: bool = True
+    """Whether the request named its mode (else it may take the request's own mode)."""
+    why: str | None = None
+    """Why the mode is Exam, when it is the request's own (put first in the explanation)."""
 
 
 def _server_fills(name: str) -> Invalid:
@@ -161,6 +171,7 @@ def read_question(raw: object, default_uid: str) -> Question:
         mode=Mode(mode),
         at=_text(raw, "at"),
         timezone=tz,
+        mode_given="mode" in raw,
     )
 
 
@@ -446,7 +457,19 @@ def error_json(error: ServiceError) -> bytes:
 # -- the stages in order: one request, a batch -------------------------------------------------
 
 
-def answer_questions(ctx: Ctx, questions: Sequence[Question | ServiceError]) -> list[Answer]:
+def _own_mode(ctx: Ctx, q: Question, given: RequestMode | None) -> Question:
+    """``q`` in the request's own mode: a request about oneself without a mode, while the
+    request is in Exam mode."""
+    if given is None or not given.exam or q.mode_given or q.uid != ctx.effective:
+        return q
+    return replace(q, mode=given.mode, why=given.why)
+
+
+def answer_questions(
+    ctx: Ctx,
+    questions: Sequence[Question | ServiceError],
+    request_mode: RequestMode | None = None,
+) -> list[Answer]:
     """Answer decision requests in order (errors are answers too: one bad request does not
     spoil the others). Requests are grouped by course instance: each is compiled once (or
     found compiled in the cache, :mod:`coursegate.services.access.decisions.cache`), who may see
@@ -458,7 +481,8 @@ def answer_questions(ctx: Ctx, questions: Sequence[Question | ServiceError]) -> 
         if isinstance(q, ServiceError):
             out[k] = q
         else:
-            groups.setdefault((q.course, q.course_instance), []).append((k, q))
+            own = _own_mode(ctx, q, request_mode)
+            groups.setdefault((own.course, own.course_instance), []).append((k, own))
     for (course, instance), items in groups.items():
         try:
             ci = request_course_instance(ctx, course, instance)
@@ -488,12 +512,21 @@ def _answer_course_instance(
     for k, q in todo:
         try:
             when, tz, user = build_input(stored, q)
-            out[k] = render(stored, when, tz, decide(stored, user, when))
+            decided = decide(stored, user, when)
+            if q.why is not None and decided[1] is not None:
+                d = decided[1]
+                # a decision of this request alone: kept with the batch, not the cache entry
+                decided = (
+                    decided[0],
+                    replace(d, explanation=(q.why, *d.explanation)),
+                    stored.local,
+                )
+            out[k] = render(stored, when, tz, decided)
         except ServiceError as error:
             out[k] = error
 
 
-def answer_batch(ctx: Ctx, raw: object) -> bytes:
+def answer_batch(ctx: Ctx, raw: object, request_mode: RequestMode | None = None) -> bytes:
     """``{"requests": [...]}`` → ``{"results": [...]}``, serialised; see
     :func:`answer_questions`. More than :data:`MAX_BATCH` requests raise :class:`TooLarge`."""
     if not isinstance(raw, dict) or not isinstance(raw.get("requests"), list):
@@ -515,14 +548,14 @@ def answer_batch(ctx: Ctx, raw: object) -> bytes:
             questions.append(read_question(r, me))
         except ServiceError as error:
             questions.append(error)
-    answers = answer_questions(ctx, questions)
+    answers = answer_questions(ctx, questions, request_mode)
     parts = [a if isinstance(a, bytes) else error_json(a) for a in answers]
     return b'{"results":[' + b",".join(parts) + b"]}"
 
 
-def answer_one(ctx: Ctx, raw: object) -> bytes:
+def answer_one(ctx: Ctx, raw: object, request_mode: RequestMode | None = None) -> bytes:
     """One decision request → its decision, serialised (errors are raised)."""
-    (answer,) = answer_questions(ctx, [read_question(raw, ctx.effective)])
+    (answer,) = answer_questions(ctx, [read_question(raw, ctx.effective)], request_mode)
     if isinstance(answer, ServiceError):
         raise answer
     return answer

@@ -26,6 +26,7 @@ from coursegate.core.timeline import Timeline
 from coursegate.services.access.decisions.json_values import json_instant, json_number
 from coursegate.services.access.decisions.request_values import known_assessment, read_at
 from coursegate.services.access.decisions.schedule import Schedule, read_schedule, status_of
+from coursegate.services.access.exam_mode import PUBLIC, RequestMode, explained, resolve
 from coursegate.services.access.view_permissions import require_view_student
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Invalid
@@ -225,6 +226,9 @@ class StudentCourse:
     exceptions: tuple[OwnException, ...]
     """Exceptions for the whole course instance (publishing extensions)."""
     assessments: tuple[StudentAssessment, ...]
+    mode: RequestMode = PUBLIC
+    """The mode the list is decided in, and why (Exam: a testing-centre network, one's own
+    switch, or a reservation in force)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -238,6 +242,8 @@ class StudentCourse:
             "access": self.access.to_json(self.tz),
             "exceptions": [e.to_json(self.tz) for e in self.exceptions],
             "assessments": [a.to_json(self.tz) for a in self.assessments],
+            "mode": self.mode.mode.value,
+            "mode_explanation": self.mode.why,
         }
 
 
@@ -253,20 +259,42 @@ def _first_startable(tl: Timeline[AssessmentDecision], at: Instant) -> Assessmen
 
 
 def student_course(
-    ctx: Ctx, course: str, course_instance: str, uid: str, *, at: Instant | None = None
+    ctx: Ctx,
+    course: str,
+    course_instance: str,
+    uid: str,
+    *,
+    at: Instant | None = None,
+    request_mode: RequestMode | None = None,
 ) -> StudentCourse:
     """The student's assessment list at ``at`` (default ``ctx.at``), sorted by due date (none
-    last) then number. Assessments never listed for the student (in Public mode) are left out:
-    a testing-centre-only exam they have no attempt of is not in their list."""
+    last) then number. Assessments never listed for the student (in the mode it is decided
+    in) are left out: a testing-centre-only exam they have no attempt of is not in their list
+    in Public mode.
+
+    The mode: Public, unless ``request_mode`` is given (the HTTP layer's answer for the
+    signed-in user's own request) and ``uid`` is the effective user — then the request's mode,
+    or Exam while a reservation of theirs is in force (:func:`exam_mode.resolve`)."""
     ci = find_course_instance(ctx, course, course_instance)
     require_view_student(ctx, ci, uid)
     user = ctx.user(uid)
-    return course_of(ctx, ci, user, ctx.at if at is None else at)
+    mode = _own_mode(ctx, user, request_mode, ci)
+    return course_of(ctx, ci, user, ctx.at if at is None else at, mode)
 
 
-def course_of(ctx: Ctx, ci: CourseInstance, user: User, at: Instant) -> StudentCourse:
-    """:func:`student_course` for rows already looked up and authorised."""
-    one = _one_student(ctx, ci, user)
+def _own_mode(ctx: Ctx, user: User, given: RequestMode | None, ci: CourseInstance) -> RequestMode:
+    """The mode of one's own list: the request's (and reservations) for oneself; Public for
+    someone else's, or when no request mode is given."""
+    if given is None or user.uid != ctx.effective:
+        return PUBLIC
+    return resolve(ctx, user, given, zone(ci.timezone))
+
+
+def course_of(
+    ctx: Ctx, ci: CourseInstance, user: User, at: Instant, mode: RequestMode = PUBLIC
+) -> StudentCourse:
+    """:func:`student_course` for rows already looked up and authorised, in ``mode``."""
+    one = _one_student(ctx, ci, user, mode=mode.mode)
     tz = one.state.tz
     rows = ctx.session.scalars(
         select(StudentOverride)
@@ -279,7 +307,7 @@ def course_of(ctx: Ctx, ci: CourseInstance, user: User, at: Instant) -> StudentC
         tl = one.compiled.timeline(0, j)
         if not any(v.listed for _, _, v in tl.intervals()):
             continue
-        d = tl.at(at)
+        d = explained(tl.at(at), mode)
         sched = read_schedule(one.schedule.timeline(0, j), one.completed.timeline(0, j))
         window = _first_startable(one.schedule.timeline(0, j), at)
         mine = tuple(
@@ -314,15 +342,24 @@ def course_of(ctx: Ctx, ci: CourseInstance, user: User, at: Instant) -> StudentC
         access=one.compiled.decide_course_instance(0, at),
         exceptions=tuple(e for e in own if e.scope == "course_instance"),
         assessments=tuple(items),
+        mode=mode,
     )
 
 
 def student_course_at(
-    ctx: Ctx, course: str, course_instance: str, uid: str, at: str | None = None
+    ctx: Ctx,
+    course: str,
+    course_instance: str,
+    uid: str,
+    at: str | None = None,
+    *,
+    request_mode: RequestMode | None = None,
 ) -> StudentCourse:
     """:func:`student_course` with ``at`` as ISO 8601 text (naive: the course instance's
     zone; None: ``ctx.at``)."""
     ci = find_course_instance(ctx, course, course_instance)
     require_view_student(ctx, ci, uid)
     when = read_at(at, zone(ci.timezone))
-    return course_of(ctx, ci, ctx.user(uid), ctx.at if when is None else when)
+    user = ctx.user(uid)
+    mode = _own_mode(ctx, user, request_mode, ci)
+    return course_of(ctx, ci, user, ctx.at if when is None else when, mode)
