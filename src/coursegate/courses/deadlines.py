@@ -57,6 +57,13 @@ Problems = list[tuple[str, str]]
 """(the key each problem is about, the message), as :mod:`settings_checks` reports them."""
 
 
+def _submits_after_due(dc: DateControl, rfc: bool) -> bool:
+    """Whether the settings accept submissions after the due date (late deadlines, or the
+    modern form's ``afterLastDeadline`` with submissions), which needs a due date."""
+    after = dc.after_last is not None and dc.after_last.allow_submissions and not rfc
+    return bool(dc.late) or after
+
+
 def deadline_date_problems(
     dc: DateControl, rfc: bool, r: Reader, *, due_inherited: bool = False
 ) -> Problems:
@@ -73,8 +80,7 @@ def deadline_date_problems(
         if due is not None and due.date is not None and x.date > due.date:
             out.append(("early", f"early deadline {r.when(x.date)} is after the due date"))
     no_due = (due is not None or not due_inherited) and (due is None or due.date is None)
-    after = dc.after_last is not None and dc.after_last.allow_submissions and not rfc
-    if (dc.late or after) and no_due:
+    if _submits_after_due(dc, rfc) and no_due:
         out.append(("late", "late deadlines and afterLastDeadline need a due date"))
     for x in dc.late:
         if dc.release is not None and x.date <= dc.release:
@@ -142,8 +148,7 @@ def cascade_date_problems(
                     f"student has ({r.when(min(dues))})",
                 )
             )
-    after = dc.after_last is not None and dc.after_last.allow_submissions and not rfc
-    if (dc.late or after) and not dues and isinstance(own.due, Unset):
+    if _submits_after_due(dc, rfc) and not dues and isinstance(own.due, Unset):
         out.append(
             ("late", "late deadlines and afterLastDeadline need a due date, and none is given")
         )

@@ -56,7 +56,6 @@ from coursegate.core.instants import MINUTE, Instant
 from coursegate.core.model import InstanceFacts, Mode
 from coursegate.services.access.attempt_views import InstanceView, instance_view, load_instance
 from coursegate.services.access.exam_mode import RequestMode, explained, resolve
-from coursegate.services.access.reservations import reservation_in_force
 from coursegate.services.access.students import find_user, person
 from coursegate.services.common.authz import require
 from coursegate.services.common.context import Ctx
@@ -91,12 +90,6 @@ def _mode(mode: str) -> Mode:
         return Mode(mode)
     except ValueError:
         raise Invalid(f"mode: must be 'Public' or 'Exam', not {mode!r}", "mode") from None
-
-
-def mode_of(ctx: Ctx, user: User) -> Mode:
-    """The student's mode now, from the store: Exam while a testing-centre reservation of
-    theirs is in force, Public otherwise."""
-    return Mode.EXAM if reservation_in_force(ctx, user) is not None else Mode.PUBLIC
 
 
 def _server_mode(
@@ -453,7 +446,6 @@ __all__ = [
     "MODIFY_GRADES",
     "close",
     "close_expired",
-    "mode_of",
     "start",
     "submit",
 ]

@@ -52,7 +52,7 @@ from coursegate.core.timeline import Timeline
 from coursegate.courses.problems import CourseError
 from coursegate.services.access.decisions.cache import CompiledState, compiled_state, read_users
 from coursegate.services.access.decisions.request_values import known_assessment, read_at
-from coursegate.services.access.exam_mode import RequestMode
+from coursegate.services.access.exam_mode import RequestMode, explained
 from coursegate.services.access.view_permissions import VIEW_STUDENTS
 from coursegate.services.common.authz import allowed
 from coursegate.services.common.context import Ctx
@@ -99,8 +99,9 @@ class Question:
     timezone: str | None
     mode_given: bool = True
     """Whether the request named its mode (else it may take the request's own mode)."""
-    why: str | None = None
-    """Why the mode is Exam, when it is the request's own (put first in the explanation)."""
+    own_mode: RequestMode | None = None
+    """The request's own mode when the question takes it (its reason goes first in the
+    explanation)."""
 
 
 def _server_fills(name: str) -> Invalid:
@@ -462,7 +463,7 @@ def _own_mode(ctx: Ctx, q: Question, given: RequestMode | None) -> Question:
     request is in Exam mode."""
     if given is None or not given.exam or q.mode_given or q.uid != ctx.effective:
         return q
-    return replace(q, mode=given.mode, why=given.why)
+    return replace(q, mode=given.mode, own_mode=given)
 
 
 def answer_questions(
@@ -513,14 +514,9 @@ def _answer_course_instance(
         try:
             when, tz, user = build_input(stored, q)
             decided = decide(stored, user, when)
-            if q.why is not None and decided[1] is not None:
-                d = decided[1]
+            if q.own_mode is not None and decided[1] is not None:
                 # a decision of this request alone: kept with the batch, not the cache entry
-                decided = (
-                    decided[0],
-                    replace(d, explanation=(q.why, *d.explanation)),
-                    stored.local,
-                )
+                decided = (decided[0], explained(decided[1], q.own_mode), stored.local)
             out[k] = render(stored, when, tz, decided)
         except ServiceError as error:
             out[k] = error
