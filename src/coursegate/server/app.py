@@ -19,6 +19,7 @@ from coursegate.core.instants import MICROS, Instant
 from coursegate.http import errors
 from coursegate.http.client import session_cookie
 from coursegate.http.deps import VIEWING_AS_HEADER
+from coursegate.http.kept_decisions import KeptDecisions
 from coursegate.http.schemas import MAX_BODY_BYTES, checked_input
 from coursegate.http.settings import Settings
 from coursegate.store.db import make_engine, session_factory
@@ -80,6 +81,8 @@ def create_app(
         docs_url=None,  # _docs_page: the same page, with a CSP of its own
         redoc_url=None,
         dependencies=[Depends(checked_input)],
+        # coursegate exports no OpenTelemetry data: FastAPI's check for it costs every request
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -93,6 +96,7 @@ def create_app(
     _mount_pages(app)
     _document(app)
     _docs_page(app)
+    app.add_middleware(KeptDecisions, state=app.state)  # the hottest request, framework-free
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(  # the outermost: every answer gets the headers, a 413 too
         ResponseHeaders, cookie_name=settings.session_cookie, secure=settings.cookie_secure

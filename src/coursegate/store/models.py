@@ -531,3 +531,25 @@ class SignInThrottle(Base):
     last_failure_at: Mapped[int | None] = mapped_column(BigInteger)
     next_allowed_at: Mapped[int] = mapped_column(BigInteger, index=True)
     """No attempt of the pair is checked before this instant."""
+
+
+# -- what decisions depend on, counted (the server's caches) ----------------------------------
+
+
+class DecisionVersion(Base):
+    """A counter that every committed change to what a decision depends on raises, in the same
+    transaction, by database triggers (migration 0007) — whatever code, process or tool wrote
+    it. Server processes keep compiled course instances, tokens and users' facts between
+    requests and read these counters (one indexed query) to know whether what they keep is
+    still right (:mod:`coursegate.services.access.decisions.versions`).
+
+    ``(course instance, 0)``: its configuration (the course instance, sections, assessments,
+    access dates); ``(course instance, user)``: the user's enrollment, sections and exceptions
+    there; ``(0, user)``: the user's account, reservations, roles and API tokens; ``(0, 0)``:
+    the catalogue (domains, courses, course instances added or removed, testing-centre
+    networks). A row is never deleted, and a missing row reads as 0."""
+
+    __tablename__ = "decision_versions"
+    course_instance_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -50,7 +50,13 @@ from coursegate.core.instants import DateError, Instant, format_instant, zone
 from coursegate.core.model import InstanceFacts, Mode, Role
 from coursegate.core.timeline import Timeline
 from coursegate.courses.problems import CourseError
-from coursegate.services.access.decisions.cache import CompiledState, compiled_state, read_users
+from coursegate.services.access.decisions.cache import (
+    CompiledState,
+    UsersNow,
+    compiled_state,
+    read_users,
+    remember_name,
+)
 from coursegate.services.access.decisions.request_values import known_assessment, read_at
 from coursegate.services.access.exam_mode import RequestMode, explained
 from coursegate.services.access.view_permissions import VIEW_STUDENTS
@@ -294,6 +300,11 @@ CoreInput = tuple[Instant, ZoneInfo, InRow | Alone]
 """What the core decides one request from: the instant, the zone of the answer, and the user."""
 
 
+class NotKept(Exception):
+    """What a request needs is not kept in this process (answered from kept state only): the
+    request goes the general way."""
+
+
 class Stored:
     """What the requests of one course instance are decided from, read once for all of them:
     what the store holds now about the users asked about (one query,
@@ -301,26 +312,52 @@ class Stored:
     compiled for its students, from the cache, in each zone asked for."""
 
     def __init__(self, ctx: Ctx, ci: CourseInstance, uids: Collection[str]) -> None:
-        # One query: the configuration, and everything about these users a decision depends on
+        # One query: the counters, and everything about these users a decision depends on
         # (with their course roles and attempts); the compiled form is used only if it agrees.
-        self.ctx = ctx
+        now = read_users(ctx.session, ci, uids)
+        base = compiled_state(ctx.session, ci, now)
+        self._setup(ctx, ctx.at, ci.id, ci.timezone, now, base)
         self.ci = ci
-        self.tz_name = ci.timezone
-        self.now = read_users(ctx.session, ci, uids)
-        self.involved = {self.now.ids[u] for u in uids if u in self.now.ids}
-        self.entries: dict[str, tuple[CompiledState, _Pieces]] = {}
-        self.base, self.pieces = self.entry(ci.timezone)
-        self.state = self.base.state
-        self.zones: dict[str, ZoneInfo] = {ci.timezone: self.state.tz}
+        for u in {now.ids[x] for x in uids if x in now.ids}:
+            base.keep_roles(u, now.signatures[u], now.roles.get(u, []))
+
+    @classmethod
+    def kept(cls, at: Instant, base: CompiledState, now: UsersNow) -> Stored:
+        """Requests answered from what this process keeps alone (``now`` says the counters
+        agree): anything else needed raises :class:`NotKept`."""
+        stored = cls.__new__(cls)
+        stored._setup(None, at, base.ci_id, base.tz_name, now, base)
+        return stored
+
+    def _setup(
+        self,
+        ctx: Ctx | None,
+        at: Instant,
+        ci_id: int,
+        tz_name: str,
+        now: UsersNow,
+        base: CompiledState,
+    ) -> None:
+        self.ctx = ctx
+        self.at = at
+        self.ci_id = ci_id
+        self.tz_name = tz_name
+        self.now = now
+        self.base = base
+        self.pieces = _Pieces(base.memo)
+        self.entries: dict[str, tuple[CompiledState, _Pieces]] = {tz_name: (base, self.pieces)}
+        self.state = base.state
+        self.zones: dict[str, ZoneInfo] = {tz_name: self.state.tz}
         self.local = _Pieces({})  # decisions of this batch alone (staff, people not enrolled)
-        self.outsiders: dict[int, Student] = {}
         self.alone: dict[tuple[object, ...], Alone] = {}
 
     def entry(self, tz_name: str) -> tuple[CompiledState, _Pieces]:
         """The course instance compiled in the zone ``tz_name``, and the JSON kept with it."""
         found = self.entries.get(tz_name)
         if found is None:
-            compiled = compiled_state(self.ctx.session, self.ci, self.now, self.involved, tz_name)
+            if self.ctx is None:
+                raise NotKept(tz_name)
+            compiled = compiled_state(self.ctx.session, self.ci, self.now, tz_name)
             found = self.entries[tz_name] = (compiled, _Pieces(compiled.memo))
         return found
 
@@ -332,15 +369,19 @@ class Stored:
         return tz
 
     def student(self, uid_id: int, row: int | None) -> Student:
-        """The user as the core sees them: their row of the roster, or read on their own."""
+        """The user as the core sees them: their row of the roster, or read on their own (and
+        kept with the compiled form under their counters)."""
         if row is not None:
             return self.base.roster[row].student
-        student = self.outsiders.get(uid_id)
+        sig = self.now.signatures.get(uid_id)
+        student = self.base.patched(uid_id, sig)
         if student is None:
+            if self.ctx is None or sig is None:
+                raise NotKept(uid_id)
             user = self.ctx.session.get(User, uid_id)
             assert user is not None
             student = student_for(self.ctx.session, self.ci, self.state, user)
-            self.outsiders[uid_id] = student
+            self.base.keep_patch(uid_id, sig, student)
         return student
 
 
@@ -350,13 +391,15 @@ def build_input(stored: Stored, q: Question) -> CoreInput:
     tz_name = q.timezone or stored.tz_name
     tz = stored.zones.get(tz_name) or stored.zone(tz_name)
     at = read_at(q.at, tz)
-    when = stored.ctx.at if at is None else at
+    when = stored.at if at is None else at
     now = stored.now
     uid_id = now.ids.get(q.uid)
     if uid_id is None:
         raise NotFound(f"user.uid: there is no user {q.uid!r}", "user.uid")
     base = stored.base
-    row = base.row_of_user.get(uid_id)
+    sig = now.signatures.get(uid_id)
+    entry, pieces = (base, stored.pieces) if tz_name == stored.tz_name else stored.entry(tz_name)
+    row = entry.row(uid_id, sig)
     j: int | None = None
     if q.assessment is not None:
         j = base.compiled.assessment_index.get(q.assessment)
@@ -370,15 +413,11 @@ def build_input(stored: Stored, q: Question) -> CoreInput:
         else None
     )
     if row is not None and role is Role.STUDENT:
-        entry, pieces = (
-            (base, stored.pieces) if tz_name == stored.tz_name else stored.entry(tz_name)
-        )
-        # each entry holds every user it was checked for
-        return when, tz, (entry, pieces, entry.row_of_user[uid_id], j, q.mode, attempt)
+        return when, tz, (entry, pieces, row, j, q.mode, attempt)
     key = (q.uid, q.assessment, q.mode, role, tz_name)
     alone = stored.alone.get(key)
     if alone is None:
-        student = stored.student(uid_id, row)
+        student = stored.student(uid_id, base.row(uid_id, sig))
         facts = Facts(
             user=replace(student.user, role=role),
             mode=q.mode,
@@ -487,6 +526,7 @@ def answer_questions(
     for (course, instance), items in groups.items():
         try:
             ci = request_course_instance(ctx, course, instance)
+            remember_name(ctx.session.get_bind(), course, instance, ci)
             _answer_course_instance(ctx, ci, items, out)
         except ServiceError as error:
             for k, _ in items:

@@ -9,27 +9,23 @@ own copy and each sees a change committed by any other on its very next request.
 
 **What is checked.** A student's row of a compiled course instance is their own decision: it
 depends on the course instance's configuration and on that student's facts, nothing else (the
-core only shares work between students whose facts are alike). So each request reads, in one
-query (:func:`read_users`), for the users it asks about:
+core only shares work between students whose facts are alike). Every committed change to those
+raises a counter in the same transaction — database triggers do it, whoever writes
+(:class:`~coursegate.store.models.DecisionVersion`, migration 0007). So each request reads, in
+one query (:func:`read_users`), for the users it asks about: the counters of the course
+instance's configuration and of the catalogue, each user's counters (their enrollment, sections
+and exceptions here; their account, reservations and roles anywhere), their enrollment and
+account rows — and compares the counters with those the compiled form was built from.
 
-========================  ===========================================================
-the configuration         the course instance's content hash and zone, every section
-                          (id and name), every live assessment (id and content hash)
-each user                 their enrollment (status, publishing extension, version),
-                          section memberships, exceptions (id, version, scope, target,
-                          the body and reason themselves), testing-centre reservations
-                          (exam, start, end, cancellation) and account (version, uid,
-                          the institution's title)
-========================  ===========================================================
+A changed configuration (a sync) and the course instance is compiled again. A changed *user*
+does not cost a compilation: their row of the compiled form is simply not used any more, and
+they are decided on their own from their facts read afresh, kept with the entry under their
+new counters (:meth:`CompiledState.patched`) — so instructors granting extensions while
+students ask does not recompile the course instance on every extension.
 
-— the stored rows themselves, not a summary of them, so no sequence of changes can produce
-the same signature with different contents — and compares them with what the compiled form was
-built from. Any difference, or a user enrolled since, and the course instance is compiled
-again. Changes to *other* students do not matter to this request; their requests will see them.
-
-A compiled course instance is kept only when every signature read *before* compiling equals
-the one read *after* (nothing was committed in between), so what it holds is exactly what its
-signatures say.
+A compiled course instance is kept only when every counter read *before* compiling equals the
+one read *after* (nothing was committed in between), so what it holds is exactly what its
+counters say.
 
 **Attempts and roles are read per request, not cached.** Students start and submit attempts
 all the time; the compiled form is built as if nobody had started anything, and each decision
@@ -51,12 +47,9 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     String,
-    Text,
     bindparam,
     cast,
-    func,
     literal,
-    literal_column,
     null,
     or_,
     select,
@@ -65,7 +58,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from coursegate.core.decision import AssessmentDecision
-from coursegate.core.engine import CompiledCourseInstance, Facts, timelines
+from coursegate.core.engine import CompiledCourseInstance, Facts, Student, timelines
 from coursegate.core.instants import Instant, zone
 from coursegate.core.model import InstanceFacts, Mode
 from coursegate.core.timeline import Timeline
@@ -76,18 +69,16 @@ from coursegate.store.models import (
     Assessment,
     AssessmentInstance,
     CourseInstance,
-    Domain,
+    DecisionVersion,
     Enrollment,
-    ExamReservation,
     RoleAssignmentRow,
-    Section,
-    SectionMembership,
-    StudentOverride,
     User,
 )
 
 MAX_ENTRIES = 32
 """Compiled course instances kept per process (least recently used go first)."""
+MAX_PATCHES = 20_000
+"""Users decided on their own (changed since the compilation) kept per entry."""
 MAX_CELLS = 100_000
 """Cells compiled on their own (attempts, Exam mode) kept per entry before starting afresh."""
 STAFF_ROLE_CODES = ("cc", "in", "ta")
@@ -95,18 +86,13 @@ STAFF_ROLE_CODES = ("cc", "in", "ta")
 (:data:`coursegate.services.access.decisions.answers.STAFF_ROLES` says what each decides as)."""
 _CHUNK = 2_000
 """Users per query (each part of the union repeats the list)."""
-_SEP = "\x1f"
 
-ENROLLMENT, MEMBERSHIP, EXCEPTION, RESERVATION, ACCOUNT, ROLE, ATTEMPT, SECTIONS, ASSESSMENTS = (
-    range(1, 10)
-)
-_SIGNED = frozenset({ENROLLMENT, MEMBERSHIP, EXCEPTION, RESERVATION, ACCOUNT})
-"""The kinds of row a student's compiled decisions depend on."""
+ENROLLMENT, ACCOUNT, VERSION, ROLE, ATTEMPT = range(1, 6)
 _NONE = cast(null(), BigInteger)
 """An empty column of a row (one object: every part of the union names it alike)."""
 
 
-def _facts_query(dialect: str, who_kind: str) -> Any:
+def _facts_query(who_kind: str) -> Any:
     """The one query of :func:`read_users`, for ``who_kind``: ``everyone`` with an enrollment
     in the course instance, ``one`` user (``:uid``) or ``many`` (``:uids``). Rows are
     ``(kind, user id, a, b, c, text)``."""
@@ -118,7 +104,7 @@ def _facts_query(dialect: str, who_kind: str) -> Any:
         who = select(User.id).where(User.uid == bindparam("uid", type_=String))
     else:
         who = select(User.id).where(User.uid.in_(bindparam("uids", expanding=True)))
-    parts = [*_signed_rows(ci_id, who), *_configuration_rows(ci_id, dialect)]
+    parts = _user_rows(ci_id, who)
     if not everyone:
         parts += _per_request_rows(ci_id, who)
     return union_all(*parts)
@@ -128,93 +114,40 @@ def _kind(k: int) -> Any:
     return literal(k, Integer)
 
 
-def _signed_rows(ci_id: Any, who: Any) -> list[Any]:
-    """The rows a student's compiled decisions depend on (:data:`_SIGNED`): their enrollment,
-    section memberships, exceptions, reservations and account."""
+def _user_rows(ci_id: Any, who: Any) -> list[Any]:
+    """The users' enrollment and account, and the counters of the configuration, the catalogue
+    and each user (:class:`~coursegate.store.models.DecisionVersion`; ``a`` is the course
+    instance the counter is kept for, 0 for every one)."""
     big = BigInteger
     none = _NONE
     return [
         select(
             _kind(ENROLLMENT),
             Enrollment.user_id,
-            cast(Enrollment.version, big),
-            cast(Enrollment.publishing_extension_end, big),
+            none,
+            none,
             none,
             Enrollment.status,
         ).where(Enrollment.course_instance_id == ci_id, Enrollment.user_id.in_(who)),
         select(
-            _kind(MEMBERSHIP),
-            SectionMembership.user_id,
-            cast(SectionMembership.section_id, big),
-            none,
-            none,
-            literal(""),
-        )
-        .join(Section, Section.id == SectionMembership.section_id)
-        .where(Section.course_instance_id == ci_id, SectionMembership.user_id.in_(who)),
-        select(
-            _kind(EXCEPTION),
-            StudentOverride.user_id,
-            cast(StudentOverride.id, big),
-            cast(StudentOverride.version, big),
-            cast(StudentOverride.updated_at, big),
-            StudentOverride.scope
-            + ":"
-            + StudentOverride.target
-            + ":"
-            + cast(StudentOverride.body, Text)
-            + ":"
-            + StudentOverride.reason,
-        ).where(StudentOverride.course_instance_id == ci_id, StudentOverride.user_id.in_(who)),
-        select(
-            _kind(RESERVATION),
-            ExamReservation.user_id,
-            cast(ExamReservation.access_start, big),
-            cast(ExamReservation.access_end, big),
-            cast(ExamReservation.cancelled_at, big),
-            ExamReservation.exam_uuid,
-        ).where(ExamReservation.user_id.in_(who)),
-        select(
             _kind(ACCOUNT),
             User.id,
-            cast(User.version, big),
-            cast(User.domain_id, big),
             none,
-            User.uid + _SEP + Domain.title,
-        )
-        .join(Domain, Domain.id == User.domain_id)
-        .where(User.id.in_(who)),
-    ]
-
-
-def _configuration_rows(ci_id: Any, dialect: str) -> list[Any]:
-    """The course instance's sections (id and name) and live assessments (id and content
-    hash), each kind in one row (user id 0): a count and the entries joined by :data:`_SEP`."""
-    big = BigInteger
-    none = _NONE
-
-    def joined(expr: Any) -> Any:
-        if dialect == "postgresql":
-            return func.coalesce(func.string_agg(expr, literal_column("chr(31)")), "")
-        return func.coalesce(func.group_concat(expr, literal_column("char(31)")), "")
-
-    return [
+            none,
+            none,
+            User.uid,
+        ).where(User.id.in_(who)),
         select(
-            _kind(SECTIONS),
-            cast(literal(0), big),
-            cast(func.count(), big),
+            _kind(VERSION),
+            cast(DecisionVersion.user_id, big),
+            cast(DecisionVersion.course_instance_id, big),
+            cast(DecisionVersion.version, big),
             none,
-            none,
-            joined(cast(Section.id, String) + ":" + Section.name),
-        ).where(Section.course_instance_id == ci_id),
-        select(
-            _kind(ASSESSMENTS),
-            cast(literal(0), big),
-            cast(func.count(), big),
-            none,
-            none,
-            joined(Assessment.aid + ":" + Assessment.content_hash),
-        ).where(Assessment.course_instance_id == ci_id, Assessment.retired_at.is_(None)),
+            literal(""),
+        ).where(
+            DecisionVersion.course_instance_id.in_((0, ci_id)),
+            or_(DecisionVersion.user_id == 0, DecisionVersion.user_id.in_(who)),
+        ),
     ]
 
 
@@ -253,8 +186,8 @@ def _per_request_rows(ci_id: Any, who: Any) -> list[Any]:
 
 
 @functools.cache
-def _query(dialect: str, who_kind: str) -> Any:
-    return _facts_query(dialect, who_kind)
+def _query(who_kind: str) -> Any:
+    return _facts_query(who_kind)
 
 
 _PREPARED: dict[str, tuple[str, Any]] = {}
@@ -262,13 +195,13 @@ _PREPARED: dict[str, tuple[str, Any]] = {}
 
 def _read_one(session: Session, params: dict[str, Any]) -> list[Any]:
     """The query for one user (most requests), compiled once per dialect and handed to the
-    driver as is: SQLAlchemy's per-execution work on a union of nine selects costs more than
-    the database does."""
+    driver as is: SQLAlchemy's per-execution work on a union of selects costs more than the
+    database does."""
     conn = session.connection()
     dialect = conn.dialect
     hit = _PREPARED.get(dialect.name)
     if hit is None:
-        compiled = _query(dialect.name, "one").compile(dialect=dialect)
+        compiled = _query("one").compile(dialect=dialect)
         hit = _PREPARED[dialect.name] = (str(compiled), compiled)
     sql, compiled = hit
     values = compiled.construct_params(params)
@@ -277,8 +210,11 @@ def _read_one(session: Session, params: dict[str, Any]) -> list[Any]:
     return list(conn.exec_driver_sql(sql, args).all())
 
 
-Signature = tuple[tuple[Any, ...], ...]
+Signature = tuple[int, int]
+"""A user's counters: of their facts in the course instance, and of their account."""
 Config = tuple[Any, ...]
+Role = tuple[str, Instant | None, Instant | None]
+"""A course-staff role: code, start, end."""
 
 
 @dataclass
@@ -291,9 +227,8 @@ class UsersNow:
     signatures: dict[int, Signature] = field(default_factory=dict)
     enrolled: set[int] = field(default_factory=set)
     """Users whose enrollment is not ``removed`` (the compiled form's students)."""
-    roles: dict[int, list[tuple[str, Instant | None, Instant | None]]] = field(default_factory=dict)
-    """Course-staff roles held in the course instance or one of its sections: code, start,
-    end."""
+    roles: dict[int, list[Role]] = field(default_factory=dict)
+    """Course-staff roles held in the course instance or one of its sections."""
     attempts: dict[int, dict[int, InstanceFacts]] = field(default_factory=dict)
     """User id → assessment row id → their latest attempt."""
 
@@ -304,26 +239,37 @@ def _area_patterns(ci: CourseInstance) -> tuple[str, str]:
     return area, within
 
 
+def configuration(ci: CourseInstance, counters: dict[tuple[int, int], int]) -> Config:
+    """What a compiled form of ``ci`` was built from: the counters of its configuration and of
+    the catalogue, its content and its zone."""
+    return (counters.get((ci.id, 0), 0), counters.get((0, 0), 0), ci.content_hash, ci.timezone)
+
+
+def signature(ci_id: int, user_id: int, counters: dict[tuple[int, int], int]) -> Signature:
+    return (counters.get((ci_id, user_id), 0), counters.get((0, user_id), 0))
+
+
 def _collect(ci: CourseInstance, rows: Iterable[Sequence[Any]]) -> UsersNow:
-    config: list[Any] = [ci.content_hash, ci.timezone]
-    found: dict[int, list[tuple[Any, ...]]] = {}
     now = UsersNow(config=())
+    counters: dict[tuple[int, int], int] = {}
     tries: list[tuple[int, int, int, Instant | None, bool]] = []
+    users: set[int] = set()
     for kind, user_id, a, b, c, text in rows:
-        if kind in (SECTIONS, ASSESSMENTS):
-            config.append((kind, a, tuple(sorted(str(text).split(_SEP))) if text else ()))
+        if kind == VERSION:
+            counters[(int(a), int(user_id))] = int(b)
         elif kind == ROLE:
             now.roles.setdefault(user_id, []).append((str(text), a, b))
         elif kind == ATTEMPT:
             tries.append((user_id, int(c) // 2, a, b, bool(int(c) % 2)))
-        else:
-            found.setdefault(user_id, []).append((kind, a, b, c, text))
-            if kind == ACCOUNT:
-                now.ids[str(text).split(_SEP, 1)[0]] = user_id
-            elif kind == ENROLLMENT and text != "removed":
+        elif kind == ACCOUNT:
+            now.ids[str(text)] = user_id
+            users.add(user_id)
+        elif kind == ENROLLMENT:
+            users.add(user_id)
+            if text != "removed":
                 now.enrolled.add(user_id)
-    now.config = (*sorted(config[2:], key=lambda x: x[0]), config[0], config[1])
-    now.signatures = {u: tuple(sorted(r, key=repr)) for u, r in found.items()}
+    now.config = configuration(ci, counters)
+    now.signatures = {u: signature(ci.id, u, counters) for u in users}
     for user_id, _number, assessment_id, date_limit, is_open in sorted(tries, key=lambda t: t[1]):
         now.attempts.setdefault(user_id, {})[assessment_id] = InstanceFacts(is_open, date_limit)
     return now
@@ -337,21 +283,22 @@ def read_users(session: Session, ci: CourseInstance, uids: Iterable[str]) -> Use
     if len(names) == 1:
         one = {"ci_id": ci.id, "uid": names[0], "area": area, "within": within}
         return _collect(ci, _read_one(session, one))
-    query = _query(session.get_bind().dialect.name, "many")
+    query = _query("many")
     rows: list[Any] = []
     for start in range(0, max(len(names), 1), _CHUNK):
         chunk = names[start : start + _CHUNK]
         part = session.execute(
             query, {"ci_id": ci.id, "uids": chunk, "area": area, "within": within}
         ).all()
-        rows += part if start == 0 else [r for r in part if r[0] not in (SECTIONS, ASSESSMENTS)]
+        # the configuration's and the catalogue's counters come with every chunk
+        rows += part if start == 0 else [r for r in part if r[0] != VERSION or r[1] != 0]
     return _collect(ci, rows)
 
 
 def read_everyone(session: Session, ci: CourseInstance) -> UsersNow:
     """:func:`read_users` for every user with an enrollment (for compiling), without roles and
     attempts."""
-    query = _query(session.get_bind().dialect.name, "everyone")
+    query = _query("everyone")
     return _collect(ci, session.execute(query, {"ci_id": ci.id}).all())
 
 
@@ -367,6 +314,9 @@ class CompiledState:
     state: InstanceState
     row_of_user: dict[int, int]
     """User id → the student's row in :attr:`compiled`."""
+    ci_id: int
+    tz_name: str
+    """The zone it was compiled in."""
     memo: dict[int, tuple[object, bytes]] = field(default_factory=dict)
     """Serialised JSON of decisions, by ``id``: each with the decision itself, which keeps it
     alive (so its id cannot be reused while it is here)."""
@@ -374,18 +324,40 @@ class CompiledState:
         default_factory=dict
     )
 
-    def holds(self, now: UsersNow, user_ids: Iterable[int]) -> bool:
-        """Whether this compiled form is still right for these users: the same configuration,
-        and each user's facts as they were (nobody enrolled since)."""
-        if now.config != self.config:
-            return False
-        for u in user_ids:
-            if u in self.row_of_user:
-                if self.signatures.get(u) != now.signatures.get(u):
-                    return False
-            elif u in now.enrolled:
-                return False
-        return True
+    patches: dict[int, tuple[Signature, Student]] = field(default_factory=dict)
+    """Users whose facts changed since (or who were enrolled after) the compilation: their
+    facts as read afresh, under the counters they were read at (:meth:`patched`)."""
+    staff: dict[int, tuple[Signature, list[Role]]] = field(default_factory=dict)
+    """Users' course-staff roles here, under the counters they were read at (roles raise the
+    user's counter): what a request answered from kept state alone needs
+    (:mod:`coursegate.services.access.decisions.kept`)."""
+
+    def holds(self, now: UsersNow) -> bool:
+        """Whether this compiled form is still right: the same configuration. (A user whose
+        own facts changed is decided without their row: :meth:`row`.)"""
+        return now.config == self.config
+
+    def row(self, user_id: int, now: Signature | None) -> int | None:
+        """The user's row of the compiled form, if it still holds what their facts are now."""
+        found = self.row_of_user.get(user_id)
+        if found is None or self.signatures.get(user_id, (0, 0)) != now:
+            return None
+        return found
+
+    def patched(self, user_id: int, now: Signature | None) -> Student | None:
+        """The user as read on their own at these counters, if that was kept."""
+        found = self.patches.get(user_id)
+        return found[1] if found is not None and found[0] == now else None
+
+    def keep_patch(self, user_id: int, now: Signature, student: Student) -> None:
+        if len(self.patches) >= MAX_PATCHES:
+            self.patches.clear()
+        self.patches[user_id] = (now, student)
+
+    def keep_roles(self, user_id: int, now: Signature, roles: list[Role]) -> None:
+        if len(self.staff) >= MAX_PATCHES:
+            self.staff.clear()
+        self.staff[user_id] = (now, roles)
 
     def cell(
         self, row: int, j: int, mode: Mode, attempt: InstanceFacts | None
@@ -433,19 +405,14 @@ STATS = CacheStats()
 
 
 def compiled_state(
-    session: Session,
-    ci: CourseInstance,
-    now: UsersNow,
-    user_ids: Iterable[int],
-    tz: str | None = None,
+    session: Session, ci: CourseInstance, now: UsersNow, tz: str | None = None
 ) -> CompiledState:
     """``ci`` compiled for its students in the zone ``tz`` (default: the course instance's),
-    from this process's cache when nothing these users' decisions depend on changed since
-    (``now``: what :func:`read_users` read in this transaction)."""
+    from this process's cache when its configuration did not change since (``now``: what
+    :func:`read_users` read in this transaction)."""
     tz_name = tz or ci.timezone
     key = (session.get_bind(), ci.id, tz_name)  # one process may use several databases (tests)
-    wanted = list(user_ids)
-    hit = _lookup(key, now, wanted)
+    hit = _lookup(key, now)
     if hit is not None:
         return hit
     # One thread compiles; the others of this process wait for it and use its result if it
@@ -455,16 +422,41 @@ def compiled_state(
             _BUILDING.clear()  # locks being held stay valid; only forgotten ones go
         building = _BUILDING.setdefault(key, threading.Lock())
     with building:
-        hit = _lookup(key, now, wanted)
+        hit = _lookup(key, now)
         if hit is not None:
             return hit
         return _build(session, ci, key, tz_name)
 
 
-def _lookup(key: tuple[object, int, str], now: UsersNow, wanted: list[int]) -> CompiledState | None:
+def kept(bind: object, ci_id: int, tz_name: str) -> CompiledState | None:
+    """The compiled form this process keeps of a course instance, whatever its configuration
+    counters (the caller compares them)."""
+    with _LOCK:
+        return _ENTRIES.get((bind, ci_id, tz_name))
+
+
+_NAMES: dict[tuple[object, str, str | None], tuple[int, str]] = {}
+
+
+def remember_name(bind: object, course: str, instance: str | None, ci: CourseInstance) -> None:
+    """The course instance a request's names meant (for the kept way, which trusts it only
+    while the catalogue's counter, read with every request, is the one its entry was built
+    at)."""
+    with _LOCK:
+        if len(_NAMES) >= 4 * MAX_PATCHES:
+            _NAMES.clear()
+        _NAMES[(bind, course, instance)] = (ci.id, ci.timezone)
+
+
+def named(bind: object, course: str, instance: str | None) -> tuple[int, str] | None:
+    """The course instance id and zone those names meant when a request last named them."""
+    return _NAMES.get((bind, course, instance))
+
+
+def _lookup(key: tuple[object, int, str], now: UsersNow) -> CompiledState | None:
     with _LOCK:
         hit = _ENTRIES.get(key)
-        if hit is not None and hit.holds(now, wanted):
+        if hit is not None and hit.holds(now):
             _ENTRIES.move_to_end(key)
             STATS.hits += 1
             return hit
@@ -488,6 +480,8 @@ def _build(
         roster,
         state,
         {r.user_id: i for i, r in enumerate(roster)},
+        ci.id,
+        tz_name,
     )
     after = read_everyone(session, ci)
     with _LOCK:
