@@ -27,7 +27,14 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/python -m pytest -n auto
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+# The benchmarks' own references (numpy), on top of the development install.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
 clean:

@@ -17,6 +17,7 @@ BENCHMARKS = (
     ("bench.bench_roles", "roles and privileges"),
     ("bench.bench_store", "the store: course sync, the matrix from stored state"),
     ("bench.bench_api", "the server: single and batch decisions over HTTP"),
+    ("bench.bench_load", "the server under load: 1, 2 and 4 workers, mixed reads and writes"),
     ("bench.bench_accounts", "class accounts: generate, assign and wipe 500"),
     ("bench.bench_web", "the pages: the matrix page of 800 students x 60 assessments"),
 )
