@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATA_DIR = ".coursegate"
@@ -101,7 +102,13 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         # Let SQLAlchemy, not pysqlite, begin transactions, so BEGIN IMMEDIATE takes the
         # write lock at the start of a write transaction (no lost updates between processes).
         event.listen(engine, "connect", _no_pysqlite_transactions)
-        event.listen(engine, "begin", _begin_immediate)
+        writer = _Writer()
+        event.listen(engine, "begin", writer.begin)
+        event.listen(engine, "commit", writer.end)
+        event.listen(engine, "rollback", writer.end)
+        # a connection given back or dropped in a transaction's middle gives its turn back too
+        event.listen(engine, "checkin", writer.released)
+        event.listen(engine, "invalidate", writer.released)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -110,8 +117,42 @@ def _no_pysqlite_transactions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _begin_immediate(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+class _Writer:
+    """SQLite has one writer at a time. Threads of one process that want the write lock queue
+    here, in order, and each starts its transaction the moment the previous one ends — rather
+    than in SQLite's busy handler, which polls with sleeps of up to 100 ms and lets a waiter
+    miss many turns under load. (Other processes still meet in SQLite's busy handler.) A
+    transaction may begin in one thread and end in another (the web framework's dependencies
+    do), so this is a plain lock, released by whichever thread ends it."""
+
+    WAIT_SECONDS = 30.0
+    """As long as SQLite's own busy timeout."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def begin(self, conn: Any) -> None:
+        if not self.lock.acquire(timeout=self.WAIT_SECONDS):
+            raise OperationalError(
+                "BEGIN IMMEDIATE",
+                None,
+                Exception(f"database is locked: no turn to write within {self.WAIT_SECONDS} s"),
+            )
+        conn.info["coursegate_writer"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: Any) -> None:
+        if conn.info.pop("coursegate_writer", False):
+            self.lock.release()
+
+    def released(self, _dbapi_connection: Any, record: Any, *_: Any) -> None:
+        info = getattr(record, "info", None)
+        if info is not None and info.pop("coursegate_writer", False):
+            self.lock.release()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
