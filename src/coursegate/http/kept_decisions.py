@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from coursegate.http.deps import AT_HEADER
-from coursegate.http.schemas import bad_json
 from coursegate.http.settings import Settings
 from coursegate.services.access.decisions import kept
 
@@ -27,9 +26,11 @@ _AT = AT_HEADER.encode()
 class KeptDecisions:
     """The ASGI middleware in front of the routes for :data:`PATH`."""
 
-    def __init__(self, app: Any, state: Any) -> None:
+    def __init__(self, app: Any, state: Any, headers: list[tuple[bytes, bytes]]) -> None:
         self.app = app
         self.state = state
+        self.headers = headers
+        """Added to a kept answer: what the server adds to every JSON answer."""
         self._kept: kept.Kept | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -57,7 +58,7 @@ class KeptDecisions:
         if complete:
             answer = await self._answer(scope, token, body)
             if answer is not None:
-                await _send_json(send, answer)
+                await self._send_json(send, answer)
                 return
 
         pending: list[bytes] = [body]
@@ -80,7 +81,16 @@ class KeptDecisions:
             forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k == wanted]
         address = str(settings.client_address(peer, forwarded))
         at = self.state.clock()
-        return await kept.answer(self._kept, token, body, at, address, bad_json)
+        return await kept.answer(self._kept, token, body, at, address)
+
+    async def _send_json(self, send: Any, body: bytes) -> None:
+        headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+            *self.headers,
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 async def _read(receive: Any) -> tuple[bytes, bool]:
@@ -98,17 +108,3 @@ async def _read(receive: Any) -> tuple[bytes, bool]:
             return b"".join(chunks), True
         if size > MAX_KEPT_BODY:
             return b"".join(chunks), False
-
-
-async def _send_json(send: Any, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-length", str(len(body)).encode()),
-                (b"content-type", b"application/json"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -143,11 +143,6 @@ def _leaves(data: Any) -> Iterator[tuple[str, Any]]:
             yield where, value
 
 
-def bad_json(data: Any) -> bool:
-    """Whether parsed JSON holds anything :func:`checked_input` refuses."""
-    return any(_bad_value(value) is not None for _, value in _leaves(data))
-
-
 def _bad_value(value: Any) -> str | None:
     if isinstance(value, str):
         return bad_text(value)

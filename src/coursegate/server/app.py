@@ -96,11 +96,13 @@ def create_app(
     _mount_pages(app)
     _document(app)
     _docs_page(app)
-    app.add_middleware(KeptDecisions, state=app.state)  # the hottest request, framework-free
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-    app.add_middleware(  # the outermost: every answer gets the headers, a 413 too
+    app.add_middleware(  # every other answer gets the headers, a 413 too
         ResponseHeaders, cookie_name=settings.session_cookie, secure=settings.cookie_secure
     )
+    # The outermost: the hottest request, answered before the framework when it can be, with
+    # the headers ResponseHeaders gives a JSON answer (no view-as, no cookie: a token's own).
+    app.add_middleware(KeptDecisions, state=app.state, headers=[*PROTECTIVE, API_CSP_HEADER])
     return app
 
 
@@ -193,6 +195,13 @@ page stays unframeable."""
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 """Everything else (JSON, calendars, CSS and scripts): nothing to load, nothing to frame."""
+API_CSP_HEADER = (b"content-security-policy", API_CSP.encode())
+PROTECTIVE = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+"""The headers every answer carries."""
 
 
 class ResponseHeaders:
@@ -229,9 +238,7 @@ class ResponseHeaders:
                             ).encode(),
                         )
                     )
-                headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"referrer-policy", b"same-origin"))
-                headers.append((b"x-frame-options", b"DENY"))
+                headers.extend(PROTECTIVE)
                 sent = {name.lower(): value for name, value in headers}
                 if b"content-security-policy" not in sent:
                     html = sent.get(b"content-type", b"").startswith(b"text/html")
