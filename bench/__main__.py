@@ -19,6 +19,7 @@ BENCHMARKS = (
     ("bench.bench_api", "the server: single and batch decisions over HTTP"),
     ("bench.bench_accounts", "class accounts: generate, assign and wipe 500"),
     ("bench.bench_web", "the pages: the matrix page of 800 students x 60 assessments"),
+    ("bench.bench_cli", "the command line: cold decide, timeline and validate"),
 )
 
 
