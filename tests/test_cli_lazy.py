@@ -70,13 +70,32 @@ def test_access_commands_leave_out_the_store_and_the_server(args: list[str]) -> 
     assert seen["groups"] == ["coursegate.cli.access_cmds", "coursegate.cli.main"]
 
 
-def test_the_root_help_imports_no_command_group() -> None:
+def test_the_root_help_imports_no_command_group_and_no_models() -> None:
     seen = _probe("--help")
     assert seen["code"] == 0
     assert seen["groups"] == ["coursegate.cli.main"]
     tops = seen["tops"]
     assert isinstance(tops, list)
-    assert [name for name in HEAVY if name in tops] == []
+    assert [name for name in (*HEAVY, "pydantic") if name in tops] == []
+
+
+def test_the_package_imports_its_entry_points_on_first_use() -> None:
+    code = (
+        "import sys, coursegate; before = 'pydantic' in sys.modules; "
+        "from coursegate import decide, score, Decision, CourseError; "
+        "print(before, decide.__module__, score.__module__, 'decide' in dir(coursegate))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert proc.stdout.split() == [
+        "False",
+        "coursegate.services.access.decisions.request",
+        "coursegate.core.credit",
+        "True",
+    ]
+    with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
+        importlib.import_module("coursegate").nosuch  # noqa: B018
 
 
 def _modules() -> list[str]:
