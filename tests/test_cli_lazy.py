@@ -16,7 +16,7 @@ import typer
 import typer.main
 from typer.testing import CliRunner
 
-from coursegate.cli.main import COMMANDS, app, load_command
+from coursegate.cli.main import COMMANDS, QUICK, app, load_command
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUEST = str(ROOT / "examples" / "requests" / "exam1-start.json")
@@ -24,7 +24,7 @@ COURSE = str(ROOT / "examples" / "course")
 HEAVY = ("sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "argon2", "jinja2")
 
 PROBE = """
-import contextlib, io, json, sys
+import contextlib, gc, io, json, sys
 from coursegate.cli.main import main
 sys.argv = ["coursegate", *sys.argv[1:]]
 code = 0
@@ -35,7 +35,7 @@ with contextlib.redirect_stdout(io.StringIO()):
         code = exc.code
 tops = sorted({name.split(".")[0] for name in sys.modules})
 groups = sorted(name for name in sys.modules if name.startswith("coursegate.cli."))
-print(json.dumps({"code": code, "tops": tops, "groups": groups}))
+print(json.dumps({"code": code, "tops": tops, "groups": groups, "gc": gc.isenabled()}))
 """
 
 
@@ -68,12 +68,14 @@ def test_access_commands_leave_out_the_store_and_the_server(args: list[str]) -> 
     assert isinstance(tops, list)
     assert [name for name in HEAVY if name in tops] == []
     assert seen["groups"] == ["coursegate.cli.access_cmds", "coursegate.cli.main"]
+    assert seen["gc"] is False  # a quick command: no cycle collection until it exits
 
 
 def test_the_root_help_imports_no_command_group_and_no_models() -> None:
     seen = _probe("--help")
     assert seen["code"] == 0
     assert seen["groups"] == ["coursegate.cli.main"]
+    assert seen["gc"] is True
     tops = seen["tops"]
     assert isinstance(tops, list)
     assert [name for name in (*HEAVY, "pydantic") if name in tops] == []
@@ -103,6 +105,7 @@ def _modules() -> list[str]:
 
 
 def test_the_table_lists_what_each_module_registers() -> None:
+    assert COMMANDS.keys() >= QUICK
     for module in _modules():
         one = typer.Typer()
         importlib.import_module(module).register(one)
