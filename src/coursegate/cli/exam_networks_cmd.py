@@ -34,6 +34,10 @@ ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the histo
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="exam-networks")
+
+
 def _instant(text: str | None, field: str) -> int | None:
     from coursegate.core.instants import DateError, parse_date, zone
 

@@ -58,6 +58,11 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="roles")
+
+
 RequestOption = Annotated[
     str,
     typer.Option(

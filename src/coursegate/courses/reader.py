@@ -4,6 +4,7 @@ and every problem collected with the file and its JSON path."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,7 +48,7 @@ class Reader:
     def model(self, model: Any, data: Any, path: str) -> Any:
         """Validate ``data`` against ``model`` (a class or ``list[...]``); None on errors."""
         try:
-            return TypeAdapter(model).validate_python(data)
+            return _adapter(model).validate_python(data)
         except ValidationError as exc:
             self.problems += from_validation_error(
                 exc, self.file, path, lambda loc: m.keys_at(model, loc)
@@ -56,6 +57,13 @@ class Reader:
 
     def when(self, t: Instant) -> str:
         return format_wall(t, self.tz)
+
+
+@cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    """The validator of ``model`` (a model class or ``list[...]`` of one), built once: building
+    one is what costs, and a course reads the same few types in every file."""
+    return TypeAdapter(model)
 
 
 def was_set(model: BaseModel, name: str) -> bool:
