@@ -1,9 +1,10 @@
 """``make bench``: every benchmark in turn, each under its own header.
 
-``bench.bench_core`` (the decision core) always runs; ``bench.bench_roles`` (roles and
-privileges) and ``bench.bench_store`` (course sync and the matrix from stored state, on SQLite
-and, with ``COURSEGATE_BENCH_DATABASE_URL`` or ``COURSEGATE_TEST_DATABASE_URL``, PostgreSQL) run
-when they can be imported.
+``bench.bench_core`` (the decision core) and ``bench.bench_matrix`` (its matrix with
+per-student extensions; the numpy reference only when numpy is installed) always run;
+``bench.bench_roles`` (roles and privileges) and ``bench.bench_store`` (course sync and the
+matrix from stored state, on SQLite and, with ``COURSEGATE_BENCH_DATABASE_URL`` or
+``COURSEGATE_TEST_DATABASE_URL``, PostgreSQL) run when they can be imported.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 BENCHMARKS = (
     ("bench.bench_core", "decision core: compiled timelines, single decisions, the matrix"),
+    ("bench.bench_matrix", "the matrix with per-student extensions: 10,000 x 1,000, 2% of cells"),
     ("bench.bench_roles", "roles and privileges"),
     ("bench.bench_store", "the store: course sync, the matrix from stored state"),
     ("bench.bench_api", "the server: single and batch decisions over HTTP"),
@@ -34,7 +36,7 @@ def main() -> None:
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            if module_name == "bench.bench_core":
+            if module_name in ("bench.bench_core", "bench.bench_matrix"):
                 raise
             _header(f"{module_name}: skipped")
             print(f"not importable: {exc}")

@@ -17,12 +17,20 @@ The mix follows the issue's course instance (800 students, 60 assessments, 20 se
 The big matrix (:func:`big`) keeps the same proportions: 1,000 assessments, and sections scaled
 with the students (40 students a section, so 250 sections) so that a section override still
 reaches the same share of the class.
+
+The extensions matrix (:func:`extensions`) is the big matrix with 2 % of its cells (200,000)
+carrying a student's exception, made as the roster makes them from stored exceptions
+(:func:`~coursegate.core.exceptions.exception_override`): a new due date counted from the due
+date the student had (after their section overrides). Most are the standard extensions a TA
+grants in a click (1, 2, 3 or 7 days later: many students share each new date), a quarter a day
+picked by hand (1 to 21 days later), and one in twenty an instant of its own (distinct); one in
+six gives a reason, which the explanation shows.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -33,10 +41,13 @@ from coursegate.core.access_control import (
     DateControlPatch,
     Deadline,
     Due,
+    matching_overrides,
+    resolve_settings,
 )
 from coursegate.core.course_instance import CourseInstancePolicy, Publishing
 from coursegate.core.engine import AssessmentConfig, PersonalOverride, Student
-from coursegate.core.instants import Instant, from_instant, to_instant, zone
+from coursegate.core.exceptions import StudentException, exception_override
+from coursegate.core.instants import MINUTE, SECOND, Instant, from_instant, to_instant, zone
 from coursegate.core.legacy_rules import LegacyRule
 from coursegate.core.model import EnrollmentFacts, Form, Role, UserFacts
 
@@ -258,6 +269,79 @@ def issue(seed: int = SEED) -> Workload:
 def big(seed: int = SEED) -> Workload:
     """(b) The big matrix: 10,000 students × 1,000 assessments, 250 sections."""
     return generate("(b) big", 10_000, 1_000, 10_000 // STUDENTS_PER_SECTION, seed=seed)
+
+
+EXTENSION_SHARE = 0.02
+STANDARD_DAYS = (1, 2, 3, 7)
+"""The extensions a TA grants in a click."""
+STANDARD_SHARE = 0.85
+BY_HAND_SHARE = 0.13
+"""A day picked by hand (1 to ``BY_HAND_DAYS`` days later); the rest (2 %) an instant of its own."""
+BY_HAND_DAYS = 14
+REASONS = ("DRS accommodation", "illness")
+REASON_SHARE = 0.1
+
+
+def _due_for(a: AssessmentConfig, sections: frozenset[str]) -> Instant | None:
+    """The due date a student in ``sections`` has for ``a`` before any exception (legacy: the
+    end of the full-credit rule, as an exclusive instant)."""
+    if a.form is Form.LEGACY:
+        ends = [r.end for r in a.legacy_rules if r.credit == 100 and r.uids is None and r.end]
+        return None if not ends else min(ends) + SECOND
+    assert a.access is not None
+    dc = resolve_settings(a.access, sections).date_control
+    return None if dc is None or dc.due is None else dc.due.date
+
+
+def _new_due(rng: random.Random, due: Instant) -> Instant:
+    """A later due date: a standard extension (shared), a day picked by hand, or an instant of
+    its own."""
+    roll = rng.random()
+    if roll < STANDARD_SHARE:
+        return due + rng.choice(STANDARD_DAYS) * DAY
+    if roll < STANDARD_SHARE + BY_HAND_SHARE:
+        return due + rng.randint(1, BY_HAND_DAYS) * DAY
+    return due + rng.randint(60, BY_HAND_DAYS * 24 * 60) * MINUTE
+
+
+def extensions(seed: int = SEED) -> Workload:
+    """(c) The big matrix with 2 % of its cells carrying a student's exception (a later due)."""
+    w = generate("(c) extensions", 10_000, 1_000, 10_000 // STUDENTS_PER_SECTION, seed=seed)
+    rng = random.Random(seed + 3)
+    ns, na = len(w.students), len(w.assessments)
+    cells = sorted(rng.sample(range(ns * na), round(ns * na * EXTENSION_SHARE)))
+    memo: dict[tuple[object, ...], tuple[PersonalOverride, ...]] = {}
+    dues: dict[tuple[object, ...], Instant | None] = {}
+    personal: dict[int, dict[str, tuple[PersonalOverride, ...]]] = {}
+    for cell in cells:
+        i, j = divmod(cell, na)
+        s, a = w.students[i], w.assessments[j]
+        if a.id in s.personal:
+            continue  # keep the student's own override from the big matrix's mix
+        hits = matching_overrides(a.access, s.user.sections) if a.access is not None else None
+        due = dues.get((j, hits))
+        if (j, hits) not in dues:
+            due = dues[(j, hits)] = _due_for(a, s.user.sections)
+        if due is None:
+            continue
+        reason = rng.choice(REASONS) if rng.random() < REASON_SHARE else None
+        label = f"your exception ({reason})" if reason else "your exception"
+        exc = StudentException(due=_new_due(rng, due), label=label)
+        key = (j, hits, exc)
+        own = memo.get(key)
+        if own is None:
+            own = memo[key] = exception_override(a, s.user.sections, exc)
+        personal.setdefault(i, {})[a.id] = own
+    students = tuple(
+        s if i not in personal else replace(s, personal={**s.personal, **personal[i]})
+        for i, s in enumerate(w.students)
+    )
+    return replace(w, students=students)
+
+
+def extension_cells(w: Workload) -> int:
+    """How many student × assessment cells carry a student's own override."""
+    return sum(len(s.personal) for s in w.students)
 
 
 def triples(w: Workload, n: int, *, seed: int = SEED + 1) -> list[tuple[int, int, Instant]]:

@@ -24,14 +24,17 @@ from coursegate.core.engine import (
     AssessmentConfig,
     CompiledCourseInstance,
     Facts,
+    PersonalOverride,
     Student,
     decide_directly,
     policy_for,
     timelines,
 )
+from coursegate.core.exceptions import StudentException, exception_override
 from coursegate.core.instants import MINUTE, zone
 from coursegate.core.legacy_rules import LegacyRule, legacy_policy
 from coursegate.core.model import Form, InstanceFacts, Mode, Role, UserFacts
+from coursegate.core.shared_rules import SharedRules
 
 TZ = zone("America/Chicago")
 BASE = 1_710_000_000 * 1_000_000  # March 2024
@@ -317,3 +320,124 @@ def test_compiled_matrix_agrees_with_each_student_evaluated_alone(
             direct = decide_directly(CI, a, facts, t, TZ)
             assert substance(matrix.cell(i, j)) == substance(direct)
             assert compiled.decide(i, j, t) == matrix.cell(i, j)
+
+
+# ------------------------------------------------------- the matrix with students' extensions
+
+
+@st.composite
+def extended_rosters(draw: st.DrawFn, configs: list[AssessmentConfig]) -> list[Student]:
+    """Students with exceptions as the roster makes them: a later due date for some
+    (assessment, student) cells, several students often sharing one date, some staff."""
+    dates = draw(st.lists(minutes, min_size=1, max_size=3))
+    out = []
+    for i in range(draw(st.integers(1, 10))):
+        sections = frozenset(draw(st.sets(st.sampled_from(["a", "b"]), max_size=2)))
+        role = draw(st.sampled_from([Role.STUDENT] * 5 + [Role.TA]))
+        user = UserFacts(uid=f"s{i}" if i else "u1", role=role, sections=sections)
+        personal: dict[str, tuple[PersonalOverride, ...]] = {}
+        for a in configs:
+            if draw(st.integers(0, 2)) == 0:
+                due = at_minute(draw(st.sampled_from(dates) | minutes))
+                label = draw(st.sampled_from(["your exception", "your exception (illness)"]))
+                exc = StudentException(due=due, label=label)
+                personal[a.id] = exception_override(a, sections, exc)
+        out.append(Student(user, personal=personal))
+    return out
+
+
+@st.composite
+def courses_with_extensions(
+    draw: st.DrawFn,
+) -> tuple[list[AssessmentConfig], list[Student]]:
+    configs = draw(st.lists(st.one_of(modern_configs(), legacy_configs()), min_size=1, max_size=3))
+    configs = [replace(c, id=f"{c.id}{j}") for j, c in enumerate(configs)]
+    return configs, draw(extended_rosters(configs))
+
+
+@SETTINGS
+@given(courses_with_extensions(), st.lists(minutes, min_size=1, max_size=4))
+def test_matrix_with_extensions_agrees_with_each_cell_decided_directly(
+    course: tuple[list[AssessmentConfig], list[Student]], ms: list[int]
+) -> None:
+    """Sharing timelines among students with equal facts changes no cell."""
+    configs, students = course
+    compiled = CompiledCourseInstance(CI, configs, students, TZ)
+    for m in ms:
+        t = at_minute(m)
+        matrix = compiled.matrix(t)
+        for i, s in enumerate(students):
+            for j, a in enumerate(configs):
+                facts = Facts(user=s.user, personal=s.personal.get(a.id, ()))
+                direct = decide_directly(CI, a, facts, t, TZ)
+                cell = matrix.cell(i, j)
+                assert normal_text(cell) == normal_text(direct)
+                assert cell == compiled.decide(i, j, t)
+                _, alone = timelines(CI, a, facts, TZ)
+                assert alone is not None and cell == alone.at(t)
+
+
+@SETTINGS
+@given(courses_with_extensions(), st.integers(0, 9), minutes, st.lists(minutes, max_size=4))
+def test_an_extension_for_one_student_never_changes_another_students_cell(
+    course: tuple[list[AssessmentConfig], list[Student]], who: int, due: int, ms: list[int]
+) -> None:
+    configs, students = course
+    k = who % len(students)
+    s = students[k]
+    a = configs[due % len(configs)]
+    own = exception_override(a, s.user.sections, StudentException(due=at_minute(due)))
+    changed = [*students]
+    changed[k] = replace(s, personal={**s.personal, a.id: own})
+    before = CompiledCourseInstance(CI, configs, students, TZ)
+    after = CompiledCourseInstance(CI, configs, changed, TZ)
+    for m in [*ms, due]:
+        t = at_minute(m)
+        old, new = before.matrix(t), after.matrix(t)
+        for i in range(len(students)):
+            if i != k:
+                assert old.row(i) == new.row(i)
+
+
+def test_students_with_the_same_extension_share_one_timeline() -> None:
+    config = AssessmentConfig(
+        id="hw",
+        form=Form.MODERN,
+        access=AccessControlConfig(
+            Form.MODERN,
+            AccessPatch(
+                source="defaults",
+                date_control=DateControlPatch(release=at_minute(0), due=Due(at_minute(600))),
+            ),
+        ),
+    )
+    ext = exception_override(config, frozenset(), StudentException(due=at_minute(900)))
+    other = exception_override(config, frozenset(), StudentException(due=at_minute(1200)))
+    students = [
+        Student(UserFacts(uid=f"s{i}"), personal={"hw": (ext if i % 2 else other)})
+        for i in range(40)
+    ] + [Student(UserFacts(uid=f"t{i}")) for i in range(40)]
+    compiled = CompiledCourseInstance(CI, [config], students, TZ)
+    assert compiled.compiled_timelines == 3  # no extension, one date, the other date
+    assert compiled.decide(1, 0, at_minute(700)).credit == 100
+    assert compiled.decide(0, 0, at_minute(1000)).credit == 100
+    assert compiled.decide(1, 0, at_minute(1000)).credit == 0
+    assert compiled.decide(79, 0, at_minute(700)).credit == 0
+
+
+@SETTINGS
+@given(
+    st.one_of(modern_configs(), legacy_configs()),
+    users,
+    st.sampled_from([None, 0, 500, 5000]),
+)
+def test_shared_rules_give_each_student_the_policy_they_would_get_alone(
+    config: AssessmentConfig, user: UserFacts, due: int | None
+) -> None:
+    rules = SharedRules(config.form, config.legacy_rules, config.access)
+    personal: tuple[PersonalOverride, ...] = ()
+    if due is not None:
+        personal = exception_override(config, user.sections, StudentException(due=at_minute(due)))
+    for _ in range(2):  # the second time from the caches
+        assert rules.policy(user.sections, personal) == policy_for(config, user, personal)
+        assert rules.policy(user.sections) == policy_for(config, user)

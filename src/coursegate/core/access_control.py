@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Final, TypeVar
 
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant
@@ -366,16 +367,20 @@ def deadline_grants(
     # Release is inclusive in every form. (The RFC writes "now > availableDate"; the one
     # microsecond of difference is not observable, and PrairieLearn ships it inclusive.)
     start = MIN_INSTANT if dc.release is None else dc.release
-    closed = replace(base, active=False, can_create=False, complete=True, credit=0)
     if dc.sessions:
-        grants, start, last_end = _session_grants(dc, base, closed)
+        grants, start, last_end = _session_grants(dc, base, _closed(base))
     else:
         grants, last_end = _deadline_segments(dc, base, start)
     if last_end < MAX_INSTANT:
         # Credit never rises after the last deadline either.
         ceiling = grants[-1].credit if grants and not dc.sessions else math.inf
-        grants.append(_after_last_deadline(dc, form, base, closed, last_end, ceiling))
+        grants.append(_after_last_deadline(dc, form, base, last_end, ceiling))
     return _with_time_limits(grants, dc.duration_minutes), start
+
+
+def _closed(base: Grant) -> Grant:
+    """``base`` once the attempt is complete: no submissions, no credit."""
+    return replace(base, active=False, can_create=False, complete=True, credit=0)
 
 
 def _session_grants(
@@ -477,7 +482,7 @@ def _deadline_segments(dc: DateControl, base: Grant, start: Instant) -> tuple[li
 
 
 def _after_last_deadline(
-    dc: DateControl, form: Form, base: Grant, closed: Grant, last_end: Instant, ceiling: float
+    dc: DateControl, form: Form, base: Grant, last_end: Instant, ceiling: float
 ) -> Grant:
     """What ``afterLastDeadline`` gives from ``last_end`` on: submissions (at most at
     ``ceiling``), or closed."""
@@ -493,7 +498,7 @@ def _after_last_deadline(
             complete=credit <= 0 and form is Form.RFC,
             password=dc.password,
         )
-    return replace(closed, source="after the last deadline (closed)", start=last_end)
+    return replace(_closed(base), source="after the last deadline (closed)", start=last_end)
 
 
 def _with_time_limits(grants: list[Grant], duration_minutes: int | None) -> tuple[Grant, ...]:
@@ -502,7 +507,8 @@ def _with_time_limits(grants: list[Grant], duration_minutes: int | None) -> tupl
     out: list[Grant] = []
     for i, g in enumerate(grants):
         if not g.active or duration_minutes is None:
-            out.append(replace(g, time_limit_minutes=None, cap_end=None))
+            unlimited = g.time_limit_minutes is None and g.cap_end is None
+            out.append(g if unlimited else replace(g, time_limit_minutes=None, cap_end=None))
             continue
         j = i
         while j + 1 < len(grants) and grants[j + 1].active and grants[j + 1].start == grants[j].end:
@@ -518,19 +524,23 @@ def _with_time_limits(grants: list[Grant], duration_minutes: int | None) -> tupl
     return tuple(out)
 
 
-def compile_settings(settings: AccessSettings) -> AssessmentPolicy:
-    """The grants of resolved modern or RFC settings."""
-    form = settings.form
-    rfc = form is Form.RFC
-    questions = _reveal_visibility(settings.questions, "questions")
-    score = _reveal_visibility(settings.score, "score")
-    base = Grant(
+@lru_cache(maxsize=1024)
+def _base_grant(questions: RevealRule, score: RevealRule, rfc: bool) -> Grant:
+    """What every grant of resolved settings starts from (the same for most students: kept)."""
+    return Grant(
         source="",
-        questions=questions,
-        score=score,
+        questions=_reveal_visibility(questions, "questions"),
+        score=_reveal_visibility(score, "score"),
         score_visible_while_open=rfc,
         hidden_score_hides_questions=not rfc,
     )
+
+
+def compile_settings(settings: AccessSettings) -> AssessmentPolicy:
+    """The grants of resolved modern or RFC settings."""
+    form = settings.form
+    base = _base_grant(settings.questions, settings.score, form is Form.RFC)
+    questions, score = base.questions, base.score
     notes = tuple(f"uses {s}" for s in settings.applied) + settings.notes
     if not settings.published:
         return AssessmentPolicy(form=form, grants=(), published=False, notes=notes)

@@ -57,6 +57,27 @@ class AssessmentDecision:
             next_change,
         )
 
+    def with_credit_text(self, credit_text: str) -> AssessmentDecision:
+        """A copy with ``credit_text`` set (positional, as :meth:`with_next`)."""
+        return AssessmentDecision(
+            self.rules,
+            self.access,
+            self.listed,
+            self.can_start,
+            self.submittable,
+            self.credit,
+            credit_text,
+            self.time_limit_minutes,
+            self.password_required,
+            self.read_only,
+            self.complete,
+            self.questions_visible,
+            self.score_visible,
+            self.exam_access_end,
+            self.explanation,
+            self.next_change,
+        )
+
     def key(self) -> tuple[object, ...]:
         """Everything a user can observe except the explanation and ``next_change``."""
         return (

@@ -13,7 +13,10 @@ matrix is stored in that factorised form and expanded on demand.
 
 from __future__ import annotations
 
+import gc
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import overload
@@ -22,7 +25,6 @@ from coursegate.core.access_control import (
     AccessControlConfig,
     AccessPatch,
     compile_settings,
-    matching_overrides,
     resolve_settings,
 )
 from coursegate.core.course_instance import (
@@ -43,15 +45,14 @@ from coursegate.core.model import (
     Role,
     UserFacts,
 )
-from coursegate.core.timeline import (
-    Timeline,
-    compile_assessment,
-    decide_assessment_directly,
-    is_staff_override,
-    password_at,
-)
+from coursegate.core.segment import decide_assessment_directly, is_staff_override, password_at
+from coursegate.core.shared_rules import SharedRules
+from coursegate.core.timeline import Timeline, compile_assessment
 
 PersonalOverride = LegacyRule | AccessPatch
+_Lookup = tuple[
+    tuple[Instant, ...], tuple[AssessmentDecision, ...], Timeline[AssessmentDecision] | None
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,21 +191,6 @@ class Student:
     mode: Mode = Mode.PUBLIC
 
 
-def _profile_key(a: AssessmentConfig, s: Student, ci_key: object) -> object:
-    """What of a student can change the decision for ``a``: students with equal keys share."""
-    own = s.personal.get(a.id, ())
-    inst = s.instances.get(a.id)
-    if own or inst is not None or s.reservations or s.mode is not Mode.PUBLIC:
-        return ("individual", s.user.uid, ci_key)
-    if is_staff_override(s.user.role, a.form):
-        return ("staff", s.user.role, ci_key)
-    if a.form is Form.LEGACY:
-        uid = s.user.uid if s.user.uid in a.uids_named else None
-        return ("legacy", s.user.role, uid, ci_key)
-    hits = matching_overrides(a.access, s.user.sections) if a.access is not None else ((), ())
-    return ("access", s.user.role, hits, ci_key)
-
-
 class ColumnIndex(Sequence[int]):
     """Which distinct decision of a column each student gets: a default with exceptions."""
 
@@ -263,8 +249,17 @@ class CompiledCourseInstance:
     Only the students an assessment singles out (through the sections its overrides name,
     uids its legacy rules name, their own overrides, ...) are looked at one by one, so the work
     grows with the students each assessment affects, not with students × assessments.
-    Nothing here is mutable after construction; a change of configuration or facts means
-    compiling again.
+
+    Those looked at one by one share too: a student's *profile* for an assessment is everything
+    of them its timeline can depend on (role, the label overrides their sections match, their
+    own overrides, attempt, reservations and mode, their course-instance timeline, and their uid
+    only where a legacy rule names uids), and students with equal profiles share one timeline.
+    Each assessment's shared rules are resolved once (:class:`SharedRules`), so an extension
+    costs only applying the student's own patch, and a timeline keeps a time limit's
+    minute-by-minute countdown as one interval (:class:`~coursegate.core.timeline.Countdown`).
+    What is stored per cell is one small number in a column's :class:`ColumnIndex`, and only
+    for the cells that differ from the column's default. Nothing here is mutable after
+    construction; a change of configuration or facts means compiling again.
     """
 
     def __init__(
@@ -280,47 +275,47 @@ class CompiledCourseInstance:
         self.students = tuple(students)
         self.assessment_index = {a.id: j for j, a in enumerate(self.assessments)}
         self.student_index = {s.user.uid: i for i, s in enumerate(self.students)}
-        ci_cache: dict[object, Timeline[CourseInstanceDecision]] = {}
         self.ci_timelines: list[Timeline[CourseInstanceDecision]] = []
-        ci_keys: list[object] = []
-        for s in self.students:
-            key: object = (
-                s.user.role,
-                s.user.uid if ci.form == "legacy" else None,
-                s.user.sections if ci.form == "rfc" else None,
-                s.enrollment,
-                s.user.institution,
-            )
-            tl = ci_cache.get(key)
-            if tl is None:
-                tl = compile_course_instance(ci, s.user, s.enrollment, tz)
-                ci_cache[key] = tl
-            ci_keys.append(key)
-            self.ci_timelines.append(tl)
-        # Students every assessment must look at one by one, whatever its rules say.
-        common_ci = max(set(ci_keys), key=ci_keys.count) if ci_keys else None
-        always: set[int] = {
-            i
-            for i, s in enumerate(self.students)
-            if s.user.role is not Role.STUDENT
-            or s.reservations
-            or s.mode is not Mode.PUBLIC
-            or ci_keys[i] != common_ci
+        self._ci_slot = self._compile_course_instance()
+        self._facts = _interned(
+            [(s.reservations, s.mode) for s in self.students], ((), Mode.PUBLIC)
+        )
+        # Who a student is, as far as any timeline can tell (their uid aside: only legacy
+        # rules name uids, and those keys add it): role, reservations and mode, and their
+        # course-instance timeline.
+        self._who = _interned(
+            [
+                (s.user.role, f, c)
+                for s, f, c in zip(self.students, self._facts, self._ci_slot, strict=True)
+            ],
+            (Role.STUDENT, 0, -1),
+        )
+        self._plain_staff = {
+            w
+            for s, w, f in zip(self.students, self._who, self._facts, strict=True)
+            if f == 0 and s.user.role is not Role.STUDENT
         }
-        by_section: dict[str, list[int]] = {}
-        by_uid: dict[str, int] = {}
-        own: dict[str, list[int]] = {}
-        for i, s in enumerate(self.students):
-            for sec in s.user.sections:
-                by_section.setdefault(sec, []).append(i)
-            by_uid[s.user.uid] = i
-            for aid in {*s.personal, *s.instances}:
-                own.setdefault(aid, []).append(i)
+        self._own: dict[int, int] = {id(()): 0}
+        self._own_canon: dict[tuple[PersonalOverride, ...], int] = {(): 0}
         self._columns: list[list[Timeline[AssessmentDecision]]] = []
         self._index: list[ColumnIndex] = []
+        self._student_ids = tuple(s.user.uid for s in self.students)
+        self._assessment_ids = tuple(a.id for a in self.assessments)
+        with _collector_paused():
+            self._compile_columns()
+        if not self.students:
+            self._columns = [[] for _ in self.assessments]
+        # Per column, each timeline's arrays for :meth:`matrix` (and the timeline itself when a
+        # countdown may need deciding).
+        self._lookups: list[list[_Lookup]] = [
+            [(tl.starts, tl.values, tl if tl.countdowns else None) for tl in col]
+            for col in self._columns
+        ]
+
+    def _compile_columns(self) -> None:
+        always, by_section, by_uid, own = self._singled_out()
         for a in self.assessments:
-            builder = _ColumnBuilder(self, a, ci_keys)
-            slot = builder.slot
+            rules = SharedRules(a.form, a.legacy_rules, a.access)
             singled: set[int] = set(always)
             if a.form is Form.LEGACY:
                 singled.update(by_uid[u] for u in a.uids_named if u in by_uid)
@@ -333,32 +328,127 @@ class CompiledCourseInstance:
                 for lab in labels:
                     singled.update(by_section.get(lab, ()))
             singled.update(own.get(a.id, ()))
-            # The default: any student this assessment does not single out.
-            typical = next((i for i in range(len(self.students)) if i not in singled), None)
-            default = slot(typical) if typical is not None else 0
-            special = {i: k for i in singled if (k := slot(i)) != default}
-            self._columns.append(builder.column)
-            self._index.append(ColumnIndex(len(self.students), default, special))
-        if not self.students:
-            self._columns = [[] for _ in self.assessments]
+            self._compile_column(a, rules, singled)
 
-    def _compile_cell(
-        self, a: AssessmentConfig, s: Student, ci_tl: Timeline[CourseInstanceDecision]
-    ) -> Timeline[AssessmentDecision]:
-        policy = policy_for(a, s.user, s.personal.get(a.id, ()))
-        return compile_assessment(
-            policy,
-            s.user,
-            mode=s.mode,
-            reservations=s.reservations,
-            instance=s.instances.get(a.id),
-            course_instance=ci_tl,
-            tz=self.tz,
-        )
+    def _compile_course_instance(self) -> list[int]:
+        """Each student's course-instance timeline, shared by equal keys; the slot of each."""
+        ci = self.ci
+        cache: dict[object, int] = {}
+        slots: list[int] = []
+        tls: list[Timeline[CourseInstanceDecision]] = []
+        for s in self.students:
+            key: object = (
+                s.user.role,
+                s.user.uid if ci.form == "legacy" else None,
+                s.user.sections if ci.form == "rfc" else None,
+                s.enrollment,
+                s.user.institution,
+            )
+            k = cache.get(key)
+            if k is None:
+                k = cache[key] = len(tls)
+                tls.append(compile_course_instance(ci, s.user, s.enrollment, self.tz))
+            slots.append(k)
+            self.ci_timelines.append(tls[k])
+        return slots
+
+    def _singled_out(
+        self,
+    ) -> tuple[set[int], dict[str, list[int]], dict[str, int], dict[str, list[int]]]:
+        """Students every assessment must look at, and indexes by section, uid and own override."""
+        slots = self._ci_slot
+        common = max(set(slots), key=slots.count) if slots else None
+        always: set[int] = {
+            i
+            for i, s in enumerate(self.students)
+            if s.user.role is not Role.STUDENT or self._facts[i] != 0 or slots[i] != common
+        }
+        by_section: dict[str, list[int]] = {}
+        by_uid: dict[str, int] = {}
+        own: dict[str, list[int]] = {}
+        for i, s in enumerate(self.students):
+            for sec in s.user.sections:
+                by_section.setdefault(sec, []).append(i)
+            by_uid[s.user.uid] = i
+            for aid in {*s.personal, *s.instances}:
+                own.setdefault(aid, []).append(i)
+        return always, by_section, by_uid, own
+
+    def _compile_column(self, a: AssessmentConfig, rules: SharedRules, singled: set[int]) -> None:
+        """The distinct timelines of ``a`` and which one each student gets.
+
+        A student's profile key (see the class docstring) is built inline from small numbers
+        (who they are, which label overrides they match, their own overrides): this runs once
+        per singled-out student per assessment, the only work that grows with the cells.
+        """
+        column: list[Timeline[AssessmentDecision]] = []
+        distinct: dict[tuple[object, ...], int] = {}
+        students, who, own_ids = self.students, self._who, self._own
+        aid, form, legacy, labelled = a.id, a.form, a.form is Form.LEGACY, rules.labelled
+        named_uids = a.uids_named
+
+        def slot(i: int) -> int:
+            s = students[i]
+            own = s.personal.get(aid, ()) if s.personal else ()
+            inst = s.instances.get(aid) if s.instances else None
+            n = own_ids.get(id(own))
+            if n is None:
+                n = self._own_id(own)
+            key: tuple[object, ...]
+            if (
+                n == 0
+                and inst is None
+                and who[i] in self._plain_staff
+                and is_staff_override(s.user.role, form)
+            ):
+                # Staff bypass the rules: one timeline for all with the same role.
+                key = ("staff", s.user.role, self._ci_slot[i])
+            elif legacy:
+                named = s.user.uid in named_uids or any(
+                    isinstance(r, LegacyRule) and r.uids is not None for r in own
+                )
+                key = (who[i], s.user.uid if named else None, n, inst)
+            else:
+                key = (who[i], rules.hit_id(s.user.sections) if labelled else 0, n, inst)
+            k = distinct.get(key)
+            if k is None:
+                k = distinct[key] = len(column)
+                staff = key[0] == "staff"
+                policy = rules.policy(s.user.sections, own, key=None if staff else key[1:3])
+                column.append(
+                    compile_assessment(
+                        policy,
+                        s.user,
+                        mode=s.mode,
+                        reservations=s.reservations,
+                        instance=inst,
+                        course_instance=self.ci_timelines[i],
+                        tz=self.tz,
+                    )
+                )
+            return k
+
+        # The default: any student this assessment does not single out.
+        typical = next((i for i in range(len(students)) if i not in singled), None)
+        default = slot(typical) if typical is not None else 0
+        special = {i: k for i in sorted(singled) if (k := slot(i)) != default}
+        self._columns.append(column)
+        self._index.append(ColumnIndex(len(students), default, special))
+
+    def _own_id(self, own: tuple[PersonalOverride, ...]) -> int:
+        """A small number for a student's own overrides: equal overrides, equal numbers."""
+        n = self._own.get(id(own))
+        if n is None:
+            n = self._own[id(own)] = self._own_canon.setdefault(own, len(self._own_canon))
+        return n
 
     @property
     def compiled_timelines(self) -> int:
         return sum(len(c) for c in self._columns)
+
+    def column(self, assessment: int) -> tuple[Sequence[Timeline[AssessmentDecision]], ColumnIndex]:
+        """The distinct timelines of one assessment, and which one each student gets."""
+        return tuple(self._columns[assessment]), self._index[assessment]
 
     def timeline(self, student: int, assessment: int) -> Timeline[AssessmentDecision]:
         return self._columns[assessment][self._index[assessment][student]]
@@ -380,37 +470,49 @@ class CompiledCourseInstance:
 
     def matrix(self, at: Instant) -> Matrix:
         """Every student × every assessment at ``at``."""
-        columns = tuple(tuple(tl.at(at) for tl in col) for col in self._columns)
+        # Each distinct timeline once; students keep pointing at theirs (no per-cell work).
+        columns = tuple(
+            [
+                tuple(
+                    [
+                        values[bisect_right(starts, at) - 1] if tl is None else tl.at(at)
+                        for starts, values, tl in col
+                    ]
+                )
+                for col in self._lookups
+            ]
+        )
         return Matrix(
             at=at,
-            student_ids=tuple(s.user.uid for s in self.students),
-            assessment_ids=tuple(a.id for a in self.assessments),
+            student_ids=self._student_ids,
+            assessment_ids=self._assessment_ids,
             index=tuple(self._index),
             columns=columns,
         )
 
 
-class _ColumnBuilder:
-    """The distinct timelines of one assessment, compiled once per distinct profile."""
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while compiling.
 
-    def __init__(
-        self, owner: CompiledCourseInstance, a: AssessmentConfig, ci_keys: list[object]
-    ) -> None:
-        self.owner = owner
-        self.a = a
-        self.ci_keys = ci_keys
-        self.column: list[Timeline[AssessmentDecision]] = []
-        self.distinct: dict[object, int] = {}
+    Compiling a large course instance allocates millions of small objects (decisions, tuples)
+    and frees few; none of them form cycles, yet each allocation burst triggers collections
+    that walk the growing heap, a fifth of the compile time. The collector's state is restored
+    afterwards, whatever happens (reference counting frees memory as usual meanwhile).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
-    def slot(self, i: int) -> int:
-        s = self.owner.students[i]
-        key = _profile_key(self.a, s, self.ci_keys[i])
-        k = self.distinct.get(key)
-        if k is None:
-            k = len(self.column)
-            self.distinct[key] = k
-            self.column.append(self.owner._compile_cell(self.a, s, self.owner.ci_timelines[i]))
-        return k
+
+def _interned(values: Sequence[object], zero: object) -> list[int]:
+    """A small number per value (``zero`` gets 0): equal values, equal numbers."""
+    canon: dict[object, int] = {zero: 0}
+    return [canon.setdefault(v, len(canon)) for v in values]
 
 
 def decide_matrix(compiled: CompiledCourseInstance, at: Instant) -> Matrix:

@@ -215,6 +215,14 @@ def format_for_people(t: Instant, tz: tzinfo, *, relative_to: Instant | None = N
 _DAY = 86_400 * MICROS
 
 
+def year_for_people(t: Instant, tz: tzinfo) -> int | None:
+    """The year :func:`format_for_people` compares with when ``relative_to=t`` (None: it never
+    adds a year): two instants with the same value here format every instant alike."""
+    if not MIN_INSTANT < t < MAX_INSTANT:
+        return None
+    return _year(t // _DAY, tz)
+
+
 @lru_cache(maxsize=65_536)
 def _people(t: Instant, tz: tzinfo) -> tuple[str, int]:
     dt = from_instant(t, tz)

@@ -96,6 +96,14 @@ def legacy_policy(
 ) -> AssessmentPolicy:
     """The policy of a legacy assessment; ``personal`` rules (a student's own extensions,
     written as rules without ``uids``) come first, so they win ties."""
+    return legacy_policy_from(tuple(rule_to_grant(r) for r in rules), personal)
+
+
+def legacy_policy_from(
+    file_grants: tuple[Grant, ...], personal: tuple[LegacyRule, ...] = ()
+) -> AssessmentPolicy:
+    """:func:`legacy_policy` from the file's rules already turned into grants (shared by every
+    student of the assessment)."""
     notes = tuple(f"your extension {r.name} is considered first" for r in personal)
-    grants = tuple(rule_to_grant(r) for r in personal) + tuple(rule_to_grant(r) for r in rules)
+    grants = tuple(rule_to_grant(r) for r in personal) + file_grants
     return AssessmentPolicy(form=Form.LEGACY, grants=grants, notes=notes)

@@ -25,6 +25,27 @@ def capped_minutes(limit: int, cap_end: Instant | None, t: Instant) -> int:
     return max(0, min(limit, rounded))
 
 
+def no_time_left_from(cap_end: Instant) -> Instant:
+    """Where :func:`capped_minutes` reaches 0: from then on no new attempt can start."""
+    return cap_end - GRACE - _HALF
+
+
+def drops_within(
+    limit: int, cap_end: Instant | None, start: Instant, end: Instant
+) -> tuple[Instant, int]:
+    """The instants of :func:`cap_breakpoints` as (the first, how many): they are one minute
+    apart, so two numbers say where they all are (``(0, 0)`` for none)."""
+    if cap_end is None:
+        return 0, 0
+    zero = no_time_left_from(cap_end)
+    # The drop to k is at zero - k*MINUTE; keep start < zero - k*MINUTE < end.
+    k_lo = max(0, (zero - end) // MINUTE + 1)
+    k_hi = min(limit - 1, (zero - start - 1) // MINUTE)
+    if k_hi < k_lo:
+        return 0, 0
+    return zero - k_hi * MINUTE, k_hi - k_lo + 1
+
+
 def cap_breakpoints(limit: int, cap_end: Instant | None, start: Instant, end: Instant) -> list[int]:
     """Instants in ``(start, end)`` at which :func:`capped_minutes` changes value."""
     if cap_end is None:

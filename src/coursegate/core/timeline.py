@@ -1,394 +1,224 @@
 """Timelines: the decision for one user as a function of time, and ``next_change``.
 
 Compiling sweeps the instants at which anything can change (grant starts and ends, visibility
-windows, time-limit caps, the end of an attempt's time limit, course-instance changes), decides
-each elementary interval once, and records for each interval the first later interval whose
-decision differs. A decision at ``at`` is then a binary search: the compiled timeline *is* the
-evaluation, not a cache of it. :func:`decide_assessment_directly` evaluates the same rules at one
+windows, the end of an attempt's time limit, course-instance changes), decides each elementary
+interval once (:func:`~coursegate.core.segment.decide_segment`), and records for each interval
+the first later interval whose decision differs. A decision at ``at`` is then a binary search:
+the compiled timeline *is* the evaluation, not a cache of it.
+:func:`~coursegate.core.segment.decide_assessment_directly` evaluates the same rules at one
 instant without compiling; tests check the two agree, and the benchmark compares their speed.
+
+**Countdowns.** A time limit capped by the end of access shrinks by a minute every minute of
+the last hour or so before the end (:mod:`coursegate.core.time_limits`), so a quiz's timeline
+would hold one decision per minute of it, each differing only in ``time_limit_minutes`` and one
+line of explanation. The timeline keeps such an interval as one entry: its first decision in
+``values``, and a :class:`Countdown` in ``countdowns`` holding the last one and deciding the
+minutes in between on demand, with the very inputs the compile used. Every answer is the one
+the minute-by-minute timeline gives (``at``, ``intervals`` and ``next_change`` alike); only
+what is stored differs.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
-from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, format_for_people
+from coursegate.core.instants import (
+    MAX_INSTANT,
+    MIN_INSTANT,
+    MINUTE,
+    Instant,
+    format_for_people,
+    year_for_people,
+)
 from coursegate.core.model import (
     AssessmentPolicy,
-    Form,
-    Grant,
     InstanceFacts,
     Mode,
     Reservation,
     Role,
     UserFacts,
 )
-from coursegate.core.time_limits import cap_breakpoints, capped_minutes
+from coursegate.core.segment import (
+    Live,
+    applicable,
+    decide_segment,
+    pct,
+    winner,
+)
+from coursegate.core.time_limits import drops_within, no_time_left_from
 
 D = TypeVar("D", AssessmentDecision, CourseInstanceDecision)
 
 
 @dataclass(frozen=True, slots=True)
 class Timeline(Generic[D]):
-    """Decisions over time: ``values[i]`` holds on ``[starts[i], starts[i+1])``."""
+    """Decisions over time: ``values[i]`` holds on ``[starts[i], starts[i+1])``, unless
+    ``countdowns[i]`` says a time limit counts down in that interval (assessment timelines
+    only; empty when none does)."""
 
     starts: tuple[Instant, ...]
     values: tuple[D, ...]
+    countdowns: tuple[Countdown | None, ...] = ()
 
     def at(self, t: Instant) -> D:
-        return self.values[bisect_right(self.starts, t) - 1]
+        i = bisect_right(self.starts, t) - 1
+        if self.countdowns:
+            c = self.countdowns[i]
+            if c is not None and t >= c.first_drop:
+                v: object = c.at(t)  # an AssessmentDecision: only those count down
+                return cast(D, v)
+        return self.values[i]
+
+    def pieces(self) -> list[tuple[Instant, D]]:
+        """Every stored interval's start and decision, a countdown's minutes spelled out (the
+        exact values, explanation included; :meth:`intervals` merges equal keys)."""
+        out: list[tuple[Instant, D]] = []
+        for i, s in enumerate(self.starts):
+            out.append((s, self.values[i]))
+            c = self.countdowns[i] if self.countdowns else None
+            if c is not None:
+                out += [(t, self.at(t)) for t in range(c.first_drop, c.end(), MINUTE)]
+        return out
 
     def intervals(
         self, lo: Instant = MIN_INSTANT, hi: Instant = MAX_INSTANT
     ) -> list[tuple[Instant, Instant, D]]:
         """Maximal intervals of equal decisions (by key) overlapping ``[lo, hi)``."""
         out: list[tuple[Instant, Instant, D]] = []
-        i = bisect_right(self.starts, lo) - 1
-        while i < len(self.starts):
-            s = self.starts[i]
-            if s >= hi:
-                break
-            nxt = self.values[i].next_change
-            e = MAX_INSTANT if nxt is None else nxt
-            out.append((max(s, lo), min(e, hi), self.values[i]))
+        s = self.starts[bisect_right(self.starts, lo) - 1]
+        while s < hi:
+            # Each next_change is the start of an interval (or of a countdown's minute).
+            v = self.at(max(s, lo))
+            nxt = v.next_change
+            out.append((max(s, lo), min(MAX_INSTANT if nxt is None else nxt, hi), v))
             if nxt is None:
                 break
-            i = bisect_right(self.starts, nxt) - 1
+            s = nxt
         return out
 
 
 def with_next_changes(starts: Sequence[Instant], values: Sequence[D]) -> Timeline[D]:
     """Attach to each value the start of the first later interval whose key differs."""
     n = len(values)
+    keys = [v.key() for v in values]
     out: list[D] = [values[0]] * n
     next_start: Instant | None = None
     for i in range(n - 1, -1, -1):
-        if i + 1 < n and values[i + 1].key() != values[i].key():
+        if i + 1 < n and keys[i + 1] != keys[i]:
             next_start = starts[i + 1]
         out[i] = values[i].with_next(next_start)
-    # Drop intervals whose decision equals the previous one in every respect.
-    keep_s: list[Instant] = []
-    keep_v: list[D] = []
-    for s, v in zip(starts, out, strict=True):
-        if keep_v and keep_v[-1] == v:
+    # Drop intervals whose decision equals the previous one in every respect (which needs an
+    # equal key).
+    keep_s: list[Instant] = [starts[0]]
+    keep_v: list[D] = [out[0]]
+    last = 0
+    for i in range(1, n):
+        if keys[i] == keys[last] and out[i] == keep_v[-1]:
             continue
-        keep_s.append(s)
-        keep_v.append(v)
+        keep_s.append(starts[i])
+        keep_v.append(out[i])
+        last = i
     return Timeline(tuple(keep_s), tuple(keep_v))
 
 
 # --------------------------------------------------------------------------- assessments
 
 
-STAFF_TEXT = "100% (Staff override)"
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """What :func:`decide_segment` is given for every interval of one compiled timeline."""
 
-
-def is_staff_override(role: Role, form: Form) -> bool:
-    """Instructors always bypass the rules; TAs do too unless the legacy rules speak of them.
-
-    Legacy ``allowAccess`` rules can name roles (``"role": "TA"``), so there TAs get what the
-    rules give them. The modern and RFC forms cannot, and treat all course staff as staff.
-    """
-    return role is Role.INSTRUCTOR or (role is Role.TA and form is not Form.LEGACY)
+    policy: AssessmentPolicy
+    role: Role
+    mode: Mode
+    live: tuple[Live, ...]
+    instance: InstanceFacts | None
+    tz: tzinfo
 
 
 @dataclass(frozen=True, slots=True)
-class _Live:
-    """A grant as it applies to this user: reservations folded in."""
+class Countdown:
+    """A time limit counting down inside one interval of an assessment timeline.
 
-    grant: Grant
-    start: Instant
-    end: Instant
-    order: int
-    exam_end: Instant | None
+    The interval's own decision (the timeline's ``values`` entry) holds until ``first_drop``;
+    from then on the offered limit drops by one minute at ``first_drop``, ``first_drop + 1
+    min``, ... (``count`` drops, the winning grant's own), and nothing else changes within the
+    interval. The decision from the last drop on is kept (``last``); those in between are
+    decided again when asked, as the compile would have decided them.
+    """
 
+    first_drop: Instant
+    count: int
+    last: AssessmentDecision
+    course_instance: CourseInstanceDecision
+    upcoming: tuple[Instant, float] | None
+    """The credit look-ahead in force after the interval (see :func:`_look_ahead`)."""
+    inputs: _Inputs
 
-def applicable(
-    policy: AssessmentPolicy,
-    user: UserFacts,
-    mode: Mode,
-    reservations: Sequence[Reservation],
-    instance: InstanceFacts | None = None,
-) -> list[_Live]:
-    """The grants that can apply to this user in this mode, each with its effective window."""
-    out: list[_Live] = []
-    exam = mode is Mode.EXAM
-    for order, g in enumerate(policy.grants):
-        if g.exam_mode != exam:
-            continue
-        if g.needs_instance and instance is None:
-            continue
-        if g.uids is not None and user.uid not in g.uids:
-            continue
-        if user.role < g.min_role:
-            continue
-        if g.exam_uuid is None:
-            out.append(_Live(g, g.start, g.end, order, None))
-            continue
-        for r in reservations:
-            if r.exam_uuid != g.exam_uuid:
-                continue
-            s, e = max(g.start, r.access_start), min(g.end, r.access_end)
-            if s < e:
-                out.append(_Live(g, s, e, order, r.access_end))
-    return out
+    def end(self) -> Instant:
+        """Just after the last drop."""
+        return self.first_drop + (self.count - 1) * MINUTE + 1
 
-
-def _winner(live: Sequence[_Live], t: Instant) -> tuple[_Live | None, _Live | None, list[_Live]]:
-    """The winning grant at ``t``, a listing-only grant, and all grants that hold."""
-    best: _Live | None = None
-    listed: _Live | None = None
-    holding: list[_Live] = []
-    for lv in live:
-        if not lv.start <= t < lv.end:
-            continue
-        if lv.grant.listed_only:
-            listed = listed or lv
-            continue
-        holding.append(lv)
-        if best is None or lv.grant.rank > best.grant.rank:
-            best = lv
-    return best, listed, holding
-
-
-def _instance_state(instance: InstanceFacts | None, t: Instant) -> str:
-    if instance is None:
-        return "none"
-    if not instance.open:
-        return "closed"
-    if instance.date_limit is not None and t >= instance.date_limit:
-        return "timed-out"
-    return "open"
-
-
-def _pct(x: float) -> str:
-    return f"{x:g}%"
-
-
-def _denied(
-    form: Form | None, listed: bool, complete: bool, why: tuple[str, ...]
-) -> AssessmentDecision:
-    return AssessmentDecision(
-        rules=form,
-        access=False,
-        listed=listed,
-        can_start=False,
-        submittable=False,
-        credit=0,
-        credit_text="None",
-        time_limit_minutes=None,
-        password_required=False,
-        read_only=False,
-        complete=complete,
-        questions_visible=False,
-        score_visible=False,
-        exam_access_end=None,
-        explanation=why,
-    )
-
-
-def staff_decision(form: Form, role: Role, state: str) -> AssessmentDecision:
-    done = state in ("closed", "timed-out")
-    return AssessmentDecision(
-        rules=form,
-        access=True,
-        listed=True,
-        can_start=True,
-        submittable=not done,
-        credit=0 if done else 100,
-        credit_text="None" if done else STAFF_TEXT,
-        time_limit_minutes=None,
-        password_required=False,
-        read_only=False,
-        complete=done,
-        questions_visible=True,
-        score_visible=True,
-        exam_access_end=None,
-        explanation=(
-            f"{role.label}: course staff bypass the assessment's access rules (staff override)",
-            *(("the attempt is closed",) if done else ()),
-        ),
-    )
-
-
-def decide_segment(
-    policy: AssessmentPolicy,
-    user: UserFacts,
-    mode: Mode,
-    live: Sequence[_Live],
-    t: Instant,
-    instance: InstanceFacts | None,
-    ci: CourseInstanceDecision,
-    tz: tzinfo,
-) -> AssessmentDecision:
-    """The decision at ``t`` (credit text without look-ahead; see :func:`compile_assessment`)."""
-    form = policy.form
-    state = _instance_state(instance, t)
-    if not ci.access:
-        return _denied(form, False, False, ("no access to the course instance", *ci.explanation))
-    if is_staff_override(user.role, form):
-        return staff_decision(form, user.role, state)
-    if not policy.published:
-        return _denied(form, False, False, ("not published to students", *policy.notes))
-    best, listed, holding = _winner(live, t)
-    if best is None:
-        return _no_rule_holds(policy, mode, listed, state in ("closed", "timed-out"))
-    return _decide_by_winner(policy, mode, best, holding, t, state, tz)
-
-
-def _no_rule_holds(
-    policy: AssessmentPolicy, mode: Mode, listed: _Live | None, inst_done: bool
-) -> AssessmentDecision:
-    """No access: no rule holds (a listing-only rule may still show the assessment)."""
-    why: list[str] = list(policy.notes)
-    if listed is not None:
-        why.append(f"{listed.grant.source}: shown in the list, but not open yet")
-    elif mode is Mode.EXAM:
-        why.append(
-            "in Exam mode only testing-centre rules apply, and none holds now"
-            " (it needs a reservation for a linked exam whose window contains now)"
+    def at(self, t: Instant) -> AssessmentDecision:
+        """The decision at ``t`` (``t >= first_drop``, within the interval)."""
+        m = (t - self.first_drop) // MINUTE
+        if m >= self.count - 1:
+            return self.last
+        s = self.first_drop + m * MINUTE
+        i = self.inputs
+        v = decide_segment(
+            i.policy, i.role, i.mode, i.live, s, i.instance, self.course_instance, i.tz
         )
-    else:
-        why.append("no access rule gives access now")
-    return _denied(policy.form, listed is not None, inst_done, tuple(why))
+        return _look_ahead(v, s, self.upcoming, i.tz)[0].with_next(s + MINUTE)
 
 
-def _decide_by_winner(
-    policy: AssessmentPolicy,
-    mode: Mode,
-    best: _Live,
-    holding: Sequence[_Live],
-    t: Instant,
-    state: str,
-    tz: tzinfo,
-) -> AssessmentDecision:
-    """Access by the winning grant ``best``: what it allows now, and what shows once complete."""
-    g = best.grant
-    inst_done = state in ("closed", "timed-out")
-    why = _winner_explanation(policy, best, holding)
-    creatable, limit = _new_attempts(g, mode, t, tz, why)
-    submittable = _submittable(g, state, inst_done, creatable, why)
-    credit = g.credit if submittable else 0
-    complete = inst_done or g.complete
-    questions, score = _visibility(g, t, state, complete, submittable, why)
-    return AssessmentDecision(
-        rules=policy.form,
-        access=True,
-        listed=True,
-        can_start=creatable,
-        submittable=submittable,
-        credit=credit,
-        credit_text=_credit_text(g, credit, t, tz),
-        time_limit_minutes=limit,
-        password_required=g.password is not None and (creatable or submittable),
-        read_only=g.read_only or not g.active,
-        complete=complete,
-        questions_visible=questions,
-        score_visible=score,
-        exam_access_end=best.exam_end,
-        explanation=tuple(why),
-    )
+def _points(live: Sequence[Live], mode: Mode) -> tuple[set[Instant], list[tuple[Instant, int]]]:
+    """Where anything but a time limit's minute-by-minute drop can change; and the runs of
+    those drops, each as (first, count) a minute apart (:func:`drops_within`).
 
-
-# The steps of _decide_by_winner; each appends what it notes to ``why``, in this order.
-
-
-def _winner_explanation(
-    policy: AssessmentPolicy, best: _Live, holding: Sequence[_Live]
-) -> list[str]:
-    """The policy's notes, the winning grant, and every other grant it beats."""
-    g = best.grant
-    why = list(policy.notes)
-    why.append(f"now: {g.source}" + (f", {_pct(g.credit)} credit" if g.active else ", view only"))
-    for other in holding:
-        if other is not best:
-            why.append(
-                f"{other.grant.source} also holds, but {g.source} wins (highest credit,"
-                " then the earlier rule)"
-            )
-    return why
-
-
-def _new_attempts(
-    g: Grant, mode: Mode, t: Instant, tz: tzinfo, why: list[str]
-) -> tuple[bool, int | None]:
-    """Whether a new attempt may start, and its time limit (cut by the end of access)."""
-    creatable = g.active and g.can_create
-    limit: int | None = None
-    if g.time_limit_minutes is not None and mode is Mode.PUBLIC and creatable:
-        limit = capped_minutes(g.time_limit_minutes, g.cap_end, t)
-        if g.cap_end is not None and limit < g.time_limit_minutes:
-            why.append(
-                f"time limit {g.time_limit_minutes} min, cut to {limit} min by the end of"
-                f" access at {format_for_people(g.cap_end, tz)}"
-            )
-        if limit < 1:
-            creatable = False
-            limit = None
-            why.append("less than a minute would remain before access ends: no new attempt")
-    return creatable, limit
-
-
-def _submittable(g: Grant, state: str, inst_done: bool, creatable: bool, why: list[str]) -> bool:
-    """Whether answers may be submitted: in a new attempt, or in the open attempt."""
-    if state == "none":
-        submittable = creatable
-    else:
-        submittable = g.active and not inst_done
-        if state == "closed":
-            why.append("the attempt is closed")
-        elif state == "timed-out":
-            why.append("the attempt's time limit has ended")
-    if not g.active:
-        why.append("view only: no new attempts and no submissions")
-    elif not g.can_create and state == "none":
-        why.append("practice continues only in an attempt started before the last deadline")
-    return submittable
-
-
-def _visibility(
-    g: Grant, t: Instant, state: str, complete: bool, submittable: bool, why: list[str]
-) -> tuple[bool, bool]:
-    """Whether the questions and the score are visible (hidden only once complete)."""
-    questions = submittable or not complete or g.questions.visible_at(t)
-    score = (
-        not complete or g.score.visible_at(t) or (g.score_visible_while_open and state == "open")
-    )
-    if g.hidden_score_hides_questions and not score:
-        questions = False
-    if complete and not questions and g.questions.reason:
-        why.append(g.questions.reason)
-    if complete and not score and g.score.reason:
-        why.append(g.score.reason)
-    return questions, score
-
-
-def _credit_text(g: Grant, credit: float, t: Instant, tz: tzinfo) -> str:
-    """The credit for people: the percentage and until when, or ``None``."""
-    if credit > 0:
-        end = g.shown_end if g.shown_end is not None else (None if g.end >= MAX_INSTANT else g.end)
-        return _pct(credit) + (
-            "" if end is None else f" until {format_for_people(end, tz, relative_to=t)}"
-        )
-    return "None"
-
-
-def _boundaries(live: Sequence[_Live], mode: Mode) -> set[Instant]:
+    A limit's drop to 0 (no new attempt from then on) changes more than the limit, so it is
+    among the former.
+    """
     points: set[Instant] = set()
+    drops: list[tuple[Instant, int]] = []
     for lv in live:
         points.add(lv.start)
         points.add(lv.end)
         g = lv.grant
         points.update(g.questions.boundaries())
         points.update(g.score.boundaries())
-        if g.time_limit_minutes is not None and mode is Mode.PUBLIC:
-            points.update(cap_breakpoints(g.time_limit_minutes, g.cap_end, lv.start, lv.end))
-    return points
+        limit = g.time_limit_minutes
+        if limit is not None and limit >= 1 and mode is Mode.PUBLIC and g.cap_end is not None:
+            zero = no_time_left_from(g.cap_end)
+            if lv.start < zero < lv.end:
+                points.add(zero)
+            run = drops_within(limit, g.cap_end, lv.start, min(lv.end, zero))
+            if run[1]:
+                drops.append(run)
+    return points, drops
+
+
+def _starts(points: set[Instant], drops: list[tuple[Instant, int]], tz: tzinfo) -> list[Instant]:
+    """The sorted interval starts. A drop where the year (as texts print it) is not that of
+    its interval's start starts an interval of its own, since texts relative to it differ."""
+    starts = sorted(p for p in points if MIN_INSTANT <= p < MAX_INSTANT)
+    if not starts or starts[0] != MIN_INSTANT:
+        starts.insert(0, MIN_INSTANT)
+    extra: set[Instant] = set()
+    for first, count in drops:
+        last = first + (count - 1) * MINUTE
+        year = year_for_people(starts[bisect_right(starts, first) - 1], tz)
+        if year is not None and year == year_for_people(last, tz):
+            continue  # years never decrease: every drop of the run is in that year
+        for p in range(first, last + 1, MINUTE):
+            if year_for_people(p, tz) != year_for_people(starts[bisect_right(starts, p) - 1], tz):
+                extra.add(p)
+    return sorted({*starts, *extra}) if extra else starts
 
 
 def compile_assessment(
@@ -403,65 +233,110 @@ def compile_assessment(
 ) -> Timeline[AssessmentDecision]:
     """Every decision this user can get for this assessment, over all time."""
     live = applicable(policy, user, mode, reservations, instance)
-    points = _boundaries(live, mode)
+    points, drops = _points(live, mode)
     points.update(course_instance.starts)
     if instance is not None and instance.date_limit is not None:
         points.add(instance.date_limit)
-    starts = sorted(p for p in points if MIN_INSTANT <= p < MAX_INSTANT)
-    if not starts or starts[0] != MIN_INSTANT:
-        starts.insert(0, MIN_INSTANT)
-    values = [
-        decide_segment(policy, user, mode, live, s, instance, course_instance.at(s), tz)
-        for s in starts
-    ]
-    _add_credit_lookahead(starts, values, tz)
-    return with_next_changes(starts, values)
+    starts = _starts(points, drops, tz)
+    n, role, ci_at = len(starts), user.role, course_instance.at
+    firsts: list[AssessmentDecision] = []
+    runs: list[tuple[Instant, int, AssessmentDecision] | None] = [None] * n
+    cis: list[CourseInstanceDecision] = []
+    for k, s in enumerate(starts):
+        ci = ci_at(s)
+        v = decide_segment(policy, role, mode, live, s, instance, ci, tz)
+        firsts.append(v)
+        cis.append(ci)
+        if v.time_limit_minutes is None or not drops:
+            continue
+        # Only the winning grant's limit shows; it counts down where its drops fall.
+        g = winner(live, s)[0]
+        assert g is not None and g.grant.time_limit_minutes is not None
+        end = starts[k + 1] if k + 1 < n else MAX_INSTANT
+        first, count = drops_within(g.grant.time_limit_minutes, g.grant.cap_end, s, end)
+        if count:
+            at = first + (count - 1) * MINUTE
+            runs[k] = (first, count, decide_segment(policy, role, mode, live, at, instance, ci, tz))
+    inputs = _Inputs(policy, role, mode, tuple(live), instance, tz)
+    return _assemble(starts, firsts, runs, cis, inputs)
 
 
-def _add_credit_lookahead(
-    starts: list[Instant], values: list[AssessmentDecision], tz: tzinfo
-) -> None:
-    """Where there is no credit now but there will be, say from when ("None now; ...")."""
+def _look_ahead(
+    v: AssessmentDecision, start: Instant, upcoming: tuple[Instant, float] | None, tz: tzinfo
+) -> tuple[AssessmentDecision, tuple[Instant, float] | None]:
+    """Where there is no credit now but there will be, say from when ("None now; ...").
+
+    Intervals are looked at from the last back: ``upcoming`` is the start and credit of the
+    nearest later interval in which an attempt can start for credit. Returns the decision and
+    ``upcoming`` for the interval before it.
+    """
+    if v.can_start and v.credit > 0:
+        return v, (start, v.credit)
+    if v.credit == 0 and v.credit_text == "None" and upcoming is not None:
+        when = format_for_people(upcoming[0], tz, relative_to=start)
+        return v.with_credit_text(f"None now; {pct(upcoming[1])} from {when}"), upcoming
+    return v, upcoming
+
+
+def _assemble(
+    starts: list[Instant],
+    firsts: list[AssessmentDecision],
+    runs: list[tuple[Instant, int, AssessmentDecision] | None],
+    cis: list[CourseInstanceDecision],
+    inputs: _Inputs,
+) -> Timeline[AssessmentDecision]:
+    """The credit look-ahead, ``next_change`` and the dropping of repeated intervals, as
+    :func:`with_next_changes` does them minute by minute, over intervals and countdowns.
+
+    Within a countdown the minutes all differ (each offers a different limit) and share
+    whether an attempt can start and its credit, so the first and the last minute stand for
+    them all; a countdown's first decision changes at its first drop.
+    """
+    tz = inputs.tz
+    n = len(starts)
+    firsts = list(firsts)
     upcoming: tuple[Instant, float] | None = None
-    for i in range(len(values) - 1, -1, -1):
-        v = values[i]
-        if v.can_start and v.credit > 0:
-            upcoming = (starts[i], v.credit)
-        elif v.credit == 0 and v.credit_text == "None" and upcoming is not None:
-            when = format_for_people(upcoming[0], tz, relative_to=starts[i])
-            values[i] = replace(v, credit_text=f"None now; {_pct(upcoming[1])} from {when}")
-
-
-def password_at(
-    policy: AssessmentPolicy,
-    user: UserFacts,
-    t: Instant,
-    *,
-    mode: Mode = Mode.PUBLIC,
-    reservations: Sequence[Reservation] = (),
-    instance: InstanceFacts | None = None,
-) -> str | None:
-    """The password of the rule in force at ``t`` (the winner's), for checking what a student
-    typed. Decisions only say *whether* one is required; the secret itself stays here."""
-    live = applicable(policy, user, mode, reservations, instance)
-    best = _winner(live, t)[0]
-    return None if best is None else best.grant.password
-
-
-def decide_assessment_directly(
-    policy: AssessmentPolicy,
-    user: UserFacts,
-    t: Instant,
-    *,
-    mode: Mode = Mode.PUBLIC,
-    reservations: Sequence[Reservation] = (),
-    instance: InstanceFacts | None = None,
-    course_instance: Callable[[Instant], CourseInstanceDecision],
-    tz: tzinfo,
-) -> AssessmentDecision:
-    """Evaluate the rules at ``t`` alone (no timeline, no ``next_change``, no look-ahead)."""
-    live = applicable(policy, user, mode, reservations, instance)
-    return decide_segment(policy, user, mode, live, t, instance, course_instance(t), tz)
+    if not any(runs):
+        for i in range(n - 1, -1, -1):
+            firsts[i], upcoming = _look_ahead(firsts[i], starts[i], upcoming, tz)
+        return with_next_changes(starts, firsts)
+    lasts: list[AssessmentDecision | None] = [None] * n
+    ups: list[tuple[Instant, float] | None] = [None] * n
+    for i in range(n - 1, -1, -1):
+        run = runs[i]
+        if run is not None:
+            ups[i] = upcoming
+            lasts[i], upcoming = _look_ahead(run[2], run[0] + (run[1] - 1) * MINUTE, upcoming, tz)
+        firsts[i], upcoming = _look_ahead(firsts[i], starts[i], upcoming, tz)
+    next_start: Instant | None = None
+    for i in range(n - 1, -1, -1):
+        run, tail = runs[i], lasts[i]
+        here = firsts[i] if tail is None else tail
+        if i + 1 < n and firsts[i + 1].key() != here.key():
+            next_start = starts[i + 1]
+        if run is not None and tail is not None:
+            lasts[i] = tail.with_next(next_start)
+            next_start = run[0]
+        firsts[i] = firsts[i].with_next(next_start)
+    keep_s: list[Instant] = []
+    keep_v: list[AssessmentDecision] = []
+    keep_c: list[Countdown | None] = []
+    previous: AssessmentDecision | None = None
+    for i in range(n):
+        run, tail, v = runs[i], lasts[i], firsts[i]
+        if run is None or tail is None:
+            if previous == v:
+                continue
+            keep_s.append(starts[i])
+            keep_v.append(v)
+            keep_c.append(None)
+            previous = v
+            continue
+        keep_s.append(starts[i])
+        keep_v.append(v)
+        keep_c.append(Countdown(run[0], run[1], tail, cis[i], ups[i], inputs))
+        previous = tail
+    return Timeline(tuple(keep_s), tuple(keep_v), tuple(keep_c))
 
 
 @dataclass(frozen=True, slots=True)
