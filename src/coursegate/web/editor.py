@@ -285,6 +285,8 @@ def encode(kind: str, value: Any) -> tuple[str, bool]:
         candidate = ", ".join(value) if value else "[]"
     else:
         candidate = ""
+    if kind == "bool" and candidate not in ("true", "false", "null"):
+        candidate = ""  # the page offers only these for a flag: anything else travels as JSON
     if candidate != "" and _same(_plain(kind, candidate), value):
         return candidate, False
     return json.dumps(value, ensure_ascii=False), True
