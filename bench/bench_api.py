@@ -78,8 +78,8 @@ from coursegate.store.models import (
 SINGLE_TARGET = 10_000
 """Single decisions per second at 32 connections on 2 cores (the issue's goal)."""
 P99_TARGET_MS = 10.0
-BATCH_TARGET = 1_000_000
-"""Decisions per second through the batch endpoint."""
+BATCH_TARGET = 500_000
+"""Decisions per second through the batch endpoint (issue 16; issue 5 asked for 1,000,000)."""
 
 CONNECTIONS = 32
 WORKERS = 2

@@ -49,6 +49,8 @@ REFERENCE_RATIO = 0.3
 CONNECTIONS = 16
 WORKER_COUNTS = (1, 2, 4)
 SINGLE_SECONDS = 5
+WARM_SECONDS = 4
+WARM_CONNECTIONS = 64
 MIXED_RATE = 200
 """Requests per second of the mixed load."""
 MIXED_SECONDS = 10
@@ -144,16 +146,26 @@ def load(srv: Running, reqs: list[tuple[str, bytes]], tmp: Path, path: str) -> a
     return result
 
 
-def warm(srv: Running, seeded: api.Seeded, reqs: list[tuple[str, bytes]], workers: int) -> None:
-    """Every worker compiles the course instance and keeps what the kept way needs: the same
-    requests a few times over, on many connections (the kernel spreads them over workers)."""
-    conns = [http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60) for _ in range(8)]
-    for _ in range(2 * workers + 1):
-        for k, (token, body) in enumerate(reqs):
-            status, data = api.post(conns[k % len(conns)], "/api/v1/decisions", body, token)
-            assert status == 200, data[:300]
-    for c in conns:
-        c.close()
+def warm(srv: Running, seeded: api.Seeded, reqs: list[tuple[str, bytes]], tmp: Path) -> None:
+    """Every worker compiles the course instance and keeps what the kept way needs before
+    anything is measured: the requests once in order, then :data:`WARM_SECONDS` of load on
+    :data:`WARM_CONNECTIONS` connections (the kernel hands connections to workers unevenly; with
+    many, every worker gets some). Steady state is what a running server serves."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
+    for token, body in reqs:
+        status, data = api.post(conn, "/api/v1/decisions", body, token)
+        assert status == 200, data[:300]
+    conn.close()
+    saved = api.CONNECTIONS
+    try:
+        api.CONNECTIONS = WARM_CONNECTIONS
+        target = api.Server(srv.port, srv.proc, tmp / "unused.log")
+        if shutil.which("wrk"):
+            api.run_wrk(target, reqs, WARM_SECONDS, tmp)
+        else:
+            api.run_python_client(target, reqs, WARM_SECONDS)
+    finally:
+        api.CONNECTIONS = saved
 
 
 def bench_single(report: Report, kind: str, url: str, seeded: api.Seeded, tmp: Path) -> None:
@@ -163,7 +175,7 @@ def bench_single(report: Report, kind: str, url: str, seeded: api.Seeded, tmp: P
             load(ref_srv, reference_requests(), tmp, "/d")  # warm-up
             ref = load(ref_srv, reference_requests(), tmp, "/d")
         with coursegate_serve(url, tmp, workers) as srv:
-            warm(srv, seeded, reqs, workers)
+            warm(srv, seeded, reqs, tmp)
             got = load(srv, reqs, tmp, "/api/v1/decisions")
         for note in got.notes:
             print(note)
@@ -284,7 +296,7 @@ def _pct(values: list[float], q: float) -> float:
 def bench_mixed(report: Report, kind: str, url: str, seeded: api.Seeded, tmp: Path) -> None:
     workers = 1 if kind == "sqlite" else 4
     with coursegate_serve(url, tmp, workers) as srv:
-        warm(srv, seeded, api.single_requests(seeded), workers)
+        warm(srv, seeded, api.single_requests(seeded), tmp)
         got = asyncio.run(_mixed(srv.port, seeded))
     both = got.reads + got.writes
     p99 = _pct(both, 0.99)
