@@ -42,6 +42,7 @@ from coursegate.core.model import (
     Form,
     Grant,
     Visibility,
+    grant_with,
 )
 
 
@@ -380,7 +381,7 @@ def deadline_grants(
 
 def _closed(base: Grant) -> Grant:
     """``base`` once the attempt is complete: no submissions, no credit."""
-    return replace(base, active=False, can_create=False, complete=True, credit=0)
+    return grant_with(base, active=False, can_create=False, complete=True, credit=0)
 
 
 def _session_grants(
@@ -393,7 +394,7 @@ def _session_grants(
     for n, s in enumerate(sessions, start=1):
         if previous_end is not None and previous_end < s.start:
             grants.append(
-                replace(
+                grant_with(
                     closed,
                     source=f"between sessions {n - 1} and {n}",
                     start=previous_end,
@@ -401,7 +402,7 @@ def _session_grants(
                 )
             )
         grants.append(
-            replace(
+            grant_with(
                 base,
                 source=f"session {n}",
                 start=s.start,
@@ -456,7 +457,7 @@ def _deadline_segments(dc: DateControl, base: Grant, start: Instant) -> tuple[li
         if date > previous:
             ceiling = min(ceiling, credit)
             grants.append(
-                replace(
+                grant_with(
                     base,
                     source=name,
                     start=previous,
@@ -470,7 +471,7 @@ def _deadline_segments(dc: DateControl, base: Grant, start: Instant) -> tuple[li
     if due.date is not None:
         return grants, previous
     grants.append(
-        replace(
+        grant_with(
             base,
             source="no due date",
             start=previous,
@@ -489,7 +490,7 @@ def _after_last_deadline(
     after = dc.after_last
     if after is not None and after.allow_submissions:
         credit = min(after.credit, ceiling)
-        return replace(
+        return grant_with(
             base,
             source="after the last deadline",
             start=last_end,
@@ -498,7 +499,7 @@ def _after_last_deadline(
             complete=credit <= 0 and form is Form.RFC,
             password=dc.password,
         )
-    return replace(_closed(base), source="after the last deadline (closed)", start=last_end)
+    return grant_with(_closed(base), source="after the last deadline (closed)", start=last_end)
 
 
 def _with_time_limits(grants: list[Grant], duration_minutes: int | None) -> tuple[Grant, ...]:
@@ -508,14 +509,14 @@ def _with_time_limits(grants: list[Grant], duration_minutes: int | None) -> tupl
     for i, g in enumerate(grants):
         if not g.active or duration_minutes is None:
             unlimited = g.time_limit_minutes is None and g.cap_end is None
-            out.append(g if unlimited else replace(g, time_limit_minutes=None, cap_end=None))
+            out.append(g if unlimited else grant_with(g, time_limit_minutes=None, cap_end=None))
             continue
         j = i
         while j + 1 < len(grants) and grants[j + 1].active and grants[j + 1].start == grants[j].end:
             j += 1
         run_end = grants[j].end
         out.append(
-            replace(
+            grant_with(
                 g,
                 time_limit_minutes=duration_minutes,
                 cap_end=None if run_end >= MAX_INSTANT else run_end,
@@ -553,7 +554,7 @@ def compile_settings(settings: AccessSettings) -> AssessmentPolicy:
         first = start if start is not None else MAX_INSTANT
         if first > MIN_INSTANT:
             grants.append(
-                replace(
+                grant_with(
                     base,
                     source="listed before release",
                     end=first,
@@ -567,7 +568,7 @@ def compile_settings(settings: AccessSettings) -> AssessmentPolicy:
         # RFC use case 3: after the reservation, a student who took the exam sees what the
         # after-completion settings show (by default their score, not the questions).
         grants.append(
-            replace(
+            grant_with(
                 base,
                 source="after the testing-centre exam (your attempt)",
                 active=False,
@@ -579,7 +580,7 @@ def compile_settings(settings: AccessSettings) -> AssessmentPolicy:
     for n, exam in enumerate(settings.exams, start=1):
         q, s = exam_link_visibility(exam, form, questions, score)
         grants.append(
-            replace(
+            grant_with(
                 base,
                 source=f"testing-centre exam {n} ({exam.exam_uuid})"
                 + (" read-only" if exam.read_only else ""),

@@ -47,7 +47,7 @@ from coursegate.core.model import (
 )
 from coursegate.core.segment import decide_assessment_directly, is_staff_override, password_at
 from coursegate.core.shared_rules import SharedRules
-from coursegate.core.timeline import Timeline, compile_assessment
+from coursegate.core.timeline import ShutOut, Timeline, compile_assessment
 
 PersonalOverride = LegacyRule | AccessPatch
 _Lookup = tuple[
@@ -314,6 +314,7 @@ class CompiledCourseInstance:
 
     def _compile_columns(self) -> None:
         always, by_section, by_uid, own = self._singled_out()
+        shut: ShutOut = {}
         for a in self.assessments:
             rules = SharedRules(a.form, a.legacy_rules, a.access)
             singled: set[int] = set(always)
@@ -328,7 +329,7 @@ class CompiledCourseInstance:
                 for lab in labels:
                     singled.update(by_section.get(lab, ()))
             singled.update(own.get(a.id, ()))
-            self._compile_column(a, rules, singled)
+            self._compile_column(a, rules, singled, shut)
 
     def _compile_course_instance(self) -> list[int]:
         """Each student's course-instance timeline, shared by equal keys; the slot of each."""
@@ -374,7 +375,9 @@ class CompiledCourseInstance:
                 own.setdefault(aid, []).append(i)
         return always, by_section, by_uid, own
 
-    def _compile_column(self, a: AssessmentConfig, rules: SharedRules, singled: set[int]) -> None:
+    def _compile_column(
+        self, a: AssessmentConfig, rules: SharedRules, singled: set[int], shut: ShutOut
+    ) -> None:
         """The distinct timelines of ``a`` and which one each student gets.
 
         A student's profile key (see the class docstring) is built inline from small numbers
@@ -424,6 +427,7 @@ class CompiledCourseInstance:
                         instance=inst,
                         course_instance=self.ci_timelines[i],
                         tz=self.tz,
+                        shut=shut,
                     )
                 )
             return k

@@ -14,8 +14,10 @@ Facts about a user and their attempt (:class:`UserFacts`, :class:`InstanceFacts`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
+from operator import attrgetter
+from typing import Any
 
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant
 
@@ -123,6 +125,20 @@ class Grant:
     def rank(self) -> float:
         """Winner ordering: highest credit; an explicit 0 beats an absent credit."""
         return self.credit if self.credit_given else -1.0
+
+
+_GRANT_FIELDS = tuple(f.name for f in fields(Grant))
+_GRANT_POSITION = {name: i for i, name in enumerate(_GRANT_FIELDS)}
+_grant_values = attrgetter(*_GRANT_FIELDS)
+
+
+def grant_with(g: Grant, **changes: Any) -> Grant:
+    """``dataclasses.replace(g, **changes)``, several times cheaper (compiling settings makes a
+    grant this way per deadline and per student with an extension)."""
+    values = list(_grant_values(g))
+    for name, value in changes.items():
+        values[_GRANT_POSITION[name]] = value
+    return Grant(*values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from coursegate.core.instants import (
 )
 from coursegate.core.model import (
     AssessmentPolicy,
+    Form,
     InstanceFacts,
     Mode,
     Reservation,
@@ -106,24 +107,32 @@ def with_next_changes(starts: Sequence[Instant], values: Sequence[D]) -> Timelin
     """Attach to each value the start of the first later interval whose key differs."""
     n = len(values)
     keys = [v.key() for v in values]
-    out: list[D] = [values[0]] * n
+    nexts: list[Instant | None] = [None] * n
     next_start: Instant | None = None
-    for i in range(n - 1, -1, -1):
-        if i + 1 < n and keys[i + 1] != keys[i]:
+    for i in range(n - 2, -1, -1):
+        if keys[i + 1] != keys[i]:
             next_start = starts[i + 1]
-        out[i] = values[i].with_next(next_start)
+        nexts[i] = next_start
     # Drop intervals whose decision equals the previous one in every respect (which needs an
-    # equal key).
+    # equal key). Within a run of equal keys every value gets the same ``next_change``, so
+    # the values are compared without it and only those kept are copied with it.
     keep_s: list[Instant] = [starts[0]]
-    keep_v: list[D] = [out[0]]
+    keep_v: list[D] = [values[0].with_next(nexts[0])]
     last = 0
     for i in range(1, n):
-        if keys[i] == keys[last] and out[i] == keep_v[-1]:
+        if keys[i] == keys[last] and _equal_but_next(values[i], values[last]):
             continue
         keep_s.append(starts[i])
-        keep_v.append(out[i])
+        keep_v.append(values[i].with_next(nexts[i]))
         last = i
     return Timeline(tuple(keep_s), tuple(keep_v))
+
+
+def _equal_but_next(a: D, b: D) -> bool:
+    """Whether ``a`` and ``b`` are equal in every field but ``next_change``."""
+    if a.next_change == b.next_change:
+        return a == b
+    return a.with_next(None) == b.with_next(None)
 
 
 # --------------------------------------------------------------------------- assessments
@@ -221,6 +230,15 @@ def _starts(points: set[Instant], drops: list[tuple[Instant, int]], tz: tzinfo) 
     return sorted({*starts, *extra}) if extra else starts
 
 
+ShutOut = dict[tuple[int, Form], tuple[CourseInstanceDecision, AssessmentDecision]]
+"""Decisions where the course instance gives no access, by (``id`` of its decision, form).
+
+Such a decision depends on nothing else (:func:`decide_segment` returns it first), so every
+timeline compiled against the same course-instance decisions can share it; the dictionary
+holds each course-instance decision itself, so no ``id`` is reused while it is alive.
+"""
+
+
 def compile_assessment(
     policy: AssessmentPolicy,
     user: UserFacts,
@@ -230,8 +248,13 @@ def compile_assessment(
     instance: InstanceFacts | None = None,
     course_instance: Timeline[CourseInstanceDecision],
     tz: tzinfo,
+    shut: ShutOut | None = None,
 ) -> Timeline[AssessmentDecision]:
-    """Every decision this user can get for this assessment, over all time."""
+    """Every decision this user can get for this assessment, over all time.
+
+    ``shut``, when given, keeps the decisions where the course instance gives no access (see
+    :data:`ShutOut`) for other timelines compiled with the same dictionary.
+    """
     live = applicable(policy, user, mode, reservations, instance)
     points, drops = _points(live, mode)
     points.update(course_instance.starts)
@@ -244,7 +267,15 @@ def compile_assessment(
     cis: list[CourseInstanceDecision] = []
     for k, s in enumerate(starts):
         ci = ci_at(s)
-        v = decide_segment(policy, role, mode, live, s, instance, ci, tz)
+        if ci.access or shut is None:
+            v = decide_segment(policy, role, mode, live, s, instance, ci, tz)
+        else:
+            kept = shut.get((id(ci), policy.form))
+            if kept is None or kept[0] is not ci:
+                v = decide_segment(policy, role, mode, live, s, instance, ci, tz)
+                shut[id(ci), policy.form] = (ci, v)
+            else:
+                v = kept[1]
         firsts.append(v)
         cis.append(ci)
         if v.time_limit_minutes is None or not drops:
