@@ -82,6 +82,9 @@ def _holdings() -> list[tuple[str, Area]]:
 
 
 HOLDINGS = _holdings()
+# Half the records are held on one walk (/msu/c1/s1, /msu/c1, /msu/, /), so that answers often
+# merge rows anchored at several of its places.
+ONE_WALK = [(role, area) for role, area in HOLDINGS if area.contains(SECTIONS[0])]
 # Instants on a coarse grid of hours, nudged by a microsecond, in one of several zones: window
 # ends meet questions exactly, a microsecond before and a microsecond after.
 instants = st.builds(
@@ -94,7 +97,7 @@ instants = st.builds(
 
 @st.composite
 def assignments(draw: st.DrawFn) -> RoleAssignment:
-    role, area = draw(st.sampled_from(HOLDINGS))
+    role, area = draw(st.sampled_from(HOLDINGS) | st.sampled_from(ONE_WALK))
     uid = draw(st.sampled_from((*UIDS, "ann", "ann")))  # ann often holds several roles
     if draw(st.integers(0, 3)) == 0:  # a class account in its course, so that it counts
         uid, role, area = "kid", "st", draw(st.sampled_from([C1, SECTIONS[0]]))
@@ -283,7 +286,8 @@ def test_the_fast_path_answers_as_the_oracle(
         _same(_ask(fast, step, world), expected, step.at)
         # a first-time question on a fresh index (nothing remembered)
         _same(_ask(world.index(), step, world), expected, step.at)
-        # the same question again: the memoised answer is the same answer
+        # the same question again, twice: asked again, it is kept; then it is remembered
+        _same(_ask(fast, step, world), expected, step.at)
         _same(_ask(fast, step, world), expected, step.at)
 
 
@@ -330,3 +334,45 @@ def test_first_time_answers_on_a_fresh_index_follow_the_plain_rules(
         first = RoleIndex(TABLE, USERS, held, CUSTOM).allowed(uid, privilege, area, at=at)
         assert first == permission
         assert first.explanation == permission.explanation
+
+
+def test_sources_come_in_the_order_of_the_walk_whatever_the_order_of_the_records() -> None:
+    """bre from all four places at once: a section role, a course role, a domain row (in:d)
+    and a system row (cc:s), recorded in the opposite order."""
+    held = [
+        RoleAssignment("ann", "cc", C1),
+        RoleAssignment("ann", "in", C2),
+        RoleAssignment("ann", "st", C1),
+        RoleAssignment("ann", "ta", SECTIONS[0]),
+        RoleAssignment("ann", "in", Area.parse("/msu/c3")),
+    ]
+    at = BASE
+    fast = RoleIndex(TABLE, USERS, held, CUSTOM).allowed("ann", "bre", SECTIONS[0], at=at)
+    oracle = OracleIndex(TABLE, USERS, held, CUSTOM).allowed("ann", "bre", SECTIONS[0], at=at)
+    _same(fast, oracle, at)
+    assert [(s.role, s.held_at.path, s.level.value) for s in fast.sources] == [
+        ("ta", "/msu/c1/s1", "c"),
+        ("st", "/msu/c1", "c"),
+        ("in", "/msu/c2", "d"),
+        ("in", "/msu/c3", "d"),
+        ("cc", "/msu/c1", "s"),
+    ]
+    assert fast.value == "F"
+
+
+@RELAXED
+@given(
+    st.lists(assignments(), min_size=1, max_size=8),
+    st.lists(asks, min_size=1, max_size=3),
+    st.lists(st.tuples(st.integers(0, 2), instants), min_size=3, max_size=40),
+)
+def test_remembered_answers_follow_the_clock(
+    held: list[RoleAssignment], pool: list[Ask], clock: list[tuple[int, datetime]]
+) -> None:
+    """A few questions asked over and over as the clock jumps back and forth: once kept,
+    an answer is given only while every role it depends on is as it was."""
+    world = World(list(held), {u.uid: u for u in USERS}, {c.role_name: c for c in CUSTOM})
+    fast, oracle = world.index(), world.index(OracleIndex)
+    for which, at in clock:
+        ask = replace(pool[which % len(pool)], at=at)
+        _same(_ask(fast, ask, world), _ask(oracle, ask, world), at)

@@ -44,6 +44,7 @@ __all__ = [
     "TemplateViolation",
     "format_privilege_list",
     "parse_privilege_list",
+    "privileges_by_level",
 ]
 
 CUSTOM_ROLE_PREFIX = "cr/"
@@ -64,6 +65,18 @@ _RESERVED_ROLES = frozenset({"cm"})
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _NO_ROWS = (_EMPTY, _EMPTY, _EMPTY)
+
+
+def privileges_by_level(
+    rows: Iterable[Mapping[str, str] | None],
+) -> dict[str, tuple[tuple[Level, str], ...]]:
+    """A role's system, domain and course rows turned around: each privilege with the (level,
+    condition letters) of every row that has it, system row first."""
+    found: dict[str, list[tuple[Level, str]]] = {}
+    for level, row in zip(_LEVEL_ORDER, rows, strict=True):
+        for privilege, letters in (row or {}).items():
+            found.setdefault(privilege, []).append((level, letters))
+    return {privilege: tuple(levels) for privilege, levels in found.items()}
 
 
 class TableError(ValueError):
@@ -140,6 +153,7 @@ class RoleTable:
         "_names",
         "_order",
         "_privileges",
+        "_privileges_by_role",
         "_role_set",
         "_rows",
     )
@@ -184,6 +198,7 @@ class RoleTable:
         self._granted_by: dict[str, str] = {
             f"c{role}": role for role in self._order if f"c{role}" in self._privileges
         }
+        self._privileges_by_role: dict[str, dict[str, tuple[tuple[Level, str], ...]]] = {}
         self._validate(source)
 
     def _validate(self, source: str) -> None:
@@ -274,6 +289,14 @@ class RoleTable:
     ) -> tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]:
         """The system, domain and course rows of ``role`` (empty where it has none)."""
         return self._by_role.get(role, _NO_ROWS)
+
+    def role_privileges(self, role: str) -> Mapping[str, tuple[tuple[Level, str], ...]]:
+        """Each privilege of ``role`` with the (level, condition letters) of every row that has
+        it, system row first: what a check looks up. Made once per table and role."""
+        found = self._privileges_by_role.get(role)
+        if found is None:
+            found = self._privileges_by_role[role] = privileges_by_level(self.rows_by_level(role))
+        return found
 
     def rows(self) -> Iterable[tuple[str, Level, Mapping[str, str]]]:
         """Every row, in table order."""

@@ -1,0 +1,345 @@
+"""Snapshots: what answers one user's questions in one scope, within one window of time.
+
+A :class:`Snapshot` keeps a user's records (all of them, the chosen role's, or those in one
+course) as they were when it was taken, and holds for a window of time (between two
+consecutive starts or ends of those records: within it, the same roles are in force). A
+question nobody asked before is answered straight from the records: for each record, one lookup
+of the privilege in its role's privileges by level (made once per role table and custom role),
+and for the few records whose role has it, the place the row is anchored (system rows at ``/``,
+domain rows at the domain, course rows at the course or section held) looked up in the area's
+walk (kept once per area), then the record's window compared with the instant. Nothing else is
+built per user, so a first-time question costs little more than a remembered one.
+
+A snapshot is also the explainer of the answers it gave: which roles were in force, out of
+their window or barred is worked out only when an explanation is asked for.
+
+The caches here (each area's walk, the memo keys, merged condition letters) are process-wide and
+depend on nothing but their keys; :func:`clear_caches` empties them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from coursegate.roles.areas import Area, walk
+from coursegate.roles.model import RoleAssignment, SelectedRole
+from coursegate.roles.permission import Permission, Source
+from coursegate.roles.privileges import FULL, Level, normalize_conditions
+
+__all__ = [
+    "KEYS",
+    "Explaining",
+    "RolePrivileges",
+    "Snapshot",
+    "clear_caches",
+    "memo_key",
+    "window",
+]
+
+_CACHE_LIMIT = 65_536
+
+RolePrivileges = Mapping[str, tuple[tuple[Level, str], ...]]
+"""One role's privileges: privilege -> the (level, condition letters) of each row that has it,
+system row first."""
+
+
+# -- process-wide caches --------------------------------------------------------------------------
+
+KEYS: dict[str, dict[str, str]] = {}
+"""area path -> privilege -> :func:`memo_key` (read it directly in a hot loop)."""
+_POSITIONS: dict[str, dict[str, int]] = {}
+_MERGED: dict[str, str] = {}
+
+
+def memo_key(path: str, privilege: str) -> str:
+    """The key of a question in a snapshot's memo: one string per (area path, privilege), made
+    once (its hash is kept, and every user's memo shares it)."""
+    by_privilege = KEYS.get(path)
+    if by_privilege is None:
+        if len(KEYS) >= _CACHE_LIMIT:
+            KEYS.clear()
+        by_privilege = KEYS[path] = {}
+    key = by_privilege.get(privilege)
+    if key is None:
+        if len(by_privilege) >= _CACHE_LIMIT:
+            by_privilege.clear()
+        # a path has no spaces: the last space divides the two, so keys never collide
+        key = by_privilege[privilege] = f"{privilege} {path}"
+    return key
+
+
+def _positions(area: Area) -> dict[str, int]:
+    """Each path of the area's walk with its place in it (0 for the area itself, the last for
+    the system)."""
+    found = _POSITIONS.get(area.path)
+    if found is None:
+        if len(_POSITIONS) >= _CACHE_LIMIT:
+            _POSITIONS.clear()
+        found = _POSITIONS[area.path] = {step.path: n for n, step in enumerate(walk(area))}
+    return found
+
+
+def _merged(letters: str) -> str:
+    """The permission one row gives: ``F`` for no letters, else its letters without repeats."""
+    value = _MERGED.get(letters)
+    if value is None:
+        if len(_MERGED) >= _CACHE_LIMIT:
+            _MERGED.clear()
+        value = _MERGED[letters] = normalize_conditions(letters) or FULL
+    return value
+
+
+def clear_caches() -> None:
+    """Empty the process-wide caches (areas' walks, memo keys, merged letters)."""
+    KEYS.clear()
+    _POSITIONS.clear()
+    _MERGED.clear()
+
+
+# -- snapshots ------------------------------------------------------------------------------------
+
+
+class Explaining(Protocol):
+    """What writes out the explanations (the index): of a granted answer, and of a refusal."""
+
+    def _explain_granted(self, permission: Permission, view: Snapshot) -> tuple[str, ...]: ...
+
+    def _why_not(self, uid: str, view: Snapshot, privilege: str, area: Area) -> tuple[str, ...]: ...
+
+
+class Snapshot:
+    """One user's records in one scope, within the window ``lo <= at < hi`` (None: open) in
+    which none of them starts or ends.
+
+    ``held`` are the records in the scope, in the order recorded; ``reasons`` says, for a
+    class account, why each may not be held now (None where it may), and ``usable`` are those
+    that may. ``privileges`` are the roles' privileges (:data:`RolePrivileges`, kept by the
+    index; ``fill`` adds a role's). ``at`` is the last instant asked about; ``perms``
+    keeps, by :func:`memo_key`, the answers to questions asked more than once (see
+    :meth:`recall`; the index keeps cumulative ones itself).
+    """
+
+    __slots__ = (
+        "asked",
+        "at",
+        "chosen",
+        "fill",
+        "held",
+        "hi",
+        "index",
+        "lo",
+        "perms",
+        "privileges",
+        "reasons",
+        "scope",
+        "usable",
+        "windowed",
+    )
+
+    def __init__(
+        self,
+        index: Explaining,
+        scope: str,
+        chosen: SelectedRole | None,
+        held: Sequence[RoleAssignment],
+        reasons: Sequence[str | None] | None,
+        privileges: Mapping[str, RolePrivileges],
+        fill: Callable[[str], RolePrivileges],
+        at: datetime,
+    ) -> None:
+        self.index = index
+        self.scope = scope
+        self.chosen = chosen
+        self.held = held
+        self.reasons = reasons
+        if reasons is None:
+            self.usable = held
+        else:
+            self.usable = [a for a, why in zip(held, reasons, strict=True) if why is None]
+        self.privileges = privileges
+        self.fill = fill
+        self.at = at
+        self.windowed = False  # lo and hi are worked out when another instant is asked about
+        self.lo: datetime | None = None
+        self.hi: datetime | None = None
+        self.perms: dict[str, Permission] = {}
+        self.asked: dict[str, None] = {}
+
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        """``(lo, hi)``: the last start or end of a record at or before the snapshot's instant
+        and the first after it (None: none)."""
+        if not self.windowed:
+            self.lo, self.hi = window(self.held, self.at)
+            self.windowed = True
+        return self.lo, self.hi
+
+    def holds(self, at: datetime) -> bool:
+        """Whether ``at`` is in the snapshot's window (then it becomes its instant). The caller
+        checks that ``at`` is timezone-aware."""
+        lo, hi = self.window()
+        if (lo is None or lo <= at) and (hi is None or at < hi):
+            self.at = at
+            return True
+        return False
+
+    def recall(self, key: str, uid: str, privilege: str, area: Area) -> Permission:
+        """The answer to ``privilege`` at ``area`` (``key`` is their :func:`memo_key`):
+        remembered, or worked out and kept if it was asked before.
+
+        A question asked once is not kept: most are asked once (a server builds an index per
+        request), and keeping every answer would cost memory and garbage-collector time for
+        nothing. ``asked`` holds only strings, which the collector does not track.
+        """
+        found = self.perms.get(key)
+        if found is None:
+            found = self.answer(uid, privilege, area)
+            if key in self.asked:
+                self.perms[key] = found
+            else:
+                self.asked[key] = None
+        return found
+
+    def answer(self, uid: str, privilege: str, area: Area) -> Permission:
+        """The merged permission of ``privilege`` at ``area`` at the snapshot's instant: every
+        row of a role in force that gives it and is anchored on the area's walk, narrowest area
+        first (then in the order of the records)."""
+        at = self.at
+        privileges = self.privileges
+        positions = _POSITIONS.get(area.path) or _positions(area)
+        system = len(positions) - 1  # the system is last on the walk, the domain before it
+        domain = area.domain
+        found: list[tuple[int, Source]] | None = None
+        for record in self.usable:
+            role = record.role
+            try:
+                levels = privileges[role].get(privilege)
+            except KeyError:
+                levels = self.fill(role).get(privilege)
+            if levels is None:
+                continue
+            held = record.area
+            for level, letters in levels:
+                # where the row is anchored (system, domain, course or section held), on the walk?
+                if level is _COURSE:
+                    if not held.course or (place := positions.get(held.path)) is None:
+                        continue
+                    position = place
+                elif level is _DOMAIN:
+                    if not held.domain or held.domain != domain:
+                        continue
+                    position = system - 1
+                else:
+                    position = system
+                start, end = record.start, record.end
+                if (start is not None and at < start) or (end is not None and not at < end):
+                    break  # not in force: none of its rows counts
+                source = _source(Source, (role, held, level, letters, start, end))
+                if found is None:
+                    found = [(position, source)]
+                else:
+                    found.append((position, source))
+        if found is None:
+            return _permission(uid, privilege, area, "", (), self)
+        if len(found) == 1:
+            source = found[0][1]
+            letters = source.conditions
+            value = _MERGED.get(letters) or _merged(letters)
+            return _permission(uid, privilege, area, value, (source,), self)
+        found.sort(key=_first)  # stable: the order of the records within one area
+        sources = tuple(source for _position, source in found)
+        if any(not source.conditions for source in sources):
+            value = FULL
+        else:
+            value = normalize_conditions("".join(source.conditions for source in sources))
+        return _permission(uid, privilege, area, value, sources, self)
+
+    # -- explaining ------------------------------------------------------------------------------
+
+    def _parts(
+        self,
+    ) -> tuple[list[RoleAssignment], list[RoleAssignment], list[tuple[RoleAssignment, str]]]:
+        active: list[RoleAssignment] = []
+        inactive: list[RoleAssignment] = []
+        barred: list[tuple[RoleAssignment, str]] = []
+        reasons = self.reasons if self.reasons is not None else [None] * len(self.held)
+        for held, reason in zip(self.held, reasons, strict=True):
+            if not held.is_current(self.at):
+                inactive.append(held)
+            elif reason is not None:
+                barred.append((held, reason))
+            else:
+                active.append(held)
+        return active, inactive, barred
+
+    @property
+    def active(self) -> list[RoleAssignment]:
+        """The roles in force in this window (and not barred)."""
+        return self._parts()[0]
+
+    @property
+    def inactive(self) -> list[RoleAssignment]:
+        """The roles out of their window."""
+        return self._parts()[1]
+
+    @property
+    def barred(self) -> list[tuple[RoleAssignment, str]]:
+        """The roles in their window that a class account may not hold now, with why."""
+        return self._parts()[2]
+
+    def explain(self, permission: Permission) -> tuple[str, ...]:
+        if permission.granted:
+            return self.index._explain_granted(permission, self)
+        return self.index._why_not(permission.uid, self, permission.privilege, permission.area)
+
+
+def window(
+    records: Sequence[RoleAssignment], at: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """The window around ``at`` in which none of ``records`` starts or ends: the last start or
+    end at or before ``at`` (None: none) and the first after it (None: none)."""
+    lo: datetime | None = None
+    hi: datetime | None = None
+    for record in records:
+        for boundary in (record.start, record.end):
+            if boundary is None:
+                continue
+            if boundary <= at:
+                if lo is None or boundary > lo:
+                    lo = boundary
+            elif hi is None or boundary < hi:
+                hi = boundary
+    return lo, hi
+
+
+_DOMAIN, _COURSE = Level.DOMAIN, Level.COURSE
+
+
+def _first(found: tuple[int, Source]) -> int:
+    return found[0]
+
+
+_source: Callable[[type[Source], tuple[Any, ...]], Source] = tuple.__new__
+"""``Source(...)`` without the named tuple's ``__new__`` wrapper."""
+_NEW = object.__new__
+_SETTERS = tuple(
+    Permission.__dict__[name].__set__
+    for name in ("uid", "privilege", "area", "value", "sources", "explainer")
+)
+
+
+def _permission(
+    uid: str, privilege: str, area: Area, value: str, sources: tuple[Source, ...], view: Snapshot
+) -> Permission:
+    """``Permission(uid, privilege, area, value, sources, view)``, set through its slots'
+    descriptors (twice as fast as the frozen dataclass's ``__init__``; the same object)."""
+    made: Permission = _NEW(Permission)
+    set_uid, set_privilege, set_area, set_value, set_sources, set_explainer = _SETTERS
+    set_uid(made, uid)
+    set_privilege(made, privilege)
+    set_area(made, area)
+    set_value(made, value)
+    set_sources(made, sources)
+    set_explainer(made, view)
+    return made
