@@ -136,19 +136,28 @@ class RoleRecords:
         self, assignments: Iterable[RoleAssignment], problems: list[DataProblem]
     ) -> None:
         by_uid = self._assignments
+        users = self._users
+        # (role, kind of area) found fine -> whether the role is a custom one: while loading,
+        # a record of a known user with such a pair needs no other check
+        fine: dict[tuple[str, AreaKind], bool] = {}
         for position, assignment in enumerate(assignments):
-            problem = self.record_problem(assignment)
-            if problem is not None:
-                where, message = problem
-                problems.append(DataProblem("assignments", position, where, message))
-                continue
-            held = by_uid.get(assignment.uid)
+            uid = assignment.uid
+            pair = (assignment.role, assignment.area.kind)
+            custom = fine.get(pair)
+            if custom is None or uid not in users:
+                problem = self.record_problem(assignment)
+                if problem is not None:
+                    where, message = problem
+                    problems.append(DataProblem("assignments", position, where, message))
+                    continue
+                custom = fine[pair] = assignment.is_custom
+            held = by_uid.get(uid)
             if held is None:
-                by_uid[assignment.uid] = [assignment]
+                by_uid[uid] = [assignment]
             else:
                 held.append(assignment)
-            if assignment.is_custom:
-                self._holders.setdefault(assignment.role, set()).add(assignment.uid)
+            if custom:
+                self._holders.setdefault(assignment.role, set()).add(uid)
 
     # -- reading the records ----------------------------------------------------------------------
 
