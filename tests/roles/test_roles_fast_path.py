@@ -13,10 +13,11 @@ explanation and its decision under a few contexts: on an index that has answered
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import FrozenInstanceError, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oracle_allowed import OracleIndex
@@ -37,9 +38,11 @@ from coursegate.roles import (
     RoleTable,
     SelectedRole,
     SessionState,
+    Source,
     User,
     evaluate,
 )
+from coursegate.roles.permission import new_permission
 from coursegate.roles.records import RoleRecords
 
 TABLE = RoleTable.default()
@@ -376,3 +379,26 @@ def test_remembered_answers_follow_the_clock(
     for which, at in clock:
         ask = replace(pool[which % len(pool)], at=at)
         _same(_ask(fast, ask, world), _ask(oracle, ask, world), at)
+
+
+def test_a_permission_made_fast_is_a_permission() -> None:
+    """new_permission fills a draft with Permission's slots, then gives it its class."""
+    area = Area.parse("/msu/c1/s1")
+    source = Source("st", C1, Level.COURSE, "RXL", None, BASE)
+    made = new_permission("ann", "bre", area, "RXL", (source,), _LINES)
+    plain = Permission("ann", "bre", area, "RXL", (source,), _LINES)
+    assert type(made) is Permission
+    assert made == plain
+    assert hash(made) == hash(plain)
+    assert repr(made) == repr(plain)
+    assert made.explanation == ("because",)
+    with pytest.raises(FrozenInstanceError):
+        made.value = "F"  # type: ignore[misc]
+
+
+class _Because:
+    def explain(self, permission: Permission) -> tuple[str, ...]:
+        return ("because",)
+
+
+_LINES = _Because()

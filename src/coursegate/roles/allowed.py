@@ -7,10 +7,10 @@ data. :func:`check` then decides it with :func:`~coursegate.roles.conditions.eva
 apart as in LON-CAPA.
 
 A question is answered from a :class:`~coursegate.roles.snapshots.Snapshot` of the user's
-records, taken on their first question: for each record one lookup of the privilege in its
-role's privileges (made once per role table and custom role), and for the few records whose
-role has it, where the row is anchored compared with the area's walk (kept once per area) and
-the record's window compared with ``at``. A first-time question builds nothing per user but the
+records, taken on their first question: one lookup of the privilege in the combined privileges
+of the user's roles (made once per role table and sequence of roles) gives the records whose
+role has it; for each, where the row is anchored is compared with the area's walk (kept once per
+area) and the record's window with ``at``. A first-time question builds nothing per user but the
 snapshot, so it costs little more than a remembered answer (see ``bench/bench_roles.py``).
 
 Grants, revocations, expiries and custom-role edits take effect on the next check: changing a
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from operator import attrgetter
 
 from coursegate.roles.areas import Area, AreaKind, walk
 from coursegate.roles.conditions import CheckContext, evaluate
@@ -40,8 +41,15 @@ from coursegate.roles.model import (
 from coursegate.roles.permission import Decision, Permission, Source
 from coursegate.roles.privileges import FULL, Level
 from coursegate.roles.records import RoleRecords
-from coursegate.roles.snapshots import KEYS, RolePrivileges, Snapshot, memo_key
-from coursegate.roles.table import CUSTOM_ROLE_PREFIX, RoleTable, privileges_by_level
+from coursegate.roles.snapshots import KEYS, Snapshot, memo_key
+from coursegate.roles.table import (
+    CUSTOM_ROLE_PREFIX,
+    CombinedPrivileges,
+    Levels,
+    RoleTable,
+    combine_privileges,
+    privileges_by_level,
+)
 
 __all__ = [
     "RoleIndex",
@@ -51,6 +59,7 @@ __all__ = [
 
 _CUMULATIVE = "cumulative privileges (no role chosen)"
 _MEMO_LIMIT = 250_000
+_ROLE_OF = attrgetter("role")
 _LEVELS = (Level.SYSTEM, Level.DOMAIN, Level.COURSE)
 
 
@@ -75,8 +84,10 @@ class RoleIndex(RoleRecords):
     ) -> None:
         self._cumulative: dict[str, Snapshot] = {}
         self._scoped: dict[str, dict[tuple[str, str], Snapshot]] = {}
-        # role -> its privileges by level (custom roles' too, dropped when one is redefined)
-        self._privileges: dict[str, RolePrivileges] = {}
+        # custom role -> its privileges by level; a user's roles -> their combined privileges
+        # (see _combined_privileges); both dropped when a custom role is redefined
+        self._privileges: dict[str, Mapping[str, Levels]] = {}
+        self._combined: dict[tuple[str, ...], CombinedPrivileges] = {}
         self._at: datetime | None = None  # the last instant checked to be timezone-aware
         # Cumulative answers to questions asked more than once, by (uid, area path, privilege),
         # all valid for every instant in [_memo_lo, _memo_hi) (None: open), the intersection of
@@ -122,18 +133,29 @@ class RoleIndex(RoleRecords):
     def _store_custom(self, role: CustomRole) -> CustomRole:
         stored = super()._store_custom(role)
         self._privileges.pop(stored.role_name, None)
+        self._combined.clear()
         return stored
 
-    def _role_privileges(self, role: str) -> RolePrivileges:
-        """A role's privileges by level, made once per role table and custom role."""
-        if role.startswith(CUSTOM_ROLE_PREFIX):
+    def _role_privileges(self, role: str) -> Mapping[str, Levels]:
+        """A role's privileges by level (a custom role's made once per definition)."""
+        if not role.startswith(CUSTOM_ROLE_PREFIX):
+            return self.table.role_privileges(role)
+        found = self._privileges.get(role)
+        if found is None:
             custom = self._custom.get(role)
-            found: RolePrivileges = (
-                privileges_by_level(custom.rows_by_level()) if custom is not None else {}
-            )
+            rows = custom.rows_by_level() if custom is not None else ()
+            found = self._privileges[role] = privileges_by_level(rows) if rows else {}
+        return found
+
+    def _combined_privileges(self, roles: tuple[str, ...]) -> CombinedPrivileges:
+        """The privileges of a user's roles, record by record: the table's when they are all
+        roles of the table (made once per table), else made here once per index and kept
+        until a custom role is redefined."""
+        if any(role.startswith(CUSTOM_ROLE_PREFIX) for role in roles):
+            found: CombinedPrivileges = combine_privileges(roles, self._role_privileges)
         else:
-            found = self.table.role_privileges(role)
-        self._privileges[role] = found
+            found = self.table.combined_privileges(roles)
+        self._combined[roles] = found
         return found
 
     def _snapshot(
@@ -153,18 +175,15 @@ class RoleIndex(RoleRecords):
         held = records if matches is None else [a for a in records if matches(a)]
         user = self._users.get(uid)
         reasons = None
+        usable = held
         if user is not None and user.class_account:
             reasons = tuple(self.barred(a) for a in held)
-        return Snapshot(
-            self,
-            scope,
-            chosen,
-            held,
-            reasons,
-            self._privileges,
-            self._role_privileges,
-            at,
-        )
+            usable = [a for a, why in zip(held, reasons, strict=True) if why is None]
+        roles = tuple(map(_ROLE_OF, usable))
+        combined = self._combined.get(roles)
+        if combined is None:
+            combined = self._combined_privileges(roles)
+        return Snapshot(self, scope, chosen, held, reasons, usable, combined, at)
 
     # -- questions --------------------------------------------------------------------------------
 
@@ -188,10 +207,10 @@ class RoleIndex(RoleRecords):
             return scoped.recall(memo_key(area.path, privilege), uid, privilege, area)
         if at is not self._memo_at:
             self._move_memo(at)
-        remembered = (uid, area.path, privilege)
-        found = self._memo.get(remembered)
-        if found is not None:
-            return found
+        if self._memo:
+            found = self._memo.get((uid, area.path, privilege))
+            if found is not None:
+                return found
         snapshot = self._cumulative.get(uid)
         if snapshot is None or (at is not snapshot.at and not snapshot.holds(at)):
             snapshot = self._cumulative[uid] = self._snapshot(uid, at, _CUMULATIVE, None, None)
@@ -202,7 +221,7 @@ class RoleIndex(RoleRecords):
             key = memo_key(area.path, privilege)
         asked = snapshot.asked
         if key in asked:  # asked before: keep it (see Snapshot.recall)
-            self._keep(remembered, found, snapshot)
+            self._keep((uid, area.path, privilege), found, snapshot)
         else:
             asked[key] = None
         return found

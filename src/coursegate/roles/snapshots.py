@@ -3,12 +3,13 @@
 A :class:`Snapshot` keeps a user's records (all of them, the chosen role's, or those in one
 course) as they were when it was taken, and holds for a window of time (between two
 consecutive starts or ends of those records: within it, the same roles are in force). A
-question nobody asked before is answered straight from the records: for each record, one lookup
-of the privilege in its role's privileges by level (made once per role table and custom role),
-and for the few records whose role has it, the place the row is anchored (system rows at ``/``,
-domain rows at the domain, course rows at the course or section held) looked up in the area's
-walk (kept once per area), then the record's window compared with the instant. Nothing else is
-built per user, so a first-time question costs little more than a remembered one.
+question nobody asked before is answered straight from the records: one lookup of the privilege
+in the combined privileges of the user's roles (made once per role table and sequence of roles)
+gives the records whose role has it and the rows that do; for each, the place the row is
+anchored (system rows at ``/``, domain rows at the domain, course rows at the course or section
+held) is looked up in the area's walk (kept once per area), then the record's window compared
+with the instant. Nothing else is built per user, so a first-time question costs little more
+than a remembered one.
 
 A snapshot is also the explainer of the answers it gave: which roles were in force, out of
 their window or barred is worked out only when an explanation is asked for.
@@ -19,19 +20,19 @@ depend on nothing but their keys; :func:`clear_caches` empties them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from coursegate.roles.areas import Area, walk
 from coursegate.roles.model import RoleAssignment, SelectedRole
-from coursegate.roles.permission import Permission, Source
+from coursegate.roles.permission import Permission, PermissionDraft, Source
 from coursegate.roles.privileges import FULL, Level, normalize_conditions
+from coursegate.roles.table import CombinedPrivileges
 
 __all__ = [
     "KEYS",
     "Explaining",
-    "RolePrivileges",
     "Snapshot",
     "clear_caches",
     "memo_key",
@@ -39,11 +40,6 @@ __all__ = [
 ]
 
 _CACHE_LIMIT = 65_536
-
-RolePrivileges = Mapping[str, tuple[tuple[Level, str], ...]]
-"""One role's privileges: privilege -> the (level, condition letters) of each row that has it,
-system row first."""
-
 
 # -- process-wide caches --------------------------------------------------------------------------
 
@@ -81,6 +77,13 @@ def _positions(area: Area) -> dict[str, int]:
     return found
 
 
+def _merged_all(sources: tuple[Source, ...]) -> str:
+    """The permission several rows give together: ``F`` wins, else their letters joined."""
+    if any(not source.conditions for source in sources):
+        return FULL
+    return normalize_conditions("".join(source.conditions for source in sources))
+
+
 def _merged(letters: str) -> str:
     """The permission one row gives: ``F`` for no letters, else its letters without repeats."""
     value = _MERGED.get(letters)
@@ -115,23 +118,22 @@ class Snapshot:
 
     ``held`` are the records in the scope, in the order recorded; ``reasons`` says, for a
     class account, why each may not be held now (None where it may), and ``usable`` are those
-    that may. ``privileges`` are the roles' privileges (:data:`RolePrivileges`, kept by the
-    index; ``fill`` adds a role's). ``at`` is the last instant asked about; ``perms``
-    keeps, by :func:`memo_key`, the answers to questions asked more than once (see
-    :meth:`recall`; the index keeps cumulative ones itself).
+    that may; ``combined`` are the privileges of their roles (see
+    :meth:`~coursegate.roles.table.RoleTable.combined_privileges`). ``at`` is the last instant
+    asked about; ``perms`` keeps, by :func:`memo_key`, the answers to questions asked more than
+    once (see :meth:`recall`; the index keeps cumulative ones itself).
     """
 
     __slots__ = (
         "asked",
         "at",
         "chosen",
-        "fill",
+        "combined",
         "held",
         "hi",
         "index",
         "lo",
         "perms",
-        "privileges",
         "reasons",
         "scope",
         "usable",
@@ -145,8 +147,8 @@ class Snapshot:
         chosen: SelectedRole | None,
         held: Sequence[RoleAssignment],
         reasons: Sequence[str | None] | None,
-        privileges: Mapping[str, RolePrivileges],
-        fill: Callable[[str], RolePrivileges],
+        usable: Sequence[RoleAssignment],
+        combined: CombinedPrivileges,
         at: datetime,
     ) -> None:
         self.index = index
@@ -154,17 +156,13 @@ class Snapshot:
         self.chosen = chosen
         self.held = held
         self.reasons = reasons
-        if reasons is None:
-            self.usable = held
-        else:
-            self.usable = [a for a, why in zip(held, reasons, strict=True) if why is None]
-        self.privileges = privileges
-        self.fill = fill
+        self.usable = usable
+        self.combined = combined
         self.at = at
         self.windowed = False  # lo and hi are worked out when another instant is asked about
         self.lo: datetime | None = None
         self.hi: datetime | None = None
-        self.perms: dict[str, Permission] = {}
+        self.perms: dict[str, Permission] | None = None  # made when an answer is first kept
         self.asked: dict[str, None] = {}
 
     def window(self) -> tuple[datetime | None, datetime | None]:
@@ -192,68 +190,77 @@ class Snapshot:
         request), and keeping every answer would cost memory and garbage-collector time for
         nothing. ``asked`` holds only strings, which the collector does not track.
         """
-        found = self.perms.get(key)
+        perms = self.perms
+        found = perms.get(key) if perms is not None else None
         if found is None:
             found = self.answer(uid, privilege, area)
-            if key in self.asked:
-                self.perms[key] = found
-            else:
+            if key not in self.asked:
                 self.asked[key] = None
+            elif perms is None:
+                self.perms = {key: found}
+            else:
+                perms[key] = found
         return found
 
     def answer(self, uid: str, privilege: str, area: Area) -> Permission:
         """The merged permission of ``privilege`` at ``area`` at the snapshot's instant: every
         row of a role in force that gives it and is anchored on the area's walk, narrowest area
         first (then in the order of the records)."""
-        at = self.at
-        privileges = self.privileges
-        positions = _POSITIONS.get(area.path) or _positions(area)
-        system = len(positions) - 1  # the system is last on the walk, the domain before it
-        domain = area.domain
-        found: list[tuple[int, Source]] | None = None
-        for record in self.usable:
-            role = record.role
-            try:
-                levels = privileges[role].get(privilege)
-            except KeyError:
-                levels = self.fill(role).get(privilege)
-            if levels is None:
-                continue
-            held = record.area
-            for level, letters in levels:
-                # where the row is anchored (system, domain, course or section held), on the walk?
-                if level is _COURSE:
-                    if not held.course or (place := positions.get(held.path)) is None:
-                        continue
-                    position = place
-                elif level is _DOMAIN:
-                    if not held.domain or held.domain != domain:
-                        continue
-                    position = system - 1
-                else:
-                    position = system
-                start, end = record.start, record.end
-                if (start is not None and at < start) or (end is not None and not at < end):
-                    break  # not in force: none of its rows counts
-                source = _source(Source, (role, held, level, letters, start, end))
-                if found is None:
-                    found = [(position, source)]
-                else:
-                    found.append((position, source))
-        if found is None:
-            return _permission(uid, privilege, area, "", (), self)
-        if len(found) == 1:
-            source = found[0][1]
-            letters = source.conditions
-            value = _MERGED.get(letters) or _merged(letters)
-            return _permission(uid, privilege, area, value, (source,), self)
-        found.sort(key=_first)  # stable: the order of the records within one area
-        sources = tuple(source for _position, source in found)
-        if any(not source.conditions for source in sources):
-            value = FULL
-        else:
-            value = normalize_conditions("".join(source.conditions for source in sources))
-        return _permission(uid, privilege, area, value, sources, self)
+        value = ""
+        sources: tuple[Source, ...] = ()
+        holders = self.combined.get(privilege)  # None: none of the user's roles has it
+        if holders is not None:
+            at = self.at
+            usable = self.usable
+            positions = _POSITIONS.get(area.path) or _positions(area)
+            system = len(positions) - 1  # the system is last on the walk, the domain before it
+            first: Source | None = None  # the first source found, at its place on the walk
+            place = 0
+            more: list[tuple[int, Source]] | None = None  # every source, once there are two
+            for number, levels in holders:  # each record whose role has it, and its rows
+                record = usable[number]
+                held = record.area
+                for level, letters in levels:
+                    # where the row is anchored (system, domain, course or section held): on the
+                    # area's walk?
+                    if level is _COURSE:
+                        if not held.course or held.path not in positions:
+                            continue
+                        position = positions[held.path]
+                    elif level is _DOMAIN:
+                        if not held.domain or held.domain != area.domain:
+                            continue
+                        position = system - 1
+                    else:
+                        position = system
+                    start, end = record.start, record.end
+                    if (start is not None and at < start) or (end is not None and not at < end):
+                        break  # not in force: none of its rows counts
+                    source = _source(Source, (record.role, held, level, letters, start, end))
+                    if first is None:
+                        first, place = source, position
+                    elif more is None:
+                        more = [(place, first), (position, source)]
+                    else:
+                        more.append((position, source))
+            if first is not None and more is None:
+                sources = (first,)
+                value = _MERGED.get(first.conditions) or _merged(first.conditions)
+            elif more is not None:
+                more.sort(key=_first)  # stable: the order of the records within one area
+                sources = tuple(source for _position, source in more)
+                value = _merged_all(sources)
+        # Permission(uid, privilege, area, value, sources, self), made the fast way (see
+        # coursegate.roles.permission.new_permission): one is made for every question
+        made = PermissionDraft()
+        made.uid = uid
+        made.privilege = privilege
+        made.area = area
+        made.value = value
+        made.sources = sources
+        made.explainer = self
+        made.__class__ = Permission  # type: ignore[assignment]
+        return made  # type: ignore[return-value]
 
     # -- explaining ------------------------------------------------------------------------------
 
@@ -322,24 +329,3 @@ def _first(found: tuple[int, Source]) -> int:
 
 _source: Callable[[type[Source], tuple[Any, ...]], Source] = tuple.__new__
 """``Source(...)`` without the named tuple's ``__new__`` wrapper."""
-_NEW = object.__new__
-_SETTERS = tuple(
-    Permission.__dict__[name].__set__
-    for name in ("uid", "privilege", "area", "value", "sources", "explainer")
-)
-
-
-def _permission(
-    uid: str, privilege: str, area: Area, value: str, sources: tuple[Source, ...], view: Snapshot
-) -> Permission:
-    """``Permission(uid, privilege, area, value, sources, view)``, set through its slots'
-    descriptors (twice as fast as the frozen dataclass's ``__init__``; the same object)."""
-    made: Permission = _NEW(Permission)
-    set_uid, set_privilege, set_area, set_value, set_sources, set_explainer = _SETTERS
-    set_uid(made, uid)
-    set_privilege(made, privilege)
-    set_area(made, area)
-    set_value(made, value)
-    set_sources(made, sources)
-    set_explainer(made, view)
-    return made
