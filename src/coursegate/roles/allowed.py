@@ -151,7 +151,7 @@ class RoleIndex(RoleRecords):
         """The privileges of a user's roles, record by record: the table's when they are all
         roles of the table (made once per table), else made here once per index and kept
         until a custom role is redefined."""
-        if any(role.startswith(CUSTOM_ROLE_PREFIX) for role in roles):
+        if self._custom and not self._custom.keys().isdisjoint(roles):
             found: CombinedPrivileges = combine_privileges(roles, self._role_privileges)
         else:
             found = self.table.combined_privileges(roles)
