@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _CACHE_LIMIT = 65_536
+_PRIVILEGES_LIMIT = 1_024  # privilege codes kept per area path (a table has a few dozen)
 
 # -- process-wide caches --------------------------------------------------------------------------
 
@@ -59,7 +60,7 @@ def memo_key(path: str, privilege: str) -> str:
         by_privilege = KEYS[path] = {}
     key = by_privilege.get(privilege)
     if key is None:
-        if len(by_privilege) >= _CACHE_LIMIT:
+        if len(by_privilege) >= _PRIVILEGES_LIMIT:
             by_privilege.clear()
         # a path has no spaces: the last space divides the two, so keys never collide
         key = by_privilege[privilege] = f"{privilege} {path}"
