@@ -301,9 +301,20 @@ def test_unknown_user_and_privilege_are_explained() -> None:
 def test_module_function_is_the_method() -> None:
     index = seed_index()
     at = local(2001, 9, 1)
-    assert allowed(index, "smith", VGR, SMITH_C1, at=at) is index.allowed(
-        "smith", VGR, SMITH_C1, at=at
-    )
+    function = allowed(index, "smith", VGR, SMITH_C1, at=at)
+    method = index.allowed("smith", VGR, SMITH_C1, at=at)
+    assert function == method
+    assert function.explanation == method.explanation
+
+
+def test_a_question_asked_again_is_remembered() -> None:
+    index = seed_index()
+    at = local(2001, 9, 1)
+    first = index.allowed("smith", VGR, SMITH_C1, at=at)  # asked once: answered, not kept
+    second = index.allowed("smith", VGR, SMITH_C1, at=at)  # asked again: kept from now on
+    assert first == second
+    assert index.allowed("smith", VGR, SMITH_C1, at=at + timedelta(hours=1)) is second
+    assert index.allowed("smith", VGR, SMITH_C1, at=at) is second
 
 
 @pytest.mark.parametrize(

@@ -2,22 +2,31 @@
 
 :meth:`RoleIndex.allowed` answers with the merged permission of a privilege *before* conditions
 are evaluated: ``"F"`` (full), ``""`` (no role grants it) or condition letters such as ``"CR"``.
-It is a couple of dictionary lookups on a per-user lookup compiled from the user's roles; the
-answer is a :class:`~coursegate.roles.permission.Permission` that carries its explanation as
+The answer is a :class:`~coursegate.roles.permission.Permission` that carries its explanation as
 data. :func:`check` then decides it with :func:`~coursegate.roles.conditions.evaluate`, kept
 apart as in LON-CAPA.
 
+A question is answered from a :class:`~coursegate.roles.snapshots.Snapshot` of the user's
+records, taken on their first question: one lookup of the privilege in the combined privileges
+of the user's roles (made once per role table and sequence of roles) gives the records whose
+role has it; for each, where the row is anchored is compared with the area's walk (kept once per
+area) and the record's window with ``at``. A first-time question builds nothing per user but the
+snapshot, so it costs little more than a remembered answer (see ``bench/bench_roles.py``).
+
 Grants, revocations, expiries and custom-role edits take effect on the next check: changing a
-user's roles drops that user's compiled lookup, and each lookup remembers the instants at which
-one of the user's roles starts or ends, so a check at a later (or earlier) time recompiles.
-Cumulative answers are also kept in one flat table keyed by (user, area, privilege), valid while
-``at`` stays inside the intersection of the cached users' windows and cleared by any change.
+user's roles drops that user's snapshots, and each snapshot holds only within its window of
+time (between two starts or ends of the user's roles); a question outside it takes a new one.
+Answers to questions asked more than once are remembered: cumulative ones in one flat table
+keyed by (user, area, privilege), valid while ``at`` stays inside the intersection of their
+snapshots' windows and emptied by any change; a chosen role's in its snapshot. A question asked
+once is not kept (most are: a server builds an index per request).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
+from operator import attrgetter
 
 from coursegate.roles.areas import Area, AreaKind, walk
 from coursegate.roles.conditions import CheckContext, evaluate
@@ -30,9 +39,17 @@ from coursegate.roles.model import (
     require_aware,
 )
 from coursegate.roles.permission import Decision, Permission, Source
-from coursegate.roles.privileges import FULL, Level, normalize_conditions
+from coursegate.roles.privileges import FULL, Level
 from coursegate.roles.records import RoleRecords
-from coursegate.roles.table import CUSTOM_ROLE_PREFIX, RoleTable
+from coursegate.roles.snapshots import KEYS, Snapshot, memo_key
+from coursegate.roles.table import (
+    CUSTOM_ROLE_PREFIX,
+    CombinedPrivileges,
+    Levels,
+    RoleTable,
+    combine_privileges,
+    privileges_by_level,
+)
 
 __all__ = [
     "RoleIndex",
@@ -40,63 +57,21 @@ __all__ = [
     "check",
 ]
 
-_BEGINNING = datetime(1, 1, 2, tzinfo=UTC)
-_END_OF_TIME = datetime(9999, 12, 30, tzinfo=UTC)
-_FAST_LIMIT = 250_000
-
-
-# -- the compiled lookup --------------------------------------------------------------------------
-
-
-_Anchored = tuple[RoleAssignment, Level, Mapping[str, str]]
+_CUMULATIVE = "cumulative privileges (no role chosen)"
+_MEMO_LIMIT = 250_000
+_ROLE_OF = attrgetter("role")
 _LEVELS = (Level.SYSTEM, Level.DOMAIN, Level.COURSE)
 
 
-class _Compiled:
-    """One user's privileges in one scope, valid for ``lo <= at < hi``."""
-
-    __slots__ = (
-        "active",
-        "barred",
-        "by_area",
-        "chosen",
-        "hi",
-        "inactive",
-        "index",
-        "lo",
-        "perms",
-        "scope",
-    )
-
-    def __init__(self, index: RoleIndex, scope: str, chosen: SelectedRole | None) -> None:
-        self.index = index
-        self.scope = scope
-        self.chosen = chosen
-        self.lo = _BEGINNING
-        self.hi = _END_OF_TIME
-        # area path -> the rows (assignment, level, privileges) anchored there
-        self.by_area: dict[str, list[_Anchored]] = {}
-        self.perms: dict[str, dict[str, Permission]] = {}
-        self.active: list[RoleAssignment] = []
-        self.inactive: list[RoleAssignment] = []
-        # in force by their window, but a class account may not hold them now: no effect
-        self.barred: list[tuple[RoleAssignment, str]] = []
-
-    def explain(self, permission: Permission) -> tuple[str, ...]:
-        if permission.granted:
-            return self.index._explain_granted(permission, self)
-        return self.index._why_not(permission.uid, self, permission.privilege, permission.area)
-
-
 class RoleIndex(RoleRecords):
-    """Users, their role assignments and custom roles, compiled into per-user lookups.
+    """Users, their role assignments and custom roles, and the questions asked of them.
 
     The records and their checks are those of :class:`~coursegate.roles.records.RoleRecords`;
-    this adds the compiled lookups and the questions asked of them. Pure and in memory: it never
-    reads a clock or a file. Every question takes ``at``. Changing a user's roles
-    (:meth:`add_assignment`, :meth:`replace_assignment`, :meth:`remove_assignments`) or a custom
-    role (:meth:`define_custom_role`) takes effect on the next check. Not thread-safe: share one
-    per thread or guard it with a lock.
+    this adds per-user snapshots (see :mod:`coursegate.roles.snapshots`) and the questions.
+    Pure and in memory: it never reads a clock or a file. Every question takes ``at``. Changing
+    a user's roles (:meth:`add_assignment`, :meth:`replace_assignment`,
+    :meth:`remove_assignments`) or a custom role (:meth:`define_custom_role`) takes effect on
+    the next check. Not thread-safe: share one per thread or guard it with a lock.
     """
 
     def __init__(
@@ -107,34 +82,108 @@ class RoleIndex(RoleRecords):
         custom_roles: Iterable[CustomRole] = (),
         course_owners: Mapping[Area, str] | None = None,
     ) -> None:
-        self._cumulative: dict[str, _Compiled] = {}
-        self._scoped: dict[str, dict[tuple[str, str], _Compiled]] = {}
-        # The fast path: cumulative answers keyed by (uid, area path, privilege), all valid for
-        # every instant in [_fast_lo, _fast_hi) (the intersection of their users' windows).
-        self._fast: dict[tuple[str, str, str], Permission] = {}
-        self._fast_lo = _BEGINNING
-        self._fast_hi = _END_OF_TIME
-        self._fast_at: datetime | None = None
+        self._cumulative: dict[str, Snapshot] = {}
+        self._scoped: dict[str, dict[tuple[str, str], Snapshot]] = {}
+        # custom role -> its privileges by level; a user's roles -> their combined privileges
+        # (see _combined_privileges); both dropped when a custom role is redefined
+        self._privileges: dict[str, Mapping[str, Levels]] = {}
+        self._combined: dict[tuple[str, ...], CombinedPrivileges] = {}
+        self._at: datetime | None = None  # the last instant checked to be timezone-aware
+        # Cumulative answers to questions asked more than once, by (uid, area path, privilege),
+        # all valid for every instant in [_memo_lo, _memo_hi) (None: open), the intersection of
+        # their snapshots' windows; _memo_at is the last instant found in it.
+        self._memo: dict[tuple[str, str, str], Permission] = {}
+        self._memo_lo: datetime | None = None
+        self._memo_hi: datetime | None = None
+        self._memo_at: datetime | None = None
         super().__init__(table, users, assignments, custom_roles, course_owners)
 
-    # -- keeping the compiled lookups -------------------------------------------------------------
+    # -- keeping the snapshots --------------------------------------------------------------------
 
     def _forget(self, uid: str) -> None:
         self._cumulative.pop(uid, None)
         self._scoped.pop(uid, None)
-        self._fast.clear()
-        self._fast_lo, self._fast_hi = _BEGINNING, _END_OF_TIME
-        self._fast_at = None
+        self._memo.clear()
+        self._memo_lo = self._memo_hi = self._memo_at = None
 
-    def _remember(self, key: tuple[str, str, str], found: Permission, entry: _Compiled) -> None:
-        """Keep a cumulative answer for the fast path, narrowing its window to the entry's."""
-        if len(self._fast) >= _FAST_LIMIT or entry.lo >= self._fast_hi or entry.hi <= self._fast_lo:
-            self._fast.clear()
-            self._fast_lo, self._fast_hi = entry.lo, entry.hi
+    def _move_memo(self, at: datetime) -> None:
+        """Make ``at`` the memo's instant; outside the memo's window, empty the memo."""
+        if at is not self._at:
+            require_aware(at, "at")
+            self._at = at
+        lo, hi = self._memo_lo, self._memo_hi
+        if not ((lo is None or lo <= at) and (hi is None or at < hi)):
+            self._memo.clear()
+            self._memo_lo = self._memo_hi = None
+        self._memo_at = at
+
+    def _keep(self, key: tuple[str, str, str], answer: Permission, snapshot: Snapshot) -> None:
+        """Remember a cumulative answer, narrowing the memo's window to its snapshot's."""
+        lo, hi = snapshot.window()
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+            self._memo_lo, self._memo_hi = lo, hi
         else:
-            self._fast_lo = max(self._fast_lo, entry.lo)
-            self._fast_hi = min(self._fast_hi, entry.hi)
-        self._fast[key] = found
+            if lo is not None and (self._memo_lo is None or lo > self._memo_lo):
+                self._memo_lo = lo
+            if hi is not None and (self._memo_hi is None or hi < self._memo_hi):
+                self._memo_hi = hi
+        self._memo[key] = answer
+
+    def _store_custom(self, role: CustomRole) -> CustomRole:
+        stored = super()._store_custom(role)
+        self._privileges.pop(stored.role_name, None)
+        self._combined.clear()
+        return stored
+
+    def _role_privileges(self, role: str) -> Mapping[str, Levels]:
+        """A role's privileges by level (a custom role's made once per definition)."""
+        if not role.startswith(CUSTOM_ROLE_PREFIX):
+            return self.table.role_privileges(role)
+        found = self._privileges.get(role)
+        if found is None:
+            custom = self._custom.get(role)
+            rows = custom.rows_by_level() if custom is not None else ()
+            found = self._privileges[role] = privileges_by_level(rows) if rows else {}
+        return found
+
+    def _combined_privileges(self, roles: tuple[str, ...]) -> CombinedPrivileges:
+        """The privileges of a user's roles, record by record: the table's when they are all
+        roles of the table (made once per table), else made here once per index and kept
+        until a custom role is redefined."""
+        if self._custom and not self._custom.keys().isdisjoint(roles):
+            found: CombinedPrivileges = combine_privileges(roles, self._role_privileges)
+        else:
+            found = self.table.combined_privileges(roles)
+        self._combined[roles] = found
+        return found
+
+    def _snapshot(
+        self,
+        uid: str,
+        at: datetime,
+        scope: str,
+        matches: Callable[[RoleAssignment], bool] | None,
+        chosen: SelectedRole | None,
+    ) -> Snapshot:
+        """A snapshot of ``uid``'s records (those that ``matches``, if given) at ``at``."""
+        if at is not self._at:
+            require_aware(at, "at")
+            self._at = at
+        records = self._assignments.get(uid, ())
+        # a user's list is replaced on change, never changed in place: the snapshot keeps it
+        held = records if matches is None else [a for a in records if matches(a)]
+        user = self._users.get(uid)
+        reasons = None
+        usable = held
+        if user is not None and user.class_account:
+            reasons = tuple(self.barred(a) for a in held)
+            usable = [a for a, why in zip(held, reasons, strict=True) if why is None]
+        roles = tuple(map(_ROLE_OF, usable))
+        combined = self._combined.get(roles)
+        if combined is None:
+            combined = self._combined_privileges(roles)
+        return Snapshot(self, scope, chosen, held, reasons, usable, combined, at)
 
     # -- questions --------------------------------------------------------------------------------
 
@@ -153,42 +202,28 @@ class RoleIndex(RoleRecords):
         only the chosen role. The check looks at ``walk(area)``: a section, its course, its
         domain and the system, so the caller asks once at the most specific area it knows.
         """
+        if selected is not None:
+            scoped = self._scoped_snapshot(uid, at, (selected.role, selected.area.path), selected)
+            return scoped.recall(memo_key(area.path, privilege), uid, privilege, area)
+        if at is not self._memo_at:
+            self._move_memo(at)
+        if self._memo:
+            found = self._memo.get((uid, area.path, privilege))
+            if found is not None:
+                return found
+        snapshot = self._cumulative.get(uid)
+        if snapshot is None or (at is not snapshot.at and not snapshot.holds(at)):
+            snapshot = self._cumulative[uid] = self._snapshot(uid, at, _CUMULATIVE, None, None)
+        found = snapshot.answer(uid, privilege, area)
         try:
-            if selected is None:
-                key = (uid, area.path, privilege)
-                if at is self._fast_at:
-                    found = self._fast.get(key)
-                    if found is not None:
-                        return found
-                elif self._fast_lo <= at < self._fast_hi:
-                    self._fast_at = at
-                    found = self._fast.get(key)
-                    if found is not None:
-                        return found
-                entry = self._cumulative.get(uid)
-            else:
-                scoped = self._scoped.get(uid)
-                entry = (
-                    scoped.get((selected.role, selected.area.path)) if scoped is not None else None
-                )
-            if entry is None or not (entry.lo <= at < entry.hi):
-                entry = self._compile_for(uid, at, selected)
-        except TypeError:
-            require_aware(at, "at")
-            raise
-        perms = entry.perms.get(area.path)
-        found = perms.get(privilege) if perms is not None else None
-        if found is None:
-            found = self._resolve(uid, entry, privilege, area)
-        if selected is None:
-            if at is not self._fast_at:
-                if self._fast_lo <= at < self._fast_hi:
-                    self._fast_at = at
-                else:
-                    self._fast.clear()
-                    self._fast_lo, self._fast_hi = entry.lo, entry.hi
-                    self._fast_at = at
-            self._remember(key, found, entry)
+            key = KEYS[area.path][privilege]
+        except KeyError:
+            key = memo_key(area.path, privilege)
+        asked = snapshot.asked
+        if key in asked:  # asked before: keep it (see Snapshot.recall)
+            self._keep((uid, area.path, privilege), found, snapshot)
+        else:
+            asked[key] = None
         return found
 
     def allowed_within_course(
@@ -199,82 +234,46 @@ class RoleIndex(RoleRecords):
         course_area = course.course_area
         if course_area is None:
             raise ValueError(f"{course.describe()} is not a course instance")
-        key = ("", course_area.path)
-        scoped = self._scoped.get(uid)
-        entry = scoped.get(key) if scoped is not None else None
-        try:
-            if entry is None or not (entry.lo <= at < entry.hi):
-                entry = self._compile(
-                    uid,
-                    at,
-                    key=key,
-                    matches=lambda a: a.area.course_area == course_area,
-                    scope=f"only {uid}'s roles in course {course_area.path}",
-                )
-        except TypeError:
+        snapshot = self._scoped_snapshot(uid, at, ("", course_area.path), course_area)
+        return snapshot.recall(memo_key(area.path, privilege), uid, privilege, area)
+
+    def _holds(self, snapshot: Snapshot, at: datetime) -> bool:
+        """Whether ``at`` falls in the snapshot's window (checked to be timezone-aware)."""
+        if at is not self._at:
             require_aware(at, "at")
-            raise
-        perms = entry.perms.get(area.path)
-        if perms is not None:
-            found = perms.get(privilege)
-            if found is not None:
-                return found
-        return self._resolve(uid, entry, privilege, area)
+            self._at = at
+        return snapshot.holds(at)
 
-    # -- compiling --------------------------------------------------------------------------------
-
-    def _compile_for(self, uid: str, at: datetime, selected: SelectedRole | None) -> _Compiled:
-        if selected is None:
-            return self._compile(
-                uid, at, key=None, matches=None, scope="cumulative privileges (no role chosen)"
+    def _scoped_snapshot(
+        self, uid: str, at: datetime, key: tuple[str, str], scope: SelectedRole | Area
+    ) -> Snapshot:
+        """The snapshot of one chosen role, or of the roles in one course, at ``at``."""
+        scoped = self._scoped.get(uid)
+        if scoped is None:
+            scoped = self._scoped[uid] = {}
+        snapshot = scoped.get(key)
+        if snapshot is not None and (at is snapshot.at or self._holds(snapshot, at)):
+            return snapshot
+        if isinstance(scope, SelectedRole):
+            role, chosen_area = scope.role, scope.area
+            snapshot = self._snapshot(
+                uid,
+                at,
+                f"the chosen role {role} at {chosen_area.path}",
+                lambda a: a.role == role and a.area == chosen_area,
+                scope,
             )
-        role, chosen_area = selected.role, selected.area
-        return self._compile(
-            uid,
-            at,
-            key=(role, chosen_area.path),
-            matches=lambda a: a.role == role and a.area == chosen_area,
-            scope=f"the chosen role {role} at {chosen_area.path}",
-            chosen=selected,
-        )
-
-    def _compile(
-        self,
-        uid: str,
-        at: datetime,
-        *,
-        key: tuple[str, str] | None,
-        matches: Callable[[RoleAssignment], bool] | None,
-        scope: str,
-        chosen: SelectedRole | None = None,
-    ) -> _Compiled:
-        require_aware(at, "at")
-        entry = _Compiled(self, scope, chosen)
-        lo, hi = _BEGINNING, _END_OF_TIME
-        for assignment in self._assignments.get(uid, ()):
-            for boundary in (assignment.start, assignment.end):
-                if boundary is not None:
-                    if boundary <= at:
-                        lo = max(lo, boundary)
-                    else:
-                        hi = min(hi, boundary)
-            if matches is not None and not matches(assignment):
-                continue
-            if assignment.is_current(at):
-                barred = self.barred(assignment)
-                if barred is not None:
-                    entry.barred.append((assignment, barred))
-                    continue
-                entry.active.append(assignment)
-                self._contribute(assignment, entry.by_area)
-            else:
-                entry.inactive.append(assignment)
-        entry.lo, entry.hi = lo, hi
-        if key is None:
-            self._cumulative[uid] = entry
         else:
-            self._scoped.setdefault(uid, {})[key] = entry
-        return entry
+            domain, course = scope.domain, scope.course
+            snapshot = self._snapshot(
+                uid,
+                at,
+                f"only {uid}'s roles in course {scope.path}",
+                lambda a: a.area.course == course and a.area.domain == domain,
+                None,
+            )
+        scoped[key] = snapshot
+        return snapshot
 
     def _rows_of(self, role: str) -> Iterable[tuple[Level, Mapping[str, str]]]:
         if role.startswith(CUSTOM_ROLE_PREFIX):
@@ -283,29 +282,6 @@ class RoleIndex(RoleRecords):
                 return ()
             return zip(_LEVELS, custom.rows_by_level(), strict=True)
         return zip(_LEVELS, self.table.rows_by_level(role), strict=True)
-
-    def _contribute(self, assignment: RoleAssignment, by_area: dict[str, list[_Anchored]]) -> None:
-        """Anchor each row of the assignment's role where it applies: system rows at ``/``,
-        domain rows at the domain, course rows at the course or section held."""
-        held_at = assignment.area
-        for level, privileges in self._rows_of(assignment.role):
-            if not privileges:
-                continue
-            if level is Level.SYSTEM:
-                key = "/"
-            elif level is Level.DOMAIN:
-                if not held_at.domain:
-                    continue
-                key = f"/{held_at.domain}/"
-            else:
-                if not held_at.course:
-                    continue
-                key = held_at.path
-            anchored = by_area.get(key)
-            if anchored is None:
-                by_area[key] = [(assignment, level, privileges)]
-            else:
-                anchored.append((assignment, level, privileges))
 
     def _sources_for(self, role: str, held_at: Area, privilege: str, area: Area) -> bool:
         """Would ``role`` held at ``held_at`` contribute ``privilege`` to a check at ``area``?"""
@@ -325,29 +301,6 @@ class RoleIndex(RoleRecords):
 
     # -- explaining -------------------------------------------------------------------------------
 
-    def _resolve(self, uid: str, entry: _Compiled, privilege: str, area: Area) -> Permission:
-        sources: list[Source] = []
-        for step in walk(area):
-            for assignment, level, privileges in entry.by_area.get(step.path, ()):
-                letters = privileges.get(privilege)
-                if letters is not None:
-                    sources.append(
-                        Source(
-                            assignment.role,
-                            assignment.area,
-                            level,
-                            letters,
-                            assignment.start,
-                            assignment.end,
-                        )
-                    )
-        if sources:
-            permission = self._granted(uid, entry, privilege, area, sources)
-        else:
-            permission = self._denied(uid, entry, privilege, area)
-        entry.perms.setdefault(area.path, {})[privilege] = permission
-        return permission
-
     def _describe_source(self, source: Source) -> str:
         window = describe_window(source.start, source.end)
         conditions = (
@@ -358,22 +311,13 @@ class RoleIndex(RoleRecords):
             f"gives it {self.table.name(source.level.value)} as {source.permission}{conditions}"
         )
 
-    def _granted(
-        self, uid: str, entry: _Compiled, privilege: str, area: Area, sources: list[Source]
-    ) -> Permission:
-        if any(not source.conditions for source in sources):
-            value = FULL
-        else:
-            value = normalize_conditions("".join(source.conditions for source in sources))
-        return Permission(uid, privilege, area, value, tuple(sources), entry)
-
-    def _explain_granted(self, permission: Permission, entry: _Compiled) -> tuple[str, ...]:
+    def _explain_granted(self, permission: Permission, view: Snapshot) -> tuple[str, ...]:
         value, held = permission.value, permission.sources
         what = self.table.describe(permission.privilege)
         meaning = self.table.describe_conditions("" if value == FULL else value)
         lines = [
             f"{permission.uid} has {what} at {permission.area.path} as {value} ({meaning}), "
-            f"from {entry.scope}"
+            f"from {view.scope}"
         ]
         lines.extend(self._describe_source(source) for source in held)
         if len(held) > 1:
@@ -384,10 +328,7 @@ class RoleIndex(RoleRecords):
                 lines.append(f"merged: the condition letters of the roles are joined: {joined}")
         return tuple(lines)
 
-    def _denied(self, uid: str, entry: _Compiled, privilege: str, area: Area) -> Permission:
-        return Permission(uid, privilege, area, "", (), entry)
-
-    def _why_not(self, uid: str, entry: _Compiled, privilege: str, area: Area) -> tuple[str, ...]:
+    def _why_not(self, uid: str, view: Snapshot, privilege: str, area: Area) -> tuple[str, ...]:
         if uid not in self._users:
             return (f"there is no user {uid!r}",)
         what = self.table.describe(privilege)
@@ -397,24 +338,24 @@ class RoleIndex(RoleRecords):
         looked = ", ".join(step.path for step in walk(area))
         lines.append(
             f"{uid} has no role in force that gives {what} at {area.path} "
-            f"(looked at {looked}; {entry.scope})"
+            f"(looked at {looked}; {view.scope})"
         )
-        if entry.chosen is not None and not (entry.active or entry.inactive or entry.barred):
-            lines.append(f"{uid} does not hold the chosen role {entry.chosen.describe()}")
-        for assignment in entry.inactive:
+        if view.chosen is not None and not (view.active or view.inactive or view.barred):
+            lines.append(f"{uid} does not hold the chosen role {view.chosen.describe()}")
+        for assignment in view.inactive:
             if self._sources_for(assignment.role, assignment.area, privilege, area):
                 lines.append(
                     f"{self.table.describe(assignment.role)} at {assignment.area.path} would "
                     f"give it, but it is in force only {assignment.describe_window()}"
                 )
-        for assignment, barred in entry.barred:
+        for assignment, barred in view.barred:
             if self._sources_for(assignment.role, assignment.area, privilege, area):
                 lines.append(
                     f"{self.table.describe(assignment.role)} at {assignment.area.path} would "
                     f"give it, but it counts for nothing: {barred}"
                 )
         if area.kind is AreaKind.COURSE:
-            for assignment in entry.active:
+            for assignment in view.active:
                 held = assignment.area
                 if (
                     held.kind is AreaKind.SECTION

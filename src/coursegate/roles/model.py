@@ -72,10 +72,17 @@ def check_uid(uid: str, what: str = "user id") -> None:
 
 
 def _check_domain(domain: str) -> None:
+    if domain in _VALID_DOMAINS:
+        return
     try:
         Area.of_domain(domain)
     except AreaError as error:
         raise ValueError(str(error)) from None
+    if len(_VALID_DOMAINS) < 4096:
+        _VALID_DOMAINS.add(domain)
+
+
+_VALID_DOMAINS: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +104,8 @@ class User:
         check_uid(self.uid)
         _check_domain(self.domain)
         try:
-            object.__setattr__(self, "auth", AuthKind(self.auth))
+            if type(self.auth) is not AuthKind:
+                object.__setattr__(self, "auth", AuthKind(self.auth))
         except ValueError:
             kinds = ", ".join(kind.value for kind in AuthKind)
             raise ValueError(
@@ -174,7 +182,7 @@ def check_role_name(role: str) -> None:
 _VALID_ROLE_NAMES: set[str] = set()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class RoleAssignment:
     """``uid`` holds ``role`` in ``area`` from ``start`` (inclusive) until ``end`` (exclusive).
 
@@ -189,20 +197,34 @@ class RoleAssignment:
     start: datetime | None = None
     end: datetime | None = None
 
-    def __post_init__(self) -> None:
-        if not self.uid:
+    def __init__(
+        self,
+        uid: str,
+        role: str,
+        area: Area,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> None:
+        # Checked, then set through the slots' descriptors: an index is built from tens of
+        # thousands of these, and the frozen dataclass's __init__ costs a third more.
+        if not uid:
             raise ValueError("a role assignment needs the user id of its holder")
-        role = self.role
-        check_role_name(role)
-        if self.start is not None and self.start.tzinfo is None:
-            require_aware(self.start, "the start of a role")
-        if self.end is not None and self.end.tzinfo is None:
-            require_aware(self.end, "the end of a role")
-        if self.start is not None and self.end is not None and self.end < self.start:
+        if role not in _VALID_ROLE_NAMES:
+            check_role_name(role)
+        if start is not None and start.tzinfo is None:
+            require_aware(start, "the start of a role")
+        if end is not None and end.tzinfo is None:
+            require_aware(end, "the end of a role")
+        if start is not None and end is not None and end < start:
             raise ValueError(
-                f"the role {role} of {self.uid} at {self.area.path} ends "
-                f"({self.end.isoformat()}) before it starts ({self.start.isoformat()})"
+                f"the role {role} of {uid} at {area.path} ends "
+                f"({end.isoformat()}) before it starts ({start.isoformat()})"
             )
+        _SET_UID(self, uid)
+        _SET_ROLE(self, role)
+        _SET_AREA(self, area)
+        _SET_START(self, start)
+        _SET_END(self, end)
 
     @property
     def is_custom(self) -> bool:
@@ -227,6 +249,10 @@ class RoleAssignment:
         """``st at /msu/c1 from ... until ...``."""
         return f"{self.role} at {self.area.path} {self.describe_window()}"
 
+
+_SET_UID, _SET_ROLE, _SET_AREA, _SET_START, _SET_END = (
+    RoleAssignment.__dict__[name].__set__ for name in ("uid", "role", "area", "start", "end")
+)
 
 _LEVEL_FIELDS = ((Level.SYSTEM, "system"), (Level.DOMAIN, "domain_privs"), (Level.COURSE, "course"))
 

@@ -62,7 +62,9 @@ class RoleRecords:
     The records are checked when they are loaded (every problem is reported at once, as a
     :class:`RoleDataError`) and when they change. Each change calls :meth:`_forget` with the
     users it concerns, so that what is derived from their records (see
-    :class:`~coursegate.roles.allowed.RoleIndex`) can be dropped.
+    :class:`~coursegate.roles.allowed.RoleIndex`) can be dropped. Once loaded, a user's list of
+    assignments is never changed in place: a change puts a new list in its stead, so what was
+    derived from the old one may keep it as it was.
     """
 
     def __init__(
@@ -134,19 +136,28 @@ class RoleRecords:
         self, assignments: Iterable[RoleAssignment], problems: list[DataProblem]
     ) -> None:
         by_uid = self._assignments
+        users = self._users
+        # (role, kind of area) found fine -> whether the role is a custom one: while loading,
+        # a record of a known user with such a pair needs no other check
+        fine: dict[tuple[str, AreaKind], bool] = {}
         for position, assignment in enumerate(assignments):
-            problem = self.record_problem(assignment)
-            if problem is not None:
-                where, message = problem
-                problems.append(DataProblem("assignments", position, where, message))
-                continue
-            held = by_uid.get(assignment.uid)
+            uid = assignment.uid
+            pair = (assignment.role, assignment.area.kind)
+            custom = fine.get(pair)
+            if custom is None or uid not in users:
+                problem = self.record_problem(assignment)
+                if problem is not None:
+                    where, message = problem
+                    problems.append(DataProblem("assignments", position, where, message))
+                    continue
+                custom = fine[pair] = assignment.is_custom
+            held = by_uid.get(uid)
             if held is None:
-                by_uid[assignment.uid] = [assignment]
+                by_uid[uid] = [assignment]
             else:
                 held.append(assignment)
-            if assignment.is_custom:
-                self._holders.setdefault(assignment.role, set()).add(assignment.uid)
+            if custom:
+                self._holders.setdefault(assignment.role, set()).add(uid)
 
     # -- reading the records ----------------------------------------------------------------------
 
@@ -261,11 +272,7 @@ class RoleRecords:
 
     def custom_role_problems(self, role: CustomRole) -> list[tuple[str, str]]:
         """``(field, reason)`` for every privilege or condition outside the template."""
-        problems: list[tuple[str, str]] = []
-        levels = {level: role.privileges_at(level) for level in Level}
-        for violation in self.table.template_violations(levels):
-            problems.append((CustomRole.field_for(violation.level), violation.message))
-        return problems
+        return list(_checked(self.table, role)[0])
 
     # -- changing the records ---------------------------------------------------------------------
 
@@ -279,7 +286,7 @@ class RoleRecords:
         problem = self.assignment_problem(assignment)
         if problem is not None:
             raise ValueError(problem[1])
-        self._assignments.setdefault(assignment.uid, []).append(assignment)
+        self._assignments[assignment.uid] = [*self._assignments.get(assignment.uid, ()), assignment]
         if assignment.is_custom:
             self._holders.setdefault(assignment.role, set()).add(assignment.uid)
         self._forget(assignment.uid)
@@ -293,7 +300,7 @@ class RoleRecords:
             position = held.index(old)
         except ValueError:
             raise ValueError(f"{old.uid} has no assignment {old.describe()}") from None
-        held[position] = new
+        self._assignments[old.uid] = [*held[:position], new, *held[position + 1 :]]
         self._forget(old.uid)
 
     def remove_assignments(self, uid: str, role: str, area: Area) -> tuple[RoleAssignment, ...]:
@@ -325,7 +332,32 @@ class RoleRecords:
         self._owners[course.path] = uid
 
     def _store_custom(self, role: CustomRole) -> CustomRole:
-        applied = self.table.apply_template({level: role.privileges_at(level) for level in Level})
+        stored = _checked(self.table, role)[1]
+        self._custom[stored.role_name] = stored
+        return stored
+
+    def _forget(self, uid: str) -> None:
+        """Drop whatever was derived from ``uid``'s records (nothing here; see
+        :class:`~coursegate.roles.allowed.RoleIndex`)."""
+
+
+_CHECKED: dict[tuple[RoleTable, CustomRole], tuple[tuple[tuple[str, str], ...], CustomRole]] = {}
+_CHECKED_LIMIT = 4096
+
+
+def _checked(table: RoleTable, role: CustomRole) -> tuple[tuple[tuple[str, str], ...], CustomRole]:
+    """A custom role checked against the template of ``table``: ``(field, reason)`` for each
+    violation, and the role as stored (the template's letters applied). Kept per table and
+    definition: a server loads every custom role into each index it builds, and a table and a
+    definition are immutable values."""
+    found = _CHECKED.get((table, role))
+    if found is None:
+        levels = {level: role.privileges_at(level) for level in Level}
+        problems = tuple(
+            (CustomRole.field_for(violation.level), violation.message)
+            for violation in table.template_violations(levels)
+        )
+        applied = table.apply_template(levels)
         stored = CustomRole(
             role.domain,
             role.author,
@@ -334,9 +366,7 @@ class RoleRecords:
             domain_privs=format_privilege_list(applied[Level.DOMAIN]),
             course=format_privilege_list(applied[Level.COURSE]),
         )
-        self._custom[stored.role_name] = stored
-        return stored
-
-    def _forget(self, uid: str) -> None:
-        """Drop whatever was derived from ``uid``'s records (nothing here; see
-        :class:`~coursegate.roles.allowed.RoleIndex`)."""
+        if len(_CHECKED) >= _CHECKED_LIMIT:
+            _CHECKED.clear()
+        found = _CHECKED[(table, role)] = (problems, stored)
+    return found

@@ -19,7 +19,7 @@ table`` speak in those names.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -39,11 +39,15 @@ __all__ = [
     "COURSE_WIDE_ONLY_ROLES",
     "CUSTOM_ROLE_PREFIX",
     "CUSTOM_ROLE_TEMPLATE",
+    "CombinedPrivileges",
+    "Levels",
     "RoleTable",
     "TableError",
     "TemplateViolation",
+    "combine_privileges",
     "format_privilege_list",
     "parse_privilege_list",
+    "privileges_by_level",
 ]
 
 CUSTOM_ROLE_PREFIX = "cr/"
@@ -62,8 +66,39 @@ _CONDITION_LETTERS = frozenset(condition.value for condition in Condition)
 _LEVEL_ORDER = (Level.SYSTEM, Level.DOMAIN, Level.COURSE)
 _RESERVED_ROLES = frozenset({"cm"})
 
+_COMBINED_LIMIT = 65_536
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _NO_ROWS = (_EMPTY, _EMPTY, _EMPTY)
+
+
+def privileges_by_level(
+    rows: Iterable[Mapping[str, str] | None],
+) -> dict[str, tuple[tuple[Level, str], ...]]:
+    """A role's system, domain and course rows turned around: each privilege with the (level,
+    condition letters) of every row that has it, system row first."""
+    found: dict[str, list[tuple[Level, str]]] = {}
+    for level, row in zip(_LEVEL_ORDER, rows, strict=True):
+        for privilege, letters in (row or {}).items():
+            found.setdefault(privilege, []).append((level, letters))
+    return {privilege: tuple(levels) for privilege, levels in found.items()}
+
+
+Levels = tuple[tuple[Level, str], ...]
+"""The (level, condition letters) of each row of a role that has a privilege, system row first."""
+CombinedPrivileges = Mapping[str, tuple[tuple[int, Levels], ...]]
+"""For a sequence of roles: each privilege one of them has, with the position in the sequence of
+every role that has it and that role's :data:`Levels`."""
+
+
+def combine_privileges(
+    roles: Sequence[str], privileges_of: Callable[[str], Mapping[str, Levels]]
+) -> dict[str, tuple[tuple[int, Levels], ...]]:
+    """The :data:`CombinedPrivileges` of ``roles`` (``privileges_of`` gives each role's)."""
+    found: dict[str, list[tuple[int, Levels]]] = {}
+    for position, role in enumerate(roles):
+        for privilege, levels in privileges_of(role).items():
+            found.setdefault(privilege, []).append((position, levels))
+    return {privilege: tuple(held) for privilege, held in found.items()}
 
 
 class TableError(ValueError):
@@ -135,11 +170,13 @@ class RoleTable:
 
     __slots__ = (
         "_by_role",
+        "_combined",
         "_granted_by",
         "_kinds",
         "_names",
         "_order",
         "_privileges",
+        "_privileges_by_role",
         "_role_set",
         "_rows",
     )
@@ -184,6 +221,8 @@ class RoleTable:
         self._granted_by: dict[str, str] = {
             f"c{role}": role for role in self._order if f"c{role}" in self._privileges
         }
+        self._privileges_by_role: dict[str, dict[str, Levels]] = {}
+        self._combined: dict[tuple[str, ...], CombinedPrivileges] = {}
         self._validate(source)
 
     def _validate(self, source: str) -> None:
@@ -274,6 +313,25 @@ class RoleTable:
     ) -> tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]:
         """The system, domain and course rows of ``role`` (empty where it has none)."""
         return self._by_role.get(role, _NO_ROWS)
+
+    def role_privileges(self, role: str) -> Mapping[str, Levels]:
+        """Each privilege of ``role`` with the (level, condition letters) of every row that has
+        it, system row first: what a check looks up. Made once per table and role."""
+        found = self._privileges_by_role.get(role)
+        if found is None:
+            found = self._privileges_by_role[role] = privileges_by_level(self.rows_by_level(role))
+        return found
+
+    def combined_privileges(self, roles: tuple[str, ...]) -> CombinedPrivileges:
+        """The :data:`CombinedPrivileges` of a sequence of roles of the table (a user's roles,
+        record by record): made once per table and sequence, so that a check finds the records
+        whose role has a privilege with one lookup."""
+        found = self._combined.get(roles)
+        if found is None:
+            if len(self._combined) >= _COMBINED_LIMIT:
+                self._combined.clear()
+            found = self._combined[roles] = combine_privileges(roles, self.role_privileges)
+        return found
 
     def rows(self) -> Iterable[tuple[str, Level, Mapping[str, str]]]:
         """Every row, in table order."""
