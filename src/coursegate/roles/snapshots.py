@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from coursegate.roles.areas import Area, walk
 from coursegate.roles.model import RoleAssignment, SelectedRole
-from coursegate.roles.permission import Permission, PermissionDraft, Source
+from coursegate.roles.permission import Permission, Source, new_permission
 from coursegate.roles.privileges import FULL, Level, normalize_conditions
 from coursegate.roles.table import CombinedPrivileges
 
@@ -251,17 +251,7 @@ class Snapshot:
                 more.sort(key=_first)  # stable: the order of the records within one area
                 sources = tuple(source for _position, source in more)
                 value = _merged_all(sources)
-        # Permission(uid, privilege, area, value, sources, self), made the fast way (see
-        # coursegate.roles.permission.new_permission): one is made for every question
-        made = PermissionDraft()
-        made.uid = uid
-        made.privilege = privilege
-        made.area = area
-        made.value = value
-        made.sources = sources
-        made.explainer = self
-        made.__class__ = Permission  # type: ignore[assignment]
-        return made  # type: ignore[return-value]
+        return new_permission(uid, privilege, area, value, sources, self)
 
     # -- explaining ------------------------------------------------------------------------------
 
