@@ -72,7 +72,7 @@ class KeptDecisions:
 
     async def _answer(self, scope: Any, token: str, body: bytes) -> bytes | None:
         if self._kept is None:
-            self._kept = kept.for_engine(self.state.engine)
+            self._kept = kept.Kept(self.state.engine)
         settings: Settings = self.state.settings
         peer = (scope.get("client") or ("", 0))[0]
         forwarded: list[str] = []

@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -191,7 +190,8 @@ class Reader:
 
 
 class Kept:
-    """What one process keeps between requests for the kept way, per database."""
+    """What one application (one per server process) keeps between requests for the kept way:
+    dropped, with its connection, when the application is."""
 
     def __init__(self, engine: Engine) -> None:
         self.reader = Reader(engine)
@@ -258,19 +258,6 @@ class Kept:
         except ValueError:
             return True  # the general way says what it makes of it
         return any(addr.version == n.version and addr in n for n in self.networks[1])
-
-
-_KEPT: dict[object, Kept] = {}
-_KEPT_LOCK = threading.Lock()
-
-
-def for_engine(engine: Engine) -> Kept:
-    """This process's :class:`Kept` for ``engine``."""
-    with _KEPT_LOCK:
-        found = _KEPT.get(engine)
-        if found is None:
-            found = _KEPT[engine] = Kept(engine)
-        return found
 
 
 async def answer(
