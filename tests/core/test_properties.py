@@ -441,3 +441,31 @@ def test_shared_rules_give_each_student_the_policy_they_would_get_alone(
     for _ in range(2):  # the second time from the caches
         assert rules.policy(user.sections, personal) == policy_for(config, user, personal)
         assert rules.policy(user.sections) == policy_for(config, user)
+
+
+def test_compare_sees_a_countdown_folded_into_one_interval() -> None:
+    """A time limit that counts down to a rule's end is stored as one interval with a
+    countdown; convert's comparison still sees each minute (found by the property above)."""
+    from coursegate.courses.modern_access import modern_access
+    from coursegate.courses.reader import Reader
+
+    start = at_minute(0)
+    rules = (
+        LegacyRule(
+            index=0, start=start, end=start + 443 * MINUTE, credit=50, time_limit_minutes=2,
+            show_closed_assessment=False,
+        ),
+        LegacyRule(index=1, show_closed_assessment=False),
+    )  # fmt: skip
+    proposal = propose_modern(rules, TZ)
+    parsed = modern_access(Reader("converted", TZ), proposal.access_control, "$", None)
+    assert parsed is not None
+    modern = AssessmentConfig(
+        id="m", form=Form.MODERN, access=AccessControlConfig(Form.MODERN, parsed[0], parsed[1])
+    )
+    diffs = compare(
+        lambda u: legacy_policy(rules), lambda u: policy_for(modern, u), user_classes(rules), TZ
+    )
+    closed = [d for d in diffs if d.who == "students with a closed attempt"]
+    minute = at_minute(441)
+    assert any(d.start <= minute < d.end for d in closed)

@@ -183,7 +183,9 @@ def compare(
             )
             for f in (legacy, modern)
         ]
-        points = sorted(set(tls[0].starts) | set(tls[1].starts))
+        # every change point, a countdown's minutes included (a folded countdown is one
+        # stored interval, but its limit drops each minute)
+        points = sorted({t for tl in tls for t, _ in tl.pieces()})
         current: Difference | None = None
         for i, t in enumerate(points):
             a, b = tls[0].at(t), tls[1].at(t)
