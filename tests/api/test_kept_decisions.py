@@ -271,3 +271,20 @@ def test_kept_and_general_agree_whatever_happens_in_between(
         )
         assert first.status_code == kept_.status_code == slow.status_code
         assert first.content == kept_.content == slow.content
+
+
+def test_an_address_on_a_testing_centre_network_goes_the_general_way(world: World) -> None:
+    """Read as the general way reads it: an IPv4 address mapped into IPv6 is the IPv4 address
+    (else the kept way would answer in Public mode a request that is in Exam mode)."""
+    import asyncio
+
+    from coursegate.services.access.exam_networks import add_network
+
+    with world.ctx() as ctx:
+        add_network(ctx, "Grainger lab", "10.0.0.0/8", domain=None)
+    state = kept.Kept(world.engine)
+    on = [
+        asyncio.run(state.on_exam_network(a, catalogue=1))
+        for a in ("10.1.2.3", "::ffff:10.1.2.3", "192.0.2.1", "not an address")
+    ]
+    assert on == [True, True, False, True]

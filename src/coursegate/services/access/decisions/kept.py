@@ -48,6 +48,7 @@ from coursegate.services.access.decisions.answers import (
     render,
 )
 from coursegate.services.access.decisions.cache import ATTEMPT, Signature, UsersNow, kept, named
+from coursegate.services.access.exam_networks import parse_address
 from coursegate.services.common.errors import ServiceError
 from coursegate.services.people.signin import TOKEN_PREFIX, digest
 
@@ -247,15 +248,14 @@ class Kept:
             nets = []
             for cidr in await self.reader.networks():
                 try:
-                    nets.append(ipaddress.ip_network(cidr, strict=False))
-                except ValueError:
+                    nets.append(ipaddress.ip_network(cidr))
+                except ValueError:  # pragma: no cover - stored after checking
                     continue
             self.networks = (catalogue, nets)
         if not self.networks[1]:
             return False
-        try:
-            addr = ipaddress.ip_address(address)
-        except ValueError:
+        addr = parse_address(address)  # as network_for reads it (IPv4-mapped IPv6 included)
+        if addr is None:
             return True  # the general way says what it makes of it
         return any(addr.version == n.version and addr in n for n in self.networks[1])
 
