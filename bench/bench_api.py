@@ -391,7 +391,7 @@ local counter = 0
 request = function()
   counter = counter + 1
   local p = pairs[(counter %% #pairs) + 1]
-  return wrk.format("POST", "/api/v1/decisions",
+  return wrk.format("POST", "%(path)s",
     {["Authorization"] = "Bearer " .. p[1], ["Content-Type"] = "application/json"}, p[2])
 end
 done = function(summary, latency, requests)
@@ -407,10 +407,16 @@ def _lua(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def run_wrk(srv: Server, reqs: list[tuple[str, bytes]], seconds: int, tmp: Path) -> LoadResult:
+def run_wrk(
+    srv: Server,
+    reqs: list[tuple[str, bytes]],
+    seconds: int,
+    tmp: Path,
+    path: str = "/api/v1/decisions",
+) -> LoadResult:
     pairs = ",\n".join(f"{{{_lua(t)}, {_lua(b.decode())}}}" for t, b in reqs)
     script = tmp / "single.lua"
-    script.write_text(WRK_SCRIPT % {"pairs": pairs})
+    script.write_text(WRK_SCRIPT % {"pairs": pairs, "path": path})
     cmd = [
         "wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s",
         "-s", str(script), srv.base,
@@ -424,11 +430,15 @@ def run_wrk(srv: Server, reqs: list[tuple[str, bytes]], seconds: int, tmp: Path)
 
 
 async def _py_load(
-    port: int, reqs: list[tuple[str, bytes]], seconds: float, max_requests: int
+    port: int,
+    reqs: list[tuple[str, bytes]],
+    seconds: float,
+    max_requests: int,
+    path: str = "/api/v1/decisions",
 ) -> tuple[int, float, list[int], int]:
     raw = [
         (
-            b"POST /api/v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Authorization: Bearer " + t.encode() + b"\r\nContent-Type: application/json\r\n"
             b"Content-Length: " + str(len(b)).encode() + b"\r\n\r\n" + b
         )
@@ -466,7 +476,9 @@ async def _py_load(
     return len(latencies), time.perf_counter() - start, latencies, errors
 
 
-def run_python_client(srv: Server, reqs: list[tuple[str, bytes]], seconds: int) -> LoadResult:
+def run_python_client(
+    srv: Server, reqs: list[tuple[str, bytes]], seconds: int, path: str = "/api/v1/decisions"
+) -> LoadResult:
     try:
         import uvloop
 
@@ -475,7 +487,7 @@ def run_python_client(srv: Server, reqs: list[tuple[str, bytes]], seconds: int) 
     except ImportError:
         runner = asyncio.run
         name = "Python asyncio"
-    n, secs, lat, errors = runner(_py_load(srv.port, reqs, seconds, PY_CLIENT_MAX_REQUESTS))
+    n, secs, lat, errors = runner(_py_load(srv.port, reqs, seconds, PY_CLIENT_MAX_REQUESTS, path))
     lat.sort()
     return LoadResult(
         f"{name} (competes with the server for the same cores)",

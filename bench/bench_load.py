@@ -135,13 +135,8 @@ def load(srv: Running, reqs: list[tuple[str, bytes]], tmp: Path, path: str) -> a
     api.CONNECTIONS = CONNECTIONS
     target = api.Server(srv.port, srv.proc, tmp / "unused.log")
     if shutil.which("wrk"):
-        saved = api.WRK_SCRIPT
-        api.WRK_SCRIPT = saved.replace('"/api/v1/decisions"', f'"{path}"')
-        try:
-            return api.run_wrk(target, reqs, SINGLE_SECONDS, tmp)
-        finally:
-            api.WRK_SCRIPT = saved
-    result = api.run_python_client(target, reqs, SINGLE_SECONDS)
+        return api.run_wrk(target, reqs, SINGLE_SECONDS, tmp, path)
+    result = api.run_python_client(target, reqs, SINGLE_SECONDS, path)
     result.notes.append("wrk is not installed (apt-get install wrk): used the Python client")
     return result
 
