@@ -16,11 +16,12 @@ from typing import Any
 
 import uvicorn
 from api_support import World, build_world
+from sqlalchemy import Engine
 
 from coursegate.http.settings import Settings
 from coursegate.server import create_app
-from coursegate.store.db import make_engine, session_factory
-from coursegate.store.migrate import upgrade
+from coursegate.store.db import session_factory
+from databases import migrated_database
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -77,11 +78,16 @@ class Live:
 
 
 @contextmanager
-def live_server(tmp: Path) -> Iterator[Live]:
+def live_server(tmp: Path, backend: str = "sqlite") -> Iterator[Live]:
     """The demo world behind a real uvicorn server (plain HTTP on 127.0.0.1, so the session
-    cookie is not marked Secure, as ``make demo`` does)."""
-    engine = make_engine(f"sqlite:///{tmp / 'browser.sqlite3'}")
-    upgrade(engine)
+    cookie is not marked Secure, as ``make demo`` does), on ``backend`` ("sqlite", or
+    "postgresql" in a schema of its own when ``COURSEGATE_TEST_DATABASE_URL`` is set)."""
+    with migrated_database(backend, tmp, "browser") as db, _serving(db.engine, tmp) as live:
+        yield live
+
+
+@contextmanager
+def _serving(engine: Engine, tmp: Path) -> Iterator[Live]:
     world = build_world(engine, session_factory(engine), tmp)
     settings = Settings(
         cookie_secure=False,
@@ -104,7 +110,6 @@ def live_server(tmp: Path) -> Iterator[Live]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        engine.dispose()
 
 
 def sign_in(page: Any, live: Live, uid: str, password: str) -> None:
@@ -146,3 +151,22 @@ def watch_csp(page: Any) -> list[str]:
 
     page.on("console", seen)
     return violations
+
+
+def new_page(browser: Any, *, phone: bool = False) -> Any:
+    size = {"width": 375, "height": 740} if phone else {"width": 1280, "height": 860}
+    context = browser.new_context(viewport=size, device_scale_factor=1, locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.js_errors = errors
+    page.csp_violations = watch_csp(page)
+    return page
+
+
+def check_page(page: Any) -> None:
+    """What every page must be: labelled fields, no script errors, nothing the
+    Content-Security-Policy refused (since the page was opened)."""
+    assert page.evaluate(UNLABELLED) == [], "form fields without a label"
+    assert page.js_errors == []
+    assert page.csp_violations == [], "the Content-Security-Policy refused something"

@@ -10,24 +10,18 @@ tests/web/test_browser.py``), and to a temporary directory otherwise.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser_support import (
-    CHROMIUM_ARGS,
-    SCREENSHOTS,
-    UNLABELLED,
     WIDER_THAN_SCREEN,
     Live,
-    chromium,
-    live_server,
+    check_page,
     missing_browser,
+    new_page,
     sign_in,
-    watch_csp,
 )
 
 from coursegate.cli import demo_world as demo
@@ -41,49 +35,6 @@ CI = "/courses/CG 101/instances/Sp24"
 STAFF = CI + "/staff"
 TZ = zone("America/Chicago")
 ANA, DAN = demo.STUDENTS[0], demo.STUDENTS[3]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    with live_server(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    if os.environ.get("COURSEGATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        return SCREENSHOTS
-    return tmp_path
-
-
-def new_page(browser: Any, *, phone: bool = False) -> Any:
-    size = {"width": 375, "height": 740} if phone else {"width": 1280, "height": 860}
-    context = browser.new_context(viewport=size, device_scale_factor=1, locale="en-US")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.js_errors = errors
-    page.csp_violations = watch_csp(page)
-    return page
-
-
-def check_page(page: Any) -> None:
-    """What every page must be: labelled fields, no script errors, nothing the
-    Content-Security-Policy refused (since the page was opened)."""
-    assert page.evaluate(UNLABELLED) == [], "form fields without a label"
-    assert page.js_errors == []
-    assert page.csp_violations == [], "the Content-Security-Policy refused something"
 
 
 def test_a_student_starts_and_submits_a_timed_assessment(
