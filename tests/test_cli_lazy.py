@@ -67,7 +67,11 @@ def test_access_commands_leave_out_the_store_and_the_server(args: list[str]) -> 
     tops = seen["tops"]
     assert isinstance(tops, list)
     assert [name for name in (*HEAVY, "rich") if name in tops] == []
-    assert seen["groups"] == ["coursegate.cli.access_cmds", "coursegate.cli.main"]
+    assert seen["groups"] == [  # and the one error style, as light as they are
+        "coursegate.cli.access_cmds",
+        "coursegate.cli.errors",
+        "coursegate.cli.main",
+    ]
     assert seen["gc"] is False  # a quick command: no cycle collection until it exits
 
 

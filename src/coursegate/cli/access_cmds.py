@@ -1,19 +1,22 @@
 """Commands about access: ``decide``, ``timeline``, ``validate``, ``convert``, ``schema``.
 
 Thin: parse arguments, call :mod:`coursegate.services.access.decisions.request` /
-:mod:`coursegate.courses` / :mod:`coursegate.core`, print. Bad input exits with status 2 and prints
-``{"errors": [{"file", "path", "message"}]}``.
+:mod:`coursegate.courses` / :mod:`coursegate.core`, print. Bad input exits with status 2 and says
+what is wrong, naming the file, in the one error style of :mod:`coursegate.cli.errors` (the
+``{"errors": [{"file", "path", "message"}]}`` contract with ``--json`` or in a script).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
+from coursegate.cli.errors import fail, render_problem
 from coursegate.core.instants import (
     MAX_INSTANT,
     MIN_INSTANT,
@@ -39,9 +42,13 @@ def read_request(source: str) -> str:
         fail([Problem(source, "$", f"cannot read the request file: {exc.strerror}")])
 
 
-def fail(problems: list[Problem]) -> NoReturn:
-    print(json.dumps({"errors": [p.to_json() for p in problems]}, indent=2))
-    raise typer.Exit(2)
+def request_failure(source: str, problems: Sequence[Problem]) -> NoReturn:
+    """The request's problems, naming the request file (the decision service calls it
+    ``request``: it does not know where the text came from)."""
+    from coursegate.services.access.decisions.request import REQUEST
+
+    name = "<stdin>" if source == "-" else source
+    fail([Problem(name, p.path, p.message) if p.file == REQUEST else p for p in problems])
 
 
 def decide_cmd(request: RequestOpt) -> None:
@@ -51,7 +58,7 @@ def decide_cmd(request: RequestOpt) -> None:
     try:
         decision = decide(read_request(request))
     except CourseError as exc:
-        fail(exc.problems)
+        request_failure(request, exc.problems)
     print(json.dumps(decision.to_json(), indent=2))
 
 
@@ -71,7 +78,7 @@ def timeline_cmd(
     try:
         rr, ci_tl, tl = request_timelines(read_request(request))
     except CourseError as exc:
-        fail(exc.problems)
+        request_failure(request, exc.problems)
     timeline = tl if tl is not None else ci_tl
     lo, hi = MIN_INSTANT, MAX_INSTANT
     try:
@@ -165,7 +172,7 @@ def validate_cmd(
         )
     else:
         for p in problems:
-            print(f"{p.severity.upper():7} {p.file}  {p.path}\n        {p.message}")
+            print(render_problem(p))
         n_a = sum(len(i.assessment_files) for i in loaded.instances.values())
         print(
             f"{len(loaded.instances)} course instance(s), {n_a} assessment(s): "
@@ -175,15 +182,55 @@ def validate_cmd(
 
 
 def schema_cmd(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="Directory to write the schemas into (as --out).", show_default=False),
+    ] = None,
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Directory to write the schemas into.")
     ] = Path("schemas"),
 ) -> None:
-    """Write JSON Schemas of the course files for editors (infoAssessment.json, ...)."""
+    """Write JSON Schemas of the course files for editors (infoAssessment.json, ...).
+
+    Prints each file written, then the VS Code setting ("json.schemas") that checks the
+    course files against them as you type.
+    """
     from coursegate.courses.schema import write_schemas
 
-    for path in write_schemas(out):
+    target = directory if directory is not None else out
+    try:
+        written = write_schemas(target)
+    except OSError as exc:
+        fail([Problem(str(target), "$", f"cannot write the schemas: {exc.strerror or exc}")])
+    for path in written:
         print(path)
+    print()
+    print(vscode_hint(written))
+
+
+def vscode_hint(schemas: list[Path]) -> str:
+    """How to point VS Code at the schemas: the ``json.schemas`` setting, each schema with the
+    course files it describes (``infoAssessment.schema.json`` checks every
+    ``infoAssessment.json``)."""
+    entries = [
+        {"fileMatch": [f"**/{p.name.replace('.schema.json', '.json')}"], "url": _schema_url(p)}
+        for p in schemas
+    ]
+    body = json.dumps({"json.schemas": entries}, indent=2)
+    return (
+        "To have VS Code check the course files as you type, add this to the settings of the\n"
+        "course's folder (.vscode/settings.json; or your user settings):\n" + body
+    )
+
+
+def _schema_url(path: Path) -> str:
+    """The schema as VS Code finds it: relative to the folder the command ran in (open that
+    folder in VS Code), else a file:// URL."""
+    here = Path.cwd().resolve()
+    full = path.resolve()
+    if full.is_relative_to(here):
+        return "./" + full.relative_to(here).as_posix()
+    return full.as_uri()
 
 
 def convert_cmd(
@@ -210,9 +257,24 @@ def convert_cmd(
     else:
         for r in reports:
             print(r.render())
-        if not reports:
-            print("no legacy allowAccess rules found")
+        print(convert_summary(reports))
     raise typer.Exit(0 if all(r.equivalent for r in reports) else 1)
+
+
+def convert_summary(reports: Sequence[Any]) -> str:
+    """The last line of ``coursegate convert``: ``4 files: 1 equivalent, 3 need review``."""
+    if not reports:
+        return "no legacy allowAccess rules found"
+    same = sum(1 for r in reports if r.equivalent)
+    files = f"{len(reports)} file" + ("" if len(reports) == 1 else "s")
+    parts = [f"{same} equivalent"] if same else []
+    review = len(reports) - same
+    if review:
+        parts.append(f"{review} {'needs' if review == 1 else 'need'} review")
+    written = sum(1 for r in reports if r.written)
+    if written:
+        parts.append(f"{written} written")
+    return f"{files}: {', '.join(parts)}"
 
 
 def register(app: typer.Typer) -> None:

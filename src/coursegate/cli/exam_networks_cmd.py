@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from coursegate.cli.access_cmds import fail
+from coursegate.cli.errors import fail, settings_file
 from coursegate.courses.problems import Problem
 
 T = TypeVar("T")
@@ -63,7 +63,7 @@ def _run(fn: Callable[[Any], T]) -> T:
     try:
         settings = Settings.load()
     except (ValueError, OSError) as error:
-        fail([Problem("settings", "$", str(error))])
+        fail([Problem(settings_file(), "$", str(error))])
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)

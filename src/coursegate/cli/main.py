@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 import typer.main
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 if TYPE_CHECKING:
     from typer import _click
@@ -96,6 +96,18 @@ cyclic garbage collector. Most of their time is importing (pydantic, the course-
 core): objects that all live until the exit, which the collector would walk while importing and
 once more on the way out, for nothing (about 7 % of a cold start, ~15 ms). Every other command
 — the server, the store — runs with it as usual."""
+
+
+_value_type = TyperOption.display_type_rich
+
+
+def _flag_type(self: TyperOption, ctx: _click.Context) -> str | None:
+    """A flag's help shows no value type: ``--dry-run``, not ``--dry-run <bool>`` (which reads
+    as if it took ``true``/``false``). Every other option shows its type as Typer does."""
+    return None if self.is_flag else _value_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 def load_command(name: str) -> _click.Command:

@@ -2,8 +2,9 @@
 privilege table. A thin layer over :mod:`coursegate.roles`: read JSON, call, print JSON.
 
 Exit status: 0 when the request was answered (a refusal or an empty permission is an answer),
-2 when the request (or a table file) could not be read; then stdout holds
-``{"errors": [{"file": ..., "path": ..., "message": ...}]}``.
+2 when the request (or a table file) could not be read; then it says why, naming the file, in the
+one error style of :mod:`coursegate.cli.errors` (``{"errors": [{"file": ..., "path": ...,
+"message": ...}]}`` on stdout with ``--json`` or in a script).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from coursegate.cli.errors import fail
 from coursegate.cli.roles_requests import (
     AllowedRequest,
     AssignRequest,
@@ -31,6 +33,7 @@ from coursegate.cli.roles_requests import (
     parse_area_at,
     read_request,
 )
+from coursegate.courses.problems import Problem
 from coursegate.roles import (
     Area,
     CustomRole,
@@ -109,15 +112,7 @@ def _emit(payload: dict[str, Any]) -> None:
 
 
 def _fail(error: _BadInput) -> NoReturn:
-    _emit(
-        {
-            "errors": [
-                {"file": error.file, "path": problem.path, "message": problem.message}
-                for problem in error.problems
-            ]
-        }
-    )
-    raise typer.Exit(code=2)
+    fail([Problem(error.file, problem.path, problem.message) for problem in error.problems])
 
 
 def _read_text(name: str, what: str) -> str:
@@ -137,7 +132,7 @@ def _read_text(name: str, what: str) -> str:
 def _load_table(roles_tab: Path | None, rolesplain_tab: Path | None, replace: bool) -> RoleTable:
     if replace and (roles_tab is None or rolesplain_tab is None):
         raise _BadInput(
-            "-",
+            "command line",
             [
                 RequestProblem(
                     "$",

@@ -4,8 +4,9 @@ Thin: open the database (``COURSEGATE_DATABASE_URL``, else the SQLite file under
 ``COURSEGATE_DATA_DIR``), call :mod:`coursegate.services.courses.sync` /
 :mod:`coursegate.store.migrate`, print. The command line acts as the operator: the ``system``
 actor, recorded as such in the history. Bad course files exit with status 2 and print ``{"errors":
-[{"file", "path", "message"}]}``, like ``decide``; a database that cannot be used exits with status
-1 in the same shape.
+[{"file", "path", "message"}]}`` (on a terminal without ``--json``: the same as text, see
+:mod:`coursegate.cli.errors`), like ``decide``; a database that cannot be used exits with status
+1 in the same style.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from coursegate.cli.access_cmds import fail
+from coursegate.cli.errors import fail
 from coursegate.core.instants import MICROS, DateError, Instant, parse_date, zone
 from coursegate.courses.problems import CourseError, Problem
 from coursegate.services.common.errors import ServiceError
@@ -45,8 +46,7 @@ def _database_failure(engine: Engine, exc: Exception) -> NoReturn:
     else:
         orig = getattr(exc, "orig", None) or exc
         message = f"cannot use the database: {str(orig).strip().splitlines()[0]}"
-    print(json.dumps({"errors": [{"file": _shown(engine), "path": "$", "message": message}]}))
-    raise typer.Exit(1)
+    fail([Problem(_shown(engine), "$", message)], code=1)
 
 
 def _engine() -> Engine:

@@ -10,9 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import typer
-
-from coursegate.cli.access_cmds import fail
+from coursegate.cli.errors import fail, settings_file
 from coursegate.courses.problems import Problem
 
 if TYPE_CHECKING:
@@ -38,7 +36,7 @@ class AccountsEnv:
             settings = Settings.load()
             self.site: Site = Site.from_settings(settings)
         except (ValueError, OSError, ImportError, AttributeError) as error:
-            fail([Problem("settings", "$", str(error))])
+            fail([Problem(settings_file(), "$", str(error))])
         self.at = _at(at)
         self.engine = make_engine(settings.database_url)
         self.factory: sessionmaker[Session] = session_factory(self.engine)
@@ -77,8 +75,7 @@ class AccountsEnv:
             raise error
         orig = getattr(error, "orig", None) or error
         message = f"cannot use the database: {str(orig).strip().splitlines()[0]}"
-        print(json.dumps({"errors": [{"file": self.shown, "path": "$", "message": message}]}))
-        raise typer.Exit(1)
+        fail([Problem(self.shown, "$", message)], code=1)
 
     def run(self, fn: Callable[[Ctx], T], *, dry_run: bool) -> T:
         """``fn`` in one transaction as the operator: committed, or rolled back for a dry run

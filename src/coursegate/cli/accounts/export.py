@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from coursegate.cli.access_cmds import fail
 from coursegate.cli.accounts.env import AccountsEnv, emit, read_input
 from coursegate.cli.accounts.options import AtOpt, DryOpt, JsonOpt
+from coursegate.cli.errors import fail
 from coursegate.courses.problems import Problem
 
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from coursegate.cli.access_cmds import fail
 from coursegate.cli.accounts.env import AccountsEnv, emit, find_ci_id, read_input
 from coursegate.cli.accounts.options import AtOpt, Course, DryOpt, Instance, JsonOpt, ReasonOpt
+from coursegate.cli.errors import fail
 from coursegate.courses.problems import Problem
 
 if TYPE_CHECKING:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from coursegate.cli.access_cmds import fail
 from coursegate.cli.accounts.env import AccountsEnv, emit, find_ci_id
 from coursegate.cli.accounts.options import AtOpt, Course, DryOpt, Instance, JsonOpt, ReasonOpt
+from coursegate.cli.errors import fail
 from coursegate.courses.problems import Problem
 
 if TYPE_CHECKING:
