@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
+# `make demo PORT=8080` serves on another port (default 8000).
+PORT ?= 8000
+
 demo: $(STAMP)
-	$(BIN)/coursegate demo
+	$(BIN)/coursegate demo --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -23,8 +25,59 @@ def demo_timelines(
     (no database): when it opens, for what credit, time limits, passwords, what stays
     visible."""
     from coursegate.cli.demo_timelines import main as timelines
+    from coursegate.cli.errors import fail
+    from coursegate.courses.problems import CourseError
 
-    raise typer.Exit(timelines([str(course), instance]))
+    try:
+        code = timelines([str(course), instance])
+    except CourseError as exc:
+        fail(exc.problems)
+    raise typer.Exit(code)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether ``host:port`` cannot be listened on now (another server has it). Bound the way
+    uvicorn binds (``SO_REUSEADDR``), so a port merely in TIME_WAIT does not count."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno in (errno.EADDRINUSE, errno.EACCES)
+    return False
+
+
+def port_hint(port: int, command: str) -> str:
+    """The one line a taken port gets: which port, and what to run instead."""
+    other = port + 1 if port < 65535 else 8081
+    if command == "demo":
+        return (
+            f"Port {port} is in use; try make demo PORT={other} (or coursegate demo --port {other})"
+        )
+    return f"Port {port} is in use; try coursegate {command} --port {other}"
+
+
+def _port_taken(port: int, command: str) -> NoReturn:
+    typer.echo(port_hint(port, command), err=True)
+    raise typer.Exit(1)
+
+
+def _run_server(host: str, port: int, workers: int, command: str) -> None:
+    """Start uvicorn; a port taken between the check and the start (uvicorn logs the bind
+    error and exits 1) gets the same one-line hint."""
+    from coursegate.server.serve import serve as run
+
+    try:
+        run(host, port, workers)
+    except SystemExit as exc:
+        if exc.code not in (0, None) and port_in_use(host, port):
+            _port_taken(port, command)
+        raise
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _port_taken(port, command)
+        raise
 
 
 def serve(
@@ -38,11 +91,11 @@ def serve(
     """Run the HTTP server (API under /api/v1, OpenAPI at /api/openapi.json, the pages at /).
     Settings come from COURSEGATE_* environment variables and the optional config file; run
     `coursegate db upgrade` first."""
-    from coursegate.server.serve import serve as run
-
+    if port_in_use(host, port):
+        _port_taken(port, "serve")
     if config is not None:
         os.environ["COURSEGATE_CONFIG"] = str(config)
-    run(host, port, workers)
+    _run_server(host, port, workers, "serve")
 
 
 def demo(
@@ -54,6 +107,8 @@ def demo(
     """Set up the embedded database with the example course and demo users of every role,
     print the address and the sign-ins, and start the server. The demo's clock starts in the
     example term (Jan 24, 2024, 20:00 Chicago) and runs on from there."""
+    if not no_serve and port_in_use(host, port):
+        _port_taken(port, "demo")  # before setting anything up
     from coursegate.cli import demo_world as world
     from coursegate.core.instants import format_instant, zone
     from coursegate.http.settings import Settings
@@ -95,6 +150,4 @@ def demo(
     print()
     if no_serve:
         return
-    from coursegate.server.serve import serve as run
-
-    run(host, port, 1)
+    _run_server(host, port, 1, "demo")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from html import escape as html_escape
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -127,38 +125,48 @@ DOCS_URL = "/api/docs"
 
 
 def _docs_page(app: FastAPI) -> None:
-    """FastAPI's Swagger UI page (its script and style from the jsDelivr CDN, started by one
-    inline script), with a policy of its own: :data:`PAGE_CSP` would stop it."""
-    from fastapi.openapi.docs import get_swagger_ui_html
+    """The API's documentation (Swagger UI) from the package's own files (``/static/swagger``,
+    see its README): it loads with no internet connection, and with no inline script — an
+    external ``docs-init.js`` starts it — under :data:`DOCS_CSP`."""
 
     async def docs(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "").rstrip("/")
-        page = get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI"
-        )
-        html = bytes(page.body)
-        return HTMLResponse(html, headers={"content-security-policy": docs_csp(html)})
+        html = docs_html(f"{root}{app.openapi_url}", f"{root}{SWAGGER_STATIC}", app.title)
+        return HTMLResponse(html, headers={"content-security-policy": DOCS_CSP})
 
     app.add_route(DOCS_URL, docs, include_in_schema=False)
 
 
-def docs_csp(html: bytes) -> str:
-    """The documentation page's policy: the CDN's script and style, its own inline script (by
-    hash), and the inline styles Swagger UI sets (on this page only: it shows no user input)."""
-    hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
-        for script in re.findall(rb"<script>(.*?)</script>", html, re.DOTALL)
-    )
+SWAGGER_STATIC = "/static/swagger"
+"""Where the Swagger UI files are served (``coursegate/web/static/swagger``)."""
+
+
+def docs_html(openapi_url: str, static: str, title: str) -> str:
+    """The documentation page: Swagger UI's style and scripts from ``static``, the OpenAPI
+    document's address in a data attribute for ``docs-init.js``."""
+    esc = html_escape
     return (
-        f"default-src 'none'; script-src {SWAGGER_CDN} {hashes}; "
-        f"style-src {SWAGGER_CDN} 'unsafe-inline'; img-src 'self' data: {FASTAPI_ICON}; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'"
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)} - API documentation</title>"
+        f'<link rel="stylesheet" href="{esc(static)}/swagger-ui.css">'
+        f'<link rel="icon" type="image/png" href="{esc(static)}/favicon-32x32.png">'
+        "</head><body>"
+        f'<div id="swagger-ui" data-openapi-url="{esc(openapi_url)}"></div>'
+        f'<script src="{esc(static)}/swagger-ui-bundle.js"></script>'
+        f'<script src="{esc(static)}/docs-init.js"></script>'
+        "</body></html>\n"
     )
 
 
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
-FASTAPI_ICON = "https://fastapi.tiangolo.com"
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+"""The documentation page's policy: this server's scripts only (no inline script), and the
+inline styles Swagger UI sets (on this page only: it shows no user input)."""
 
 
 @asynccontextmanager
