@@ -50,11 +50,12 @@ def ical(db: Store, who: str, uid: str | None = None) -> bytes:
 
 
 def events(data: bytes) -> dict[str, Any]:
-    """Summary → event of a parsed calendar (summaries are unique per student)."""
+    """Summary without the assessment's title (``hw1 due (100%)`` of ``Logic gates — hw1 due
+    (100%)``) → event of a parsed calendar (summaries are unique per student)."""
     cal = Calendar.from_ical(data)
     out: dict[str, Any] = {}
     for ev in cal.walk("VEVENT"):
-        summary = str(ev["SUMMARY"])
+        summary = str(ev["SUMMARY"]).split(" — ", 1)[-1]
         assert summary not in out, summary
         out[summary] = ev
     return out
@@ -103,6 +104,8 @@ def test_calendar_parses_back_with_the_expected_events(db: Store) -> None:
     # Testing-centre-only exams are not on it; nothing is dated twice for a due date.
     assert not any(s.startswith(("exam2", "final", "quiz2 due")) for s in evs)
     assert "America/Chicago" in str(evs["hw1 due (100%)"]["DESCRIPTION"])
+    # Each summary leads with the assessment's title (issue 17).
+    assert str(evs["hw1 due (100%)"]["SUMMARY"]) == "Logic gates — hw1 due (100%)"
 
 
 def test_the_students_own_sections_and_exceptions(db: Store) -> None:

@@ -216,10 +216,10 @@ def test_the_calendar_link_opens_the_students_own_dates(world: World, pages: Any
     assert m is not None
     url = m.group(1)
     assert url.startswith("https://testserver/api/v1/calendar/")
-    assert "hw2 due (100%)" in text_of(page)
+    assert "Binary numbers hw2 due (100%)" in text_of(page)
     ics = pages().get(url.removeprefix("https://testserver"))
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
-    assert "SUMMARY:hw2 due (100%)" in ics.text
+    assert "SUMMARY:Binary numbers — hw2 due (100%)" in ics.text
     assert "DTSTART:20240211T055900Z" in ics.text  # Feb 10 23:59 Chicago: Dan's extension
 
 

@@ -13,7 +13,7 @@ import math
 import re
 import urllib.parse
 from collections.abc import Callable, Iterator
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
 from fastapi import Request
@@ -21,14 +21,20 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from coursegate.core.instants import MINUTE, Instant, format_for_people
+from coursegate.core.instants import MINUTE, Instant, format_for_people, from_instant
 from coursegate.http.deps import CALLER, Caller
 from coursegate.http.modes import mode_of_request
 from coursegate.http.policy import signed_in
 from coursegate.http.schemas import RowId
 from coursegate.services.access import attempts as instances
 from coursegate.services.access.attempt_views import InstanceView
-from coursegate.services.access.calendar import CalendarEvent, calendar_link_token, events_of
+from coursegate.services.access.calendar import (
+    CalendarEvent,
+    calendar_link_token,
+    events_of,
+    month_weeks,
+    upcoming,
+)
 from coursegate.services.access.decisions.student import OwnException, StudentCourse, student_course
 from coursegate.services.access.my_courses import may
 from coursegate.services.access.staff.assessments import Attempt, attempts_of
@@ -341,18 +347,76 @@ def close(
 
 
 @pages.get(CI + "/calendar", policy=signed_in("one's own calendar link"))
-def calendar_page(request: Request, course: str, instance: str, c: Caller = CALLER) -> Response:
+def calendar_page(
+    request: Request,
+    course: str,
+    instance: str,
+    view: str = "",
+    month: str = "",
+    past: str = "",
+    c: Caller = CALLER,
+) -> Response:
+    """The student's dates: the coming ones (``?past=1``: all of them, the past too), or a
+    month as a grid (``?view=month&month=2024-02``; default the current month)."""
     ci = course_instance(c, course, instance)
     sc = student_course(c.ctx, course, instance, c.ctx.effective)
-    return render(
-        request,
-        "student_calendar.html",
+    events = _events(sc)
+    at = c.ctx.at
+    show_past = past == "1"
+    common = dict(
         sc=sc,
         tz=sc.tz,
         calendar=calendar_url(request, c.ctx, ci, c.ctx.effective),
-        events=_events(sc),
+        show_past=show_past,
+        past_count=sum(1 for e in events if e.is_past(at)),
+        clock=lambda t: f"{from_instant(t, sc.tz):%H:%M}",
         **_common(c, ci),
     )
+    if view == "month" or month:
+        year, number = _month(month, at, sc.tz)
+        weeks = month_weeks(events, year, number, sc.tz)
+        return render(
+            request,
+            "student_calendar.html",
+            view="month",
+            month_title=date(year, number, 1).strftime("%B %Y"),
+            weeks=weeks,
+            month_events=sum(len(d.events) for week in weeks for d in week),
+            today=from_instant(at).astimezone(sc.tz).date(),
+            prev_month=_month_key(year, number - 1),
+            next_month=_month_key(year, number + 1),
+            this_month=_month_key(*_month("", at, sc.tz)),
+            events=[],
+            **common,
+        )
+    return render(
+        request,
+        "student_calendar.html",
+        view="list",
+        events=events if show_past else upcoming(events, at),
+        this_month=_month_key(*_month("", at, sc.tz)),
+        **common,
+    )
+
+
+def _month(text: str, at: Instant, tz: tzinfo) -> tuple[int, int]:
+    """``2024-02`` as (2024, 2); empty: the month of ``at`` in the course's zone."""
+    if not text:
+        today = from_instant(at).astimezone(tz).date()
+        return today.year, today.month
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if m is None or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
+        raise Invalid(
+            f"{text[:20]!r} is not a month: write it as year-month, e.g. 2024-02", "month"
+        )
+    return int(m.group(1)), int(m.group(2))
+
+
+def _month_key(year: int, month: int) -> str:
+    """``2024-02``; month 0 and 13 roll into the years around (clamped to years 1-9999)."""
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    year = min(max(year, 1), 9999)
+    return f"{year:04d}-{month:02d}"
 
 
 def _events(sc: StudentCourse) -> list[CalendarEvent]:

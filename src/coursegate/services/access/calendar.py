@@ -12,6 +12,11 @@ actually has:
   (sessions), from its start to its end;
 * ``exam1 score visible``, ``exam4 questions and score hidden again`` — reveals after completion.
 
+Each event's ``SUMMARY`` leads with the assessment's title, as students know it:
+``Binary numbers — hw1 due (100%)`` (an assessment without a title: ``hw1 due (100%)``). The
+page ``/courses/.../calendar`` shows the same events: the coming ones (the past on request) or a
+month (:func:`month_weeks`).
+
 Times are written in UTC (``...Z``); the course's zone is named in ``X-WR-TIMEZONE`` and every
 description gives the local wall time. UIDs are derived from the course, the course instance, the
 student, the assessment and the kind of date (never from the date itself), so when an exception
@@ -29,7 +34,7 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, timedelta, tzinfo
 
 from icalendar import Calendar, Event
 
@@ -52,10 +57,19 @@ class CalendarEvent:
     key: str
     """What the event is, independent of its date (``due``, ``late-2``, ``session-1``...)."""
     aid: str
+    title: str
+    """The assessment's title (its short name when it has none): ``Binary numbers``."""
+    what: str
+    """The event without the title: ``hw1 due (100%)``."""
     summary: str
+    """The calendar's text, title first: ``Binary numbers — hw1 due (100%)``."""
     start: Instant
     end: Instant
     description: str
+
+    def is_past(self, at: Instant) -> bool:
+        """Over at ``at`` (a session still running is not)."""
+        return self.end < at
 
 
 def short_name(aid: str) -> str:
@@ -67,10 +81,20 @@ def _pct(credit: float) -> str:
     return f"{credit:g}%"
 
 
+def event_summary(title: str, what: str) -> str:
+    """``Binary numbers — hw1 due (100%)``; without a title (or one that is the short name
+    itself), ``hw1 due (100%)``."""
+    title = title.strip()
+    if not title or what.startswith(title + " "):
+        return what
+    return f"{title} — {what}"
+
+
 def assessment_events(item: StudentAssessment, tz: tzinfo, where: str) -> list[CalendarEvent]:
     """The dated events of one line of a student's assessment list."""
     s = item.schedule
     name = short_name(item.aid)
+    title = item.title.strip() or name
     about = f"{item.title} ({item.set_name} {item.number}), {where}".replace(" ()", "")
     out: list[CalendarEvent] = []
 
@@ -83,7 +107,9 @@ def assessment_events(item: StudentAssessment, tz: tzinfo, where: str) -> list[C
             CalendarEvent(
                 key=key,
                 aid=item.aid,
-                summary=summary,
+                title=title,
+                what=summary,
+                summary=event_summary(item.title, summary),
                 start=start,
                 end=stop,
                 description=f"{about}. {local} ({tz}, the course's time zone).",
@@ -116,6 +142,41 @@ def events_of(course: StudentCourse) -> list[CalendarEvent]:
     events = [e for item in course.assessments for e in assessment_events(item, course.tz, where)]
     events.sort(key=lambda e: (e.start, e.aid, e.key))
     return events
+
+
+def upcoming(events: list[CalendarEvent], at: Instant) -> list[CalendarEvent]:
+    """The events not over at ``at`` (what the calendar page shows unless asked for the past)."""
+    return [e for e in events if not e.is_past(at)]
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    """One day of a month's grid: its date (``None`` for the padding before the first and
+    after the last day) and the events that start on it, in the course's zone."""
+
+    day: date | None
+    events: tuple[CalendarEvent, ...] = ()
+
+
+def month_weeks(
+    events: list[CalendarEvent], year: int, month: int, tz: tzinfo
+) -> list[list[CalendarDay]]:
+    """The month as weeks of seven days, Sunday first (as US course calendars and Canvas show
+    them), each day with the events starting on it (wall time in ``tz``)."""
+    first = date(year, month, 1)
+    after = date(year + (month == 12), month % 12 + 1, 1)
+    on: dict[date, list[CalendarEvent]] = {}
+    for e in events:
+        d = from_instant(e.start).astimezone(tz).date()
+        if first <= d < after:
+            on.setdefault(d, []).append(e)
+    days = [CalendarDay(None)] * ((first.weekday() + 1) % 7)  # Monday is 0; Sunday leads
+    d = first
+    while d < after:
+        days.append(CalendarDay(d, tuple(on.get(d, ()))))
+        d += timedelta(days=1)
+    days += [CalendarDay(None)] * (-len(days) % 7)
+    return [days[i : i + 7] for i in range(0, len(days), 7)]
 
 
 def event_uid(course: StudentCourse, event: CalendarEvent) -> str:
