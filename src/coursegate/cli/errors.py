@@ -24,8 +24,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-import click
 import typer
+from typer._click.globals import get_current_context
 
 from coursegate.courses.problems import Problem
 
@@ -42,8 +42,9 @@ def on_terminal() -> bool:
 
 
 def json_asked() -> bool:
-    """Whether the running command (or a group above it) was given ``--json``."""
-    ctx = click.get_current_context(silent=True)
+    """Whether the running command (or a group above it) was given ``--json``. (Typer runs the
+    commands on its own copy of click, ``typer._click``: its context is the one to ask.)"""
+    ctx = get_current_context(silent=True)
     while ctx is not None:
         if ctx.params.get(JSON_PARAM):
             return True
