@@ -212,15 +212,21 @@ def vscode_hint(schemas: list[Path]) -> str:
     """How to point VS Code at the schemas: the ``json.schemas`` setting, each schema with the
     course files it describes (``infoAssessment.schema.json`` checks every
     ``infoAssessment.json``)."""
+    urls = [_schema_url(p) for p in schemas]
     entries = [
-        {"fileMatch": [f"**/{p.name.replace('.schema.json', '.json')}"], "url": _schema_url(p)}
-        for p in schemas
+        {"fileMatch": [f"**/{p.name.replace('.schema.json', '.json')}"], "url": url}
+        for p, url in zip(schemas, urls, strict=True)
     ]
-    body = json.dumps({"json.schemas": entries}, indent=2)
-    return (
-        "To have VS Code check the course files as you type, add this to the settings of the\n"
-        "course's folder (.vscode/settings.json; or your user settings):\n" + body
-    )
+    lines = ",\n".join(f"    {json.dumps(e)}" for e in entries)
+    body = '{\n  "json.schemas": [\n' + lines + "\n  ]\n}"
+    if all(url.startswith("./") for url in urls):
+        where = (
+            "add this to .vscode/settings.json in this folder\n"
+            "(the one you ran the command in; open it in VS Code):\n"
+        )
+    else:
+        where = "add this to your VS Code settings (user, or .vscode/settings.json):\n"
+    return "To have VS Code check the course files as you type, " + where + body
 
 
 def _schema_url(path: Path) -> str:
