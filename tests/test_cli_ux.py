@@ -56,6 +56,15 @@ def test_with_json_the_same_error_is_the_json_contract(terminal: None, tmp_path:
     assert err["file"] == str(missing) and err["path"] == "$"
 
 
+@pytest.mark.parametrize("command", [["decide"], ["roles", "allowed"]])
+def test_commands_that_answer_in_json_take_json_for_errors_too(
+    terminal: None, tmp_path: Path, command: list[str]
+) -> None:
+    res = invoke(*command, "--request", str(tmp_path / "r.json"), "--json")
+    assert res.exit_code == 2 and res.stderr == ""
+    assert json.loads(res.stdout)["errors"][0]["file"] == str(tmp_path / "r.json")
+
+
 def test_in_a_script_errors_stay_the_json_contract(tmp_path: Path) -> None:
     res = invoke("validate", str(tmp_path / "no-course"))
     assert res.exit_code == 2

@@ -16,7 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from coursegate.cli.errors import fail, render_problem
+from coursegate.cli.errors import ErrorsJsonOpt, fail, render_problem
 from coursegate.core.instants import (
     MAX_INSTANT,
     MIN_INSTANT,
@@ -51,7 +51,7 @@ def request_failure(source: str, problems: Sequence[Problem]) -> NoReturn:
     fail([Problem(name, p.path, p.message) if p.file == REQUEST else p for p in problems])
 
 
-def decide_cmd(request: RequestOpt) -> None:
+def decide_cmd(request: RequestOpt, as_json: ErrorsJsonOpt = False) -> None:
     """Decide one request and print the decision as JSON."""
     from coursegate.services.access.decisions.request import decide
 

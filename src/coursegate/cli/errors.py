@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from typer._click.globals import get_current_context
@@ -31,6 +31,16 @@ from coursegate.courses.problems import Problem
 
 JSON_PARAM = "as_json"
 """The name every command gives its ``--json`` option's parameter."""
+
+
+ErrorsJsonOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Errors as JSON too, even on a terminal (the answer is always JSON)."
+    ),
+]
+"""``--json`` of the commands whose answer is always JSON (``decide``, ``roles allowed`` ...):
+it makes their errors JSON on a terminal too."""
 
 
 def on_terminal() -> bool:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from coursegate.cli.errors import fail
+from coursegate.cli.errors import ErrorsJsonOpt, fail
 from coursegate.cli.roles_requests import (
     AllowedRequest,
     AssignRequest,
@@ -203,6 +203,7 @@ def allowed_command(
     roles_tab: RolesTabOption = None,
     rolesplain_tab: PlainTabOption = None,
     replace_table: ReplaceOption = False,
+    as_json: ErrorsJsonOpt = False,
 ) -> None:
     """Print the merged permission of a privilege (F, "" or condition letters) and why.
 
@@ -246,6 +247,7 @@ def assign_command(
     roles_tab: RolesTabOption = None,
     rolesplain_tab: PlainTabOption = None,
     replace_table: ReplaceOption = False,
+    as_json: ErrorsJsonOpt = False,
 ) -> None:
     """Grant the role in "grant" on behalf of "actor"; print ok or refused, and why."""
 
@@ -269,6 +271,7 @@ def define_command(
     roles_tab: RolesTabOption = None,
     rolesplain_tab: PlainTabOption = None,
     replace_table: ReplaceOption = False,
+    as_json: ErrorsJsonOpt = False,
 ) -> None:
     """Define the custom role in "custom_role" on behalf of "actor"; print ok or refused
     with the level and privilege outside the template (e.g. c:mgr)."""
