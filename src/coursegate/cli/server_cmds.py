@@ -44,7 +44,7 @@ def port_in_use(host: str, port: int) -> bool:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            return exc.errno in (errno.EADDRINUSE, errno.EACCES)
+            return exc.errno == errno.EADDRINUSE
     return False
 
 
