@@ -1,4 +1,5 @@
-"""The tables.
+"""The tables. One cohesive thing: every table in one module, so that the migrations, the
+schema-match test and a reader find the whole schema in one place.
 
 Instants are stored as ``BIGINT`` microseconds since the epoch (UTC), exactly the core's
 ``Instant``: no time-zone conversion can creep in between the store and the decisions. Rows that

@@ -226,7 +226,8 @@ def _person(
     ctx: Ctx, platform: LtiPlatform, launch: Launch, membership: Membership
 ) -> tuple[User, bool]:
     """The coursegate user this platform's ``sub`` is: linked before, matched by email where
-    the platform allows it, or made now (in the platform's domain, signing in through it)."""
+    the platform allows it — within the platform's domain only, so that an LMS can never sign
+    someone in as a person of another domain — or made now (in the platform's domain)."""
     link = ctx.session.scalars(
         select(LtiIdentity).where(
             LtiIdentity.platform_id == platform.id, LtiIdentity.sub == launch.sub
@@ -241,12 +242,13 @@ def _person(
         if email
         else None
     )
-    if owner is not None and not platform.match_email:
+    if owner is not None and (not platform.match_email or owner.domain_id != platform.domain_id):
         raise LaunchRefused(
             "email_taken",
             f"a coursegate account already has the email address {email}, and this platform "
-            "may not link people by email: an administrator can allow it for the platform, "
-            "or link the account",
+            "may not link people by email"
+            + (" outside its own domain" if platform.match_email else "")
+            + ": an administrator can allow it for the platform, or link the account",
         )
     if owner is not None:
         user, how = owner, "email"
