@@ -123,6 +123,7 @@ ESCALATION: dict[tuple[str, str], Row] = {
     ("POST", "/admin/lti/rotate-key"): Row("system", "R"),
     ("POST", "/lti/login"): Row("public", "A S T I O D R IS IT TS"),
     ("POST", "/lti/launch"): Row("public", "A S T I O D R IS IT TS"),
+    ("POST", "/lti/contexts/{context_id}"): Row("self", "S T I O D R"),
     # -- course ----------------------------------------------------------------------------------
     ("DELETE", CI + "/accounts/{account}"): Row("course", "I D"),
     ("DELETE", CI + "/accounts/{account}/incomplete"): Row("course", "T I D"),

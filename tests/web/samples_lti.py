@@ -7,7 +7,7 @@ coordinator may not."""
 
 from __future__ import annotations
 
-from api_support import EVERYONE, Sample
+from api_support import EVERYONE, SIGNED_IN, Sample
 
 NOBODY: frozenset[str] = frozenset()
 
@@ -17,6 +17,8 @@ SAMPLES = [
     Sample("POST", "/lti/launch", "/lti/launch", EVERYONE),
     Sample("GET", "/lti/jwks", "/lti/jwks", EVERYONE),
     Sample("GET", "/lti/config.json", "/lti/config.json", EVERYONE),
+    Sample("GET", "/lti/contexts/{context_id}", "/lti/contexts/1", SIGNED_IN),
+    Sample("POST", "/lti/contexts/{context_id}", "/lti/contexts/1", SIGNED_IN),
     Sample("GET", "/admin/lti", "/admin/lti", NOBODY),
     Sample("POST", "/admin/lti", "/admin/lti", NOBODY),
     Sample("POST", "/admin/lti/rotate-key", "/admin/lti/rotate-key", NOBODY),

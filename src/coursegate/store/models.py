@@ -652,3 +652,29 @@ class LtiIdentity(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     last_launch_at: Mapped[int] = mapped_column(BigInteger)
     user: Mapped[User] = relationship()
+
+
+class LtiContext(Base):
+    """An LMS course (LTI's context) and the coursegate course instance it is linked to. The
+    link is made once, by an instructor who launched from that LMS course and teaches the
+    course instance here; until then ``offered_to_user_id`` is the last such instructor."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "context_id", name="uq_lti_contexts_platform_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id"))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    label: Mapped[str] = mapped_column(String(100), default="")
+    course_instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course_instances.id"), index=True
+    )
+    linked_by: Mapped[str | None] = mapped_column(String(200))
+    linked_at: Mapped[int | None] = mapped_column(BigInteger)
+    offered_to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    offered_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    platform: Mapped[LtiPlatform] = relationship()
+    course_instance: Mapped[CourseInstance | None] = relationship()

@@ -20,13 +20,27 @@ from starlette.datastructures import FormData
 
 from coursegate.http.client import session_cookie
 from coursegate.http.deps import CALLER, Caller
-from coursegate.http.policy import needs, public
+from coursegate.http.policy import needs, public, signed_in
 from coursegate.lti.claims import LaunchRefused
-from coursegate.services.common.errors import ServiceError
-from coursegate.services.lti import keys, platforms
-from coursegate.services.lti.launch import begin_login, complete_launch, record_refusal
+from coursegate.services.common.errors import Invalid, ServiceError
+from coursegate.services.lti import contexts, keys, platforms
+from coursegate.services.lti.launch import (
+    LaunchOutcome,
+    begin_login,
+    complete_launch,
+    record_refusal,
+)
 from coursegate.services.lti.platform_keys import PlatformKeys
-from coursegate.web.pages import FORM, Pages, act_then_redirect, render, text
+from coursegate.web.pages import (
+    FORM,
+    Pages,
+    act_then_redirect,
+    ci_path,
+    redirect,
+    render,
+    text,
+    trying,
+)
 
 pages = Pages(tags=["pages: LMS (LTI 1.3)"])
 
@@ -120,7 +134,7 @@ def launch(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Respo
         record_refusal(c.ctx, refusal, state=state)
         return _refused(request, refusal)
     settings = request.app.state.settings
-    response = RedirectResponse("/courses", status_code=303)
+    response = RedirectResponse(landing(outcome), status_code=303)
     response.headers.append(
         "set-cookie",
         session_cookie(
@@ -129,6 +143,61 @@ def launch(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Respo
     )
     response.headers.append("set-cookie", _browser_cookie(request, "", max_age=0))
     return response
+
+
+def landing(outcome: LaunchOutcome) -> str:
+    """Where a launch lands: the linked course instance (its staff pages for staff), the page
+    that links an LMS course (its instructor) or says it is not linked yet; one's courses when
+    the launch names no LMS course."""
+    context = outcome.context
+    if context is None:
+        return "/courses"
+    ci = context.course_instance
+    if ci is None or outcome.membership.test_user:
+        return f"/lti/contexts/{context.id}"
+    if outcome.membership.is_staff:
+        return ci_path(ci, "staff")
+    return ci_path(ci)
+
+
+@pages.get("/lti/contexts/{context_id}", policy=signed_in("an LMS course one launched from"))
+def context_page(request: Request, context_id: int, c: Caller = CALLER) -> Response:
+    view = contexts.context_view(c.ctx, context_id)
+    if view.linked is not None and not view.test_user:
+        return RedirectResponse(ci_path(view.linked), status_code=303)
+    return render(request, "lti_context.html", view=view, ci_path=ci_path, error=None)
+
+
+@pages.post(
+    "/lti/contexts/{context_id}",
+    policy=signed_in("an instructor links the LMS course they launched from"),
+)
+def link(request: Request, context_id: int, form: FormData = FORM, c: Caller = CALLER) -> Response:
+    raw = text(form, "course_instance")
+
+    def act() -> str:
+        if not raw.isdigit():
+            raise Invalid("course_instance: choose one of your course instances", "course_instance")
+        row = contexts.link_context(c.ctx, context_id, int(raw))
+        return f"Linked: launches from {row.title or row.context_id} now land here."
+
+    def again(error: ServiceError) -> Response:
+        view = contexts.context_view(c.ctx, context_id)
+        return render(
+            request,
+            "lti_context.html",
+            status=error.status,
+            view=view,
+            ci_path=ci_path,
+            error=error,
+        )
+
+    done = trying(c, act)
+    if isinstance(done, ServiceError):
+        return again(done)
+    view = contexts.context_view(c.ctx, context_id)
+    target = ci_path(view.linked, "staff") if view.linked is not None else "/courses"
+    return redirect(request, target, done)
 
 
 @pages.get(

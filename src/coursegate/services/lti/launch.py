@@ -31,12 +31,13 @@ from coursegate.lti.claims import Launch, LaunchRefused, Registration, check_lau
 from coursegate.lti.membership import Membership, course_roles
 from coursegate.services.common.context import Ctx
 from coursegate.services.history import log as history
+from coursegate.services.lti.contexts import Applied, apply_roles, note_context
 from coursegate.services.lti.platform_keys import PlatformKeys
 from coursegate.services.lti.platforms import find_platform
 from coursegate.services.people.signin import NewSession, open_session
 from coursegate.services.people.user_fields import NewUser, normalise_email
 from coursegate.services.people.users import add_user
-from coursegate.store.models import LtiIdentity, LtiLogin, LtiPlatform, User
+from coursegate.store.models import LtiContext, LtiIdentity, LtiLogin, LtiPlatform, User
 
 LOGIN_LIFETIME = 10 * 60 * MICROS
 """How long a browser has between the login and the launch."""
@@ -127,6 +128,8 @@ class LaunchOutcome:
     session: NewSession
     target_link_uri: str
     new_user: bool
+    context: LtiContext | None
+    applied: Applied
 
 
 def _login(ctx: Ctx, state: str, browser: str) -> LtiLogin:
@@ -204,6 +207,8 @@ def complete_launch(
     user, new_user = _person(ctx, platform, launch, membership)
     if user.status != "active":
         raise LaunchRefused("account", f"the coursegate account {user.uid} is {user.status}")
+    context = note_context(ctx, platform, launch, user, membership)
+    applied = apply_roles(ctx, context, user, membership) if context else Applied((), False)
     session = open_session(ctx, user, via="lti", user_agent=user_agent)
     history.record(
         ctx,
@@ -218,8 +223,12 @@ def complete_launch(
         resource_link=launch.resource_link_id,
         roles=sorted(membership.roles),
         test_user=membership.test_user,
+        granted=list(applied.granted),
+        enrolled=applied.enrolled,
     )
-    return LaunchOutcome(launch, membership, user, session, login.target_link_uri, new_user)
+    return LaunchOutcome(
+        launch, membership, user, session, login.target_link_uri, new_user, context, applied
+    )
 
 
 def _person(

@@ -1,4 +1,4 @@
-"""LMS platforms (LTI 1.3): registrations, deployments, the tool's keys, logins, identities
+"""LMS platforms (LTI 1.3): registrations, deployments, keys, logins, identities, contexts
 
 Revision ID: 0009
 Revises: 0007
@@ -113,9 +113,45 @@ def upgrade() -> None:
         sa.UniqueConstraint("platform_id", "sub", name="uq_lti_identities_platform_id"),
     )
     op.create_index(op.f("ix_lti_identities_user_id"), "lti_identities", ["user_id"])
+    op.create_table(
+        "lti_contexts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("platform_id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.String(length=255), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("label", sa.String(length=100), nullable=False),
+        sa.Column("course_instance_id", sa.Integer(), nullable=True),
+        sa.Column("linked_by", sa.String(length=200), nullable=True),
+        sa.Column("linked_at", sa.BigInteger(), nullable=True),
+        sa.Column("offered_to_user_id", sa.Integer(), nullable=True),
+        sa.Column("offered_at", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["platform_id"],
+            ["lti_platforms.id"],
+            name=op.f("fk_lti_contexts_platform_id_lti_platforms"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_instance_id"],
+            ["course_instances.id"],
+            name=op.f("fk_lti_contexts_course_instance_id_course_instances"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["offered_to_user_id"],
+            ["users.id"],
+            name=op.f("fk_lti_contexts_offered_to_user_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_contexts")),
+        sa.UniqueConstraint("platform_id", "context_id", name="uq_lti_contexts_platform_id"),
+    )
+    op.create_index(
+        op.f("ix_lti_contexts_course_instance_id"), "lti_contexts", ["course_instance_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_lti_contexts_course_instance_id"), table_name="lti_contexts")
+    op.drop_table("lti_contexts")
     op.drop_index(op.f("ix_lti_identities_user_id"), table_name="lti_identities")
     op.drop_table("lti_identities")
     op.drop_index(op.f("ix_lti_logins_expires_at"), table_name="lti_logins")
