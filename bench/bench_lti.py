@@ -10,6 +10,8 @@ so the figure is the tool's own work.
 
 from __future__ import annotations
 
+import html
+import re
 import statistics
 import tempfile
 import time
@@ -54,6 +56,12 @@ def _claims(sub: str, nonce: str) -> dict[str, Any]:
         CLAIM + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
         CLAIM + "resource_link": {"id": "rl-1"},
     }
+
+
+def _continue(page: str) -> str:
+    found = re.search(r'id="lti-continue" class="button" href="([^"]+)"', page)
+    assert found is not None, page
+    return html.unescape(found.group(1))
 
 
 def _ms(samples: list[float]) -> str:
@@ -106,9 +114,7 @@ def main() -> None:
                         "client_id": CLIENT,
                     },
                 )
-                q = {
-                    k: v[0] for k, v in parse_qs(urlsplit(start.headers["location"]).query).items()
-                }
+                q = {k: v[0] for k, v in parse_qs(urlsplit(_continue(start.text)).query).items()}
                 token = jwt.encode({"alg": "RS256", "kid": "k1"}, _claims(f"s{i}", q["nonce"]), key)
                 t0 = time.perf_counter()
                 r = browser.post("/lti/launch", data={"id_token": token, "state": q["state"]})

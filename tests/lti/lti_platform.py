@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import uvicorn
 from joserfc import jwt
@@ -63,6 +63,8 @@ class Platform:
     spoil: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
     jwks_down: bool = False
     jwks_fetches: int = 0
+    tool: str = ""
+    """The tool's address (for the course page that frames it)."""
 
     @property
     def issuer(self) -> str:
@@ -120,7 +122,19 @@ class Platform:
             )
             return HTMLResponse(form)
 
-        return Starlette(routes=[Route("/jwks", jwks), Route("/auth", auth)])
+        async def course(request: Request) -> Response:
+            """A course page of the LMS that shows the tool in a frame, as Canvas does."""
+            params = self.login_params(request.path_params["hint"], self.tool + "/lti/launch")
+            src = html.escape(self.tool + "/lti/login?" + urlencode(params))
+            return HTMLResponse(
+                f"<!doctype html><title>LMS course</title><h1>LMS course</h1>"
+                f'<iframe id="tool" title="coursegate" src="{src}" width="1000" height="700">'
+                "</iframe>"
+            )
+
+        return Starlette(
+            routes=[Route("/jwks", jwks), Route("/auth", auth), Route("/course/{hint}", course)]
+        )
 
     def login_params(self, login_hint: str, target: str) -> dict[str, str]:
         return {

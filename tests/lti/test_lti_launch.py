@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from joserfc.jwk import RSAKey
 from lti_platform import CLAIM
-from lti_support import TOOL, Lms
+from lti_support import TOOL, Lms, continue_url
 
+from coursegate.cli import demo_world as demo
 from coursegate.services.lti.launch import LOGIN_LIFETIME
 
 
@@ -19,8 +20,10 @@ def test_a_learner_launches_and_gets_a_session_and_a_linked_account(lms: Lms) ->
     before = lms.counts()
     r = lms.launch("learner")
     assert r.status_code == 303, r.text
-    assert r.headers["location"] == "/courses"
-    assert "coursegate_session=" in r.headers.get("set-cookie", "")
+    assert r.headers["location"] == "/lti/contexts/1"  # the LMS course, not linked yet
+    cookie = r.headers.get("set-cookie", "")
+    assert "coursegate_session=" in cookie and "SameSite=None; Secure" in cookie  # framed
+
     after = lms.counts()
     assert after["users"] == before["users"] + 1
     assert after["identities"] == before["identities"] + 1
@@ -33,6 +36,33 @@ def test_a_learner_launches_and_gets_a_session_and_a_linked_account(lms: Lms) ->
     me.cookies.update(r.cookies)
     who = me.get("/api/v1/session")
     assert who.status_code == 200 and who.json()["uid"] == "lea@lms.example.edu"
+
+
+def test_the_lms_may_frame_the_pages_of_its_launches_and_nobody_else_may(lms: Lms) -> None:
+    b = lms.browser()
+    start = b.get("/lti/login", params=lms.platform.login_params("learner", TOOL + "/lti/launch"))
+    csp = start.headers["content-security-policy"]
+    assert f"frame-ancestors {lms.platform.base}" in csp
+    assert "x-frame-options" not in start.headers
+    r = lms.launch("learner", browser=b)
+    b.cookies.update(r.cookies)
+    page = b.get(r.headers["location"])
+    assert f"frame-ancestors {lms.platform.base}" in page.headers["content-security-policy"]
+    assert "x-frame-options" not in page.headers
+    # A session signed in with a password: never framed.
+    ana = demo.STUDENTS[0]
+    other = lms.world.sign_in(ana.uid, ana.password)
+    plain = other.get("/courses")
+    assert "frame-ancestors 'none'" in plain.headers["content-security-policy"]
+    assert plain.headers["x-frame-options"] == "DENY"
+
+
+def test_the_login_page_checks_the_cookie_and_offers_a_new_window(lms: Lms) -> None:
+    b = lms.browser()
+    start = b.get("/lti/login", params=lms.platform.login_params("learner", TOOL + "/lti/launch"))
+    assert 'src="/static/lti.js"' in start.text and "Open coursegate in a new window" in start.text
+    assert b.get("/lti/cookie-check").json() == {"cookie": True}
+    assert lms.browser().get("/lti/cookie-check").json() == {"cookie": False}
 
 
 def test_a_second_launch_lands_on_the_same_user(lms: Lms) -> None:
@@ -149,7 +179,7 @@ def test_a_replayed_launch_is_refused(lms: Lms) -> None:
     import httpx
     from lti_platform import auto_post
 
-    _, fields = auto_post(httpx.get(start.headers["location"]).text)
+    _, fields = auto_post(httpx.get(continue_url(start.text)).text)
     assert b.post("/lti/launch", data=fields).status_code == 303
     again = b.post("/lti/launch", data=fields)
     _refused(lms, again, "replay", "used already")
@@ -163,7 +193,7 @@ def test_a_launch_returning_to_another_browser_is_refused(lms: Lms) -> None:
     import httpx
     from lti_platform import auto_post
 
-    _, fields = auto_post(httpx.get(start.headers["location"]).text)
+    _, fields = auto_post(httpx.get(continue_url(start.text)).text)
     r = lms.browser().post("/lti/launch", data=fields)  # no cookie of the first browser
     _refused(lms, r, "browser", "different browser")
 
@@ -174,7 +204,7 @@ def test_a_slow_launch_is_refused(lms: Lms) -> None:
     import httpx
     from lti_platform import auto_post
 
-    _, fields = auto_post(httpx.get(start.headers["location"]).text)
+    _, fields = auto_post(httpx.get(continue_url(start.text)).text)
     lms.world.clock.now += LOGIN_LIFETIME + 1
     _refused(lms, b.post("/lti/launch", data=fields), "state", "longer than 10 minutes")
 

@@ -16,6 +16,7 @@ SAMPLES = [
     Sample("POST", "/lti/login", "/lti/login", EVERYONE),
     Sample("POST", "/lti/launch", "/lti/launch", EVERYONE),
     Sample("GET", "/lti/jwks", "/lti/jwks", EVERYONE),
+    Sample("GET", "/lti/cookie-check", "/lti/cookie-check", EVERYONE),
     Sample("GET", "/lti/config.json", "/lti/config.json", EVERYONE),
     Sample("GET", "/lti/contexts/{context_id}", "/lti/contexts/1", SIGNED_IN),
     Sample("POST", "/lti/contexts/{context_id}", "/lti/contexts/1", SIGNED_IN),

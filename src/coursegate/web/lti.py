@@ -13,6 +13,7 @@ the refusal itself is written to the history.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -109,9 +110,24 @@ async def login(request: Request, form: FormData = FORM, c: Caller = CALLER) -> 
         )
     except LaunchRefused as refusal:
         return _refused(request, refusal)
-    response = RedirectResponse(start.redirect_url, status_code=302)
+    request.state.frame_ancestors = platforms.frame_origins(c.ctx.session)
+    again = "/lti/login?" + urlencode({k: v for k, v in p.items() if v})
+    response = render(request, "lti_login.html", redirect_url=start.redirect_url, again=again)
+    response.headers["cache-control"] = "no-store"
     response.headers.append("set-cookie", _browser_cookie(request, start.browser, max_age=600))
     return response
+
+
+@pages.get(
+    "/lti/cookie-check",
+    policy=public("whether this browser kept the launch's cookie (framed by an LMS)"),
+    response_class=JSONResponse,
+)
+def cookie_check(request: Request) -> JSONResponse:
+    """``{"cookie": true}`` when the browser sent the login's cookie back: the framed launch
+    can go on; otherwise the login page offers a new window (third-party cookies blocked)."""
+    kept = bool(request.cookies.get(BROWSER_COOKIE))
+    return JSONResponse({"cookie": kept}, headers={"cache-control": "no-store"})
 
 
 @pages.post("/lti/launch", policy=public("an LMS launches coursegate (the OIDC id_token)"))
@@ -129,16 +145,21 @@ def launch(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Respo
         )
         nested.commit()
     except (LaunchRefused, ServiceError) as exc:
+        request.state.frame_ancestors = platforms.frame_origins(c.ctx.session)
         nested.rollback()
         refusal = exc if isinstance(exc, LaunchRefused) else LaunchRefused("account", exc.message)
         record_refusal(c.ctx, refusal, state=state)
         return _refused(request, refusal)
     settings = request.app.state.settings
+    request.state.frame_ancestors = platforms.frame_origins(c.ctx.session)
     response = RedirectResponse(landing(outcome), status_code=303)
     response.headers.append(
         "set-cookie",
         session_cookie(
-            settings.session_cookie, outcome.session.token, secure=settings.cookie_secure
+            settings.session_cookie,
+            outcome.session.token,
+            secure=settings.cookie_secure,
+            framed=True,
         ),
     )
     response.headers.append("set-cookie", _browser_cookie(request, "", max_age=0))

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from coursegate.roles import Area
 from coursegate.services.common.authz import require
@@ -162,6 +163,21 @@ def find_platform(ctx: Ctx, issuer: str, client_id: str | None) -> LtiPlatform |
         query = query.where(LtiPlatform.client_id == client_id)
     found = list(ctx.session.scalars(query.limit(2)))
     return found[0] if len(found) == 1 else None
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def frame_origins(session: Session) -> list[str]:
+    """The origins whose pages may show coursegate in a frame: every registered platform's
+    (its issuer's and its sign-in page's)."""
+    rows = session.execute(
+        select(LtiPlatform.issuer, LtiPlatform.auth_url).where(LtiPlatform.removed_at.is_(None))
+    )
+    found = {o for row in rows for o in map(_origin, row) if o is not None}
+    return sorted(found)
 
 
 @dataclass(frozen=True)
