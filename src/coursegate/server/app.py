@@ -94,6 +94,10 @@ def create_app(
     for routes in ROUTERS:
         app.include_router(routes.router)
     _mount_pages(app)
+    if settings.demo_lms:
+        from coursegate.server.demo_lms import mount
+
+        mount(app, settings)
     _document(app)
     _docs_page(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
@@ -241,10 +245,8 @@ class ResponseHeaders:
                 framers = state.get("frame_ancestors")
                 sent = {name.lower(): value for name, value in headers}
                 html = sent.get(b"content-type", b"").startswith(b"text/html")
-                if framers and html:  # an LMS's pages may frame this one (LTI)
-                    headers.extend(h for h in PROTECTIVE if h[0] != b"x-frame-options")
-                else:
-                    headers.extend(PROTECTIVE)
+                skip = {b"x-frame-options"} if framers and html else set()  # LTI: LMS frames
+                headers.extend(h for h in PROTECTIVE if h[0] not in sent and h[0] not in skip)
                 if b"content-security-policy" not in sent:
                     csp = PAGE_CSP if html else API_CSP
                     if framers and html:
