@@ -23,6 +23,7 @@ BENCHMARKS = (
     ("bench.bench_accounts", "class accounts: generate, assign and wipe 500"),
     ("bench.bench_web", "the pages: the matrix page of 800 students x 60 assessments"),
     ("bench.bench_cli", "the command line: cold decide, timeline and validate"),
+    ("bench.bench_lti", "LTI 1.3: a launch (verify and session), first and again"),
 )
 
 

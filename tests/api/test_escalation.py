@@ -118,6 +118,12 @@ ESCALATION: dict[tuple[str, str], Row] = {
     # -- the administrators' sign-in page: web freezes and throttles -------------------------
     ("POST", "/admin/sign-ins/account"): Row("person", "D R"),
     ("POST", "/admin/sign-ins/throttle"): Row("system", "D R"),
+    # -- LMS platforms (LTI): registering one decides who may sign in through it -------------
+    ("POST", "/admin/lti"): Row("system", "R"),
+    ("POST", "/admin/lti/rotate-key"): Row("system", "R"),
+    ("POST", "/lti/login"): Row("public", "A S T I O D R IS IT TS"),
+    ("POST", "/lti/launch"): Row("public", "A S T I O D R IS IT TS"),
+    ("POST", "/lti/contexts/{context_id}"): Row("self", "S T I O D R"),
     # -- course ----------------------------------------------------------------------------------
     ("DELETE", CI + "/accounts/{account}"): Row("course", "I D"),
     ("DELETE", CI + "/accounts/{account}/incomplete"): Row("course", "T I D"),

@@ -191,3 +191,48 @@ def _enroll(ctx: Ctx, ci: CourseInstance, user: User, sections: tuple[str, ...])
     enrollment.enroll(ctx, ci.id, user.uid, reason="demo")
     for name in sections:
         add_to_section(ctx, ci.id, user.uid, name)
+
+
+def seed_demo_lms(ctx: Ctx, base_url: str) -> None:
+    """Register the demo LMS (:mod:`coursegate.server.demo_lms`, served at ``/demo-lms`` of the
+    demo server) as an LTI platform, linking people by email, with its course linked to the
+    example course instance — unless it is registered already."""
+    from sqlalchemy import select
+
+    from coursegate.server.demo_lms import CONTEXT, PREFIX, Platform
+    from coursegate.services.common.places import find_course_instance
+    from coursegate.services.lti.platforms import NewPlatform, register_platform
+    from coursegate.store.models import LtiContext, LtiPlatform
+
+    lms = base_url.rstrip("/") + PREFIX
+    if ctx.session.scalars(select(LtiPlatform).where(LtiPlatform.issuer == lms)).first():
+        return
+    platform = Platform()
+    row = register_platform(
+        ctx,
+        NewPlatform(
+            name="Demo LMS",
+            issuer=lms,
+            client_id=platform.client_id,
+            auth_url=lms + "/auth",
+            token_url=lms + "/token",
+            jwks_url=lms + "/jwks",
+            domain=DOMAIN,
+            deployment_ids=(platform.deployment_id,),
+            match_email=True,
+        ),
+    )
+    ci = find_course_instance(ctx, COURSE, INSTANCE)
+    ctx.session.add(
+        LtiContext(
+            platform_id=row.id,
+            context_id=CONTEXT["id"],
+            title=CONTEXT["title"],
+            label=CONTEXT["label"],
+            course_instance_id=ci.id,
+            linked_by=ctx.actor,
+            linked_at=ctx.at,
+            created_at=ctx.at,
+        )
+    )
+    ctx.session.flush()

@@ -80,6 +80,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Testing-centre networks: requests from these CIDR ranges (IPv4 or IPv6, optionally "
         "within a window) are in Exam mode, for one domain's users or site-wide.",
     ),
+    "lti": (
+        "coursegate.cli.lti_cmd",
+        "LMS platforms (LTI 1.3): register one, add a deployment, list them, rotate the "
+        "tool's signing key, print the URLs to paste into the LMS.",
+    ),
     "roles": (
         "coursegate.cli.roles_cmd",
         "Roles and privileges: what a user may do where and when (allowed), granting roles "

@@ -119,6 +119,8 @@ def demo(
     from coursegate.store.migrate import upgrade
 
     os.environ.setdefault("COURSEGATE_COOKIE_SECURE", "false")  # http://127.0.0.1
+    os.environ.setdefault("COURSEGATE_PUBLIC_URL", f"http://{host}:{port}")
+    os.environ.setdefault("COURSEGATE_DEMO_LMS", "true")  # an LMS to launch from, at /demo-lms
     start = world.demo_instant()
     os.environ.setdefault("COURSEGATE_CLOCK_START", format_instant(start, zone("America/Chicago")))
     settings = Settings.load()
@@ -130,6 +132,7 @@ def demo(
         # Seeded at the demo clock's start, so what was set up is in force when the server
         # shows it (roles and enrollments begin "now").
         people = world.seed(Ctx(session, SYSTEM, start), course, site=site)
+        world.seed_demo_lms(Ctx(session, SYSTEM, start), settings.public_url)
     deliver_pending(factory, site, at=start)
     engine.dispose()
     base = f"http://{host}:{port}"
@@ -137,9 +140,8 @@ def demo(
     print(f"  the example course {world.COURSE!r} is synced; the clock starts at")
     print(f"  {os.environ['COURSEGATE_CLOCK_START']} (the example term) and runs on.\n")
     print(f"  pages:    {base}/")
-    print(
-        f"  API:      {base}/api/v1   (OpenAPI: {base}/api/openapi.json, docs: {base}/api/docs)\n"
-    )
+    print(f"  API:      {base}/api/v1   (OpenAPI: {base}/api/openapi.json, docs: {base}/api/docs)")
+    print(f"  LMS:      {base}/demo-lms/   (launch coursegate over LTI 1.3, as in Canvas)\n")
     print("  sign in as (user id / password):")
     for p in people:
         print(f"    {p.uid:<26} {p.password:<20} {p.role}")

@@ -6,9 +6,14 @@ from __future__ import annotations
 from fastapi import Request
 
 
-def session_cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) -> str:
-    """A ``Set-Cookie`` value: HttpOnly, SameSite=Lax, Secure unless turned off for a local demo."""
-    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+def session_cookie(
+    name: str, value: str, *, secure: bool, max_age: int | None = None, framed: bool = False
+) -> str:
+    """A ``Set-Cookie`` value: HttpOnly, SameSite=Lax, Secure unless turned off for a local demo.
+    ``framed`` (a session opened by an LMS launch, shown in the LMS's frame): SameSite=None, so
+    the framed pages keep it — only over HTTPS, as browsers require."""
+    same_site = "None" if framed and secure else "Lax"
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", f"SameSite={same_site}"]
     if secure:
         parts.append("Secure")
     if max_age is not None:

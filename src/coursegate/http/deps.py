@@ -22,6 +22,7 @@ from coursegate.core.instants import Instant
 from coursegate.http.schemas import parse_instant
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Refused
+from coursegate.services.lti.platforms import frame_origins
 from coursegate.services.people.signin import (
     Unauthenticated,
     csrf_ok,
@@ -84,6 +85,8 @@ def caller(request: Request) -> Iterator[Caller]:
     with transaction(factory) as session:
         found = identify(request, session, at)
         request.state.caller = found
+        if found.web_session is not None and found.web_session.via == "lti":
+            request.state.frame_ancestors = frame_origins(session)
         if found.ctx.acting_as is not None:
             request.state.viewing_as = found.ctx.acting_as
         yield found

@@ -48,6 +48,12 @@ class Settings:
     mail_domain: str = "users.example.edu"
     smtp_url: str = ""
     """``smtp://host:port``; empty: mail goes to the outbox (a Maildir under ``data_dir``)."""
+    public_url: str = ""
+    """This server's address as browsers and LMSs reach it (``https://coursegate.example.edu``):
+    the LTI tool's URLs are made from it. Empty: each request's own address."""
+    demo_lms: bool = False
+    """Serve the demo LMS at ``/demo-lms`` (``make demo`` only): an LTI 1.3 platform to launch
+    coursegate from."""
     clock_start: str = ""
     """ISO instant the server's clock starts from (``make demo`` runs in the example term);
     empty: the real time. Time then runs at the normal pace."""

@@ -92,6 +92,10 @@ def create_app(
     for routes in ROUTERS:
         app.include_router(routes.router)
     _mount_pages(app)
+    if settings.demo_lms:
+        from coursegate.server.demo_lms import mount
+
+        mount(app, settings)
     _document(app)
     _docs_page(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
@@ -196,10 +200,10 @@ PAGE_CSP = (
 handler (``onclick=``), ``style=`` attribute or eval (htmx's ``hx-on`` and ``js:`` values would
 need it: the pages use neither). ``data:`` images for the empty favicon.
 
-LTI: a tool launched from a learning-management system is shown in the LMS's frame. When
-launches come, relax ``frame-ancestors`` (to the configured LMS origins) and drop
-``X-Frame-Options`` for the launch pages only, in :class:`ResponseHeaders` below; every other
-page stays unframeable."""
+LTI: a tool launched from a learning-management system is shown in the LMS's frame. The launch
+pages, and the pages of a session an LMS launch opened, set ``request.state.frame_ancestors``
+(the registered platforms' origins): :class:`ResponseHeaders` then puts those in
+``frame-ancestors`` and drops ``X-Frame-Options``; every other page stays unframeable."""
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 """Everything else (JSON, calendars, CSS and scripts): nothing to load, nothing to frame."""
@@ -246,11 +250,17 @@ class ResponseHeaders:
                             ).encode(),
                         )
                     )
-                headers.extend(PROTECTIVE)
+                framers = state.get("frame_ancestors")
                 sent = {name.lower(): value for name, value in headers}
+                html = sent.get(b"content-type", b"").startswith(b"text/html")
+                skip = {b"x-frame-options"} if framers and html else set()  # LTI: LMS frames
+                headers.extend(h for h in PROTECTIVE if h[0] not in sent and h[0] not in skip)
                 if b"content-security-policy" not in sent:
-                    html = sent.get(b"content-type", b"").startswith(b"text/html")
                     csp = PAGE_CSP if html else API_CSP
+                    if framers and html:
+                        csp = csp.replace(
+                            "frame-ancestors 'none'", "frame-ancestors " + " ".join(framers)
+                        )
                     headers.append((b"content-security-policy", csp.encode()))
                 message["headers"] = headers
             await send(message)

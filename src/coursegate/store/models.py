@@ -1,4 +1,5 @@
-"""The tables.
+"""The tables. One cohesive thing: every table in one module, so that the migrations, the
+schema-match test and a reader find the whole schema in one place.
 
 Instants are stored as ``BIGINT`` microseconds since the epoch (UTC), exactly the core's
 ``Instant``: no time-zone conversion can creep in between the store and the decisions. Rows that
@@ -553,3 +554,127 @@ class DecisionVersion(Base):
     course_instance_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# -- LMS platforms (LTI 1.3: coursegate.services.lti) ------------------------------------------
+
+
+class LtiPlatform(Base):
+    """An LMS registered by an administrator: its issuer and the client id it gave coursegate,
+    where its OIDC sign-in, token and key-set endpoints are, and what it may do here. Users it
+    introduces are created in ``domain_id``."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    auth_url: Mapped[str] = mapped_column(String(1000))
+    token_url: Mapped[str] = mapped_column(String(1000))
+    jwks_url: Mapped[str] = mapped_column(String(1000))
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id"))
+    match_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A first launch of someone unknown may be linked to the coursegate user with the same
+    email address (only where the platform verifies addresses)."""
+    allow_administrator: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The LMS's Administrator context role gives domain coordinator here."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(200))
+    removed_at: Mapped[int | None] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    domain: Mapped[Domain] = relationship()
+    deployments: Mapped[list[LtiDeployment]] = relationship(
+        back_populates="platform", order_by="LtiDeployment.id"
+    )
+
+
+class LtiDeployment(Base):
+    """A deployment of coursegate in a platform (LTI's ``deployment_id``): launches from a
+    deployment not listed here are refused."""
+
+    __tablename__ = "lti_deployments"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "deployment_id", name="uq_lti_deployments_platform_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id"), index=True)
+    deployment_id: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[LtiPlatform] = relationship(back_populates="deployments")
+
+
+class LtiToolKey(Base):
+    """One of coursegate's own signing keys (RSA), published at the tool's JWKS URL. The newest
+    key not retired signs; a retired key stays published until ``drop_after`` so that tokens it
+    signed can still be checked, then it is no longer shown (the row stays)."""
+
+    __tablename__ = "lti_tool_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    retired_at: Mapped[int | None] = mapped_column(BigInteger)
+    drop_after: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LtiLogin(Base):
+    """An OIDC login in progress: the state (stored as SHA-256) and nonce handed to one browser,
+    bound to it by a cookie (its SHA-256 in ``browser_hash``), single-use and short-lived."""
+
+    __tablename__ = "lti_logins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id"))
+    target_link_uri: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LtiIdentity(Base):
+    """Who a platform's ``sub`` is here: the link between an LMS person and a coursegate user,
+    made at their first launch and kept."""
+
+    __tablename__ = "lti_identities"
+    __table_args__ = (UniqueConstraint("platform_id", "sub", name="uq_lti_identities_platform_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id"))
+    sub: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(20))
+    """``created`` (a new user), ``email`` (matched by address) or ``administrator``."""
+    test_user: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The LMS's test student ("view as student"): never counted in rosters or metrics."""
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    last_launch_at: Mapped[int] = mapped_column(BigInteger)
+    user: Mapped[User] = relationship()
+
+
+class LtiContext(Base):
+    """An LMS course (LTI's context) and the coursegate course instance it is linked to. The
+    link is made once, by an instructor who launched from that LMS course and teaches the
+    course instance here; until then ``offered_to_user_id`` is the last such instructor."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "context_id", name="uq_lti_contexts_platform_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id"))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    label: Mapped[str] = mapped_column(String(100), default="")
+    course_instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course_instances.id"), index=True
+    )
+    linked_by: Mapped[str | None] = mapped_column(String(200))
+    linked_at: Mapped[int | None] = mapped_column(BigInteger)
+    offered_to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    offered_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    platform: Mapped[LtiPlatform] = relationship()
+    course_instance: Mapped[CourseInstance | None] = relationship()

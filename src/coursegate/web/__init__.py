@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 def mount(app: FastAPI) -> None:
     """Add the pages' routes, their error pages and the static files to ``app``."""
-    from coursegate.web import accounts, admin, auth, errors, people, student
+    from coursegate.web import accounts, admin, auth, errors, lti, people, student
     from coursegate.web.pages import STATIC
     from coursegate.web.staff import exceptions as staff_exceptions
     from coursegate.web.staff import matrix as staff_matrix
@@ -21,7 +21,7 @@ def mount(app: FastAPI) -> None:
     from coursegate.web.staff import rules as staff_rules
 
     staff_pages = (staff, staff_rules, staff_matrix, staff_exceptions)
-    for module in (auth, student, *staff_pages, people, admin, accounts):
+    for module in (auth, student, *staff_pages, people, admin, accounts, lti):
         app.include_router(module.pages.router)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,220 @@
+"""A small LTI 1.3 platform — a stand-in for Canvas or Moodle — for ``make demo`` and the tests.
+
+It has its own RSA key and key set (``/jwks``), an OIDC authorisation endpoint (``/auth``) that
+answers with the auto-posting form a real LMS sends, and a course page (``/course/{who}``) that
+shows coursegate in a frame, launched as one of its people. ``coursegate demo`` mounts it at
+``/demo-lms`` (setting ``demo_lms``) and registers it, so a newcomer can click "launch from the
+LMS" on their own machine; the tests run it on a port of its own, and can make it misbehave
+(``spoil`` changes the next id_token, ``jwks_down`` makes its key set unreachable) to see each
+of coursegate's refusals.
+
+Built on joserfc (only to *sign*, as an LMS does) and Starlette: the lti1p3platform and
+pylti1p3 packages would bring a Django or Flask stack and hide the very messages the tests must
+be able to spoil. Never mounted outside the demo.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+TEST_USER = "http://purl.imsglobal.org/vocab/lis/v2/system/person#TestUser"
+CONTEXT = {"id": "course-42", "label": "CG 101", "title": "Computing"}
+"""The LMS's one course."""
+
+
+AUTO_POST = "document.getElementById('f').submit()"
+OWN_HEADERS = {
+    # The LMS's own pages (served by coursegate in the demo): its one inline script, by hash;
+    # its pages in its own frames (the sign-in step runs inside the frame it shows coursegate in).
+    "content-security-policy": "default-src 'self'; script-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(AUTO_POST.encode()).digest()).decode()
+    + "'; form-action *; frame-src *; frame-ancestors 'self'",
+    "x-frame-options": "SAMEORIGIN",
+}
+
+
+@dataclass
+class Person:
+    sub: str
+    name: str
+    email: str
+    roles: list[str]
+
+
+def _new_key() -> RSAKey:
+    return RSAKey.generate_key(
+        2048, parameters={"kid": "lms-key-1", "alg": "RS256", "use": "sig"}, private=True
+    )
+
+
+@dataclass
+class Platform:
+    """The LMS. ``base`` is its address (``issuer``), ``tool`` coursegate's."""
+
+    base: str = ""
+    tool: str = ""
+    client_id: str = "coursegate-client"
+    deployment_id: str = "deployment-1"
+    now: Callable[[], int] = lambda: int(time.time())
+    people: dict[str, Person] = field(default_factory=dict)
+    key: RSAKey = field(default_factory=_new_key)
+    published: list[RSAKey] = field(default_factory=list)
+    """Older keys it still publishes."""
+    spoil: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
+    jwks_down: bool = False
+    jwks_fetches: int = 0
+
+    @property
+    def issuer(self) -> str:
+        return self.base
+
+    def claims(self, person: Person, nonce: str, redirect_uri: str) -> dict[str, Any]:
+        now = self.now()
+        return {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "sub": person.sub,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": nonce,
+            "name": person.name,
+            "email": person.email,
+            CLAIM + "message_type": "LtiResourceLinkRequest",
+            CLAIM + "version": "1.3.0",
+            CLAIM + "deployment_id": self.deployment_id,
+            CLAIM + "target_link_uri": redirect_uri,
+            CLAIM + "roles": person.roles,
+            CLAIM + "context": dict(CONTEXT),
+            CLAIM + "resource_link": {"id": "link-1", "title": "coursegate"},
+        }
+
+    def id_token(self, query: dict[str, str]) -> str:
+        person = self.people[query["login_hint"]]
+        claims = self.claims(person, query["nonce"], query["redirect_uri"])
+        header: dict[str, Any] = {"alg": "RS256", "kid": self.key.kid, "typ": "JWT"}
+        key = self.key
+        if self.spoil is not None:
+            self.spoil(header, claims)
+            key = header.pop("_key", key)
+        return jwt.encode(header, claims, key)
+
+    def login_params(self, login_hint: str, target: str) -> dict[str, str]:
+        return {
+            "iss": self.issuer,
+            "login_hint": login_hint,
+            "target_link_uri": target,
+            "lti_message_hint": secrets.token_urlsafe(8),
+            "client_id": self.client_id,
+        }
+
+    # -- its HTTP endpoints ------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        async def jwks(request: Request) -> Response:
+            self.jwks_fetches += 1
+            if self.jwks_down:
+                return Response("down for maintenance", status_code=503)
+            keys = [k.as_dict(private=False) for k in [self.key, *self.published]]
+            return JSONResponse({"keys": keys})
+
+        async def auth(request: Request) -> Response:
+            q = dict(request.query_params)
+            if q.get("client_id") != self.client_id or q.get("login_hint") not in self.people:
+                return Response("unknown client or person", status_code=400)
+            token = self.id_token(q)
+            form = (
+                "<!doctype html><title>Launching…</title>"
+                f'<form id="f" method="post" action="{html.escape(q["redirect_uri"])}">'
+                f'<input type="hidden" name="id_token" value="{html.escape(token)}">'
+                f'<input type="hidden" name="state" value="{html.escape(q["state"])}">'
+                '<noscript><button type="submit">Continue</button></noscript>'
+                f"</form><script>{AUTO_POST}</script>"
+            )
+            return HTMLResponse(form, headers=OWN_HEADERS)
+
+        async def course(request: Request) -> Response:
+            who = request.path_params["who"]
+            if who not in self.people:
+                return Response("no such person", status_code=404)
+            params = self.login_params(who, self.tool + "/lti/launch")
+            src = html.escape(self.tool + "/lti/login?" + urlencode(params))
+            return HTMLResponse(
+                "<!doctype html><title>Demo LMS: Computing</title>"
+                f"<h1>Demo LMS — {CONTEXT['title']} (as {html.escape(self.people[who].name)})</h1>"
+                f'<iframe id="tool" title="coursegate" src="{src}" width="1100" height="760">'
+                "</iframe>",
+                headers=OWN_HEADERS,
+            )
+
+        async def home(request: Request) -> Response:
+            links = "".join(
+                f'<li><a href="course/{html.escape(k)}">Launch coursegate as '
+                f"{html.escape(p.name)}</a></li>"
+                for k, p in self.people.items()
+            )
+            return HTMLResponse(
+                "<!doctype html><title>Demo LMS</title><h1>Demo LMS</h1>"
+                f"<p>The course {CONTEXT['title']} ({CONTEXT['label']}) shows coursegate in a "
+                f"frame, launched over LTI 1.3.</p><ul>{links}</ul>",
+                headers=OWN_HEADERS,
+            )
+
+        return Starlette(
+            routes=[
+                Route("/", home),
+                Route("/jwks", jwks),
+                Route("/auth", auth),
+                Route("/course/{who}", course),
+            ]
+        )
+
+
+# -- in ``make demo`` --------------------------------------------------------------------------
+
+PREFIX = "/demo-lms"
+
+
+def demo_people() -> dict[str, Person]:
+    """The demo's student, TA and instructor as the LMS knows them (the same email addresses,
+    so the launch links them to their coursegate accounts), and the LMS's test student."""
+    from coursegate.cli import demo_world as demo
+
+    ana, ta, ivy = demo.STUDENTS[0], demo.TA, demo.INSTRUCTOR
+    return {
+        "student": Person("lms-ana", ana.name, ana.uid, [LEARNER]),
+        "ta": Person("lms-ta", ta.name, ta.uid, [INSTRUCTOR, TA]),
+        "instructor": Person("lms-ivy", ivy.name, ivy.uid, [INSTRUCTOR]),
+        "test-student": Person("lms-test", "Test Student", "", [LEARNER, TEST_USER]),
+    }
+
+
+def demo_platform(base_url: str, now: Callable[[], int] = lambda: int(time.time())) -> Platform:
+    base = base_url.rstrip("/")
+    return Platform(base=base + PREFIX, tool=base, now=now, people=demo_people())
+
+
+def mount(app: Any, settings: Any) -> None:
+    """Serve the demo LMS at :data:`PREFIX` of ``app`` (its clock: the server's)."""
+    clock = app.state.clock
+    platform = demo_platform(settings.public_url, now=lambda: int(clock() // 1_000_000))
+    app.state.demo_lms = platform
+    app.mount(PREFIX, platform.app(), name="demo-lms")

@@ -1,0 +1,311 @@
+"""coursegate as an LTI 1.3 tool, over HTTP: the OIDC login (``/lti/login``), the launch
+(``/lti/launch``), the tool's key set (``/lti/jwks``), Canvas's configuration JSON
+(``/lti/config.json``), and the administrators' page that registers platforms
+(``/admin/lti``). The rules are in :mod:`coursegate.lti`, the I/O in
+:mod:`coursegate.services.lti`; see docs/lti.md.
+
+A refused launch is a page that says what was wrong (for the administrator who set the
+platform up), with status 400 (502 when the platform's key set cannot be read); it leaves no
+user and no session behind: the launch runs in a savepoint that a refusal rolls back, and only
+the refusal itself is written to the history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from coursegate.http.client import session_cookie
+from coursegate.http.deps import CALLER, Caller
+from coursegate.http.policy import needs, public, signed_in
+from coursegate.lti.claims import LaunchRefused
+from coursegate.services.common.errors import Invalid, ServiceError
+from coursegate.services.lti import contexts, keys, platforms
+from coursegate.services.lti.launch import (
+    LaunchOutcome,
+    begin_login,
+    complete_launch,
+    record_refusal,
+)
+from coursegate.services.lti.platform_keys import PlatformKeys
+from coursegate.web.pages import (
+    FORM,
+    Pages,
+    act_then_redirect,
+    ci_path,
+    redirect,
+    render,
+    text,
+    trying,
+)
+
+pages = Pages(tags=["pages: LMS (LTI 1.3)"])
+
+BROWSER_COOKIE = "coursegate_lti_browser"
+"""Binds a login to the browser that started it (the launch must come back to it)."""
+ADMIN = "/admin/lti"
+
+
+def base_url(request: Request) -> str:
+    """This server's address as the LMS reaches it: the ``public_url`` setting, else the
+    request's own."""
+    configured = str(getattr(request.app.state.settings, "public_url", "") or "")
+    return configured.rstrip("/") or str(request.base_url).rstrip("/")
+
+
+def platform_keys(request: Request) -> PlatformKeys:
+    state = request.app.state
+    kept = getattr(state, "lti_platform_keys", None)
+    if kept is None:
+        kept = state.lti_platform_keys = PlatformKeys()
+    return kept
+
+
+def _browser_cookie(request: Request, value: str, *, max_age: int) -> str:
+    """The login's cookie: sent back on the platform's cross-site POST, so SameSite=None and
+    Secure (a browser refuses SameSite=None without Secure); on plain-http demos, Lax."""
+    secure = bool(request.app.state.settings.cookie_secure)
+    parts = [f"{BROWSER_COOKIE}={value}", "Path=/lti", "HttpOnly", f"Max-Age={max_age}"]
+    parts += ["SameSite=None", "Secure"] if secure else ["SameSite=Lax"]
+    return "; ".join(parts)
+
+
+def _refused(request: Request, refusal: LaunchRefused) -> HTMLResponse:
+    status = 502 if refusal.what == "jwks_unreachable" else 400
+    return render(
+        request,
+        "lti_error.html",
+        status=status,
+        title="The launch from the LMS was refused",
+        message=refusal.message,
+        what=refusal.what,
+    )
+
+
+async def _params(request: Request, form: FormData) -> dict[str, str]:
+    """The login's parameters: in the query (GET) or the form (POST), as the spec allows."""
+    source: Any = form if request.method == "POST" else request.query_params
+    names = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id")
+    return {n: str(source.get(n, ""))[:2000] for n in names}
+
+
+@pages.get("/lti/login", policy=public("an LMS starts a launch (OIDC third-party login)"))
+@pages.post("/lti/login", policy=public("an LMS starts a launch (OIDC third-party login)"))
+async def login(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Response:
+    p = await _params(request, form)
+    try:
+        start = begin_login(
+            c.ctx,
+            iss=p["iss"],
+            login_hint=p["login_hint"],
+            target_link_uri=p["target_link_uri"],
+            launch_url=platforms.tool_urls(base_url(request)).launch,
+            client_id=p["client_id"],
+            lti_message_hint=p["lti_message_hint"],
+            browser=request.cookies.get(BROWSER_COOKIE, ""),
+        )
+    except LaunchRefused as refusal:
+        return _refused(request, refusal)
+    request.state.frame_ancestors = platforms.frame_origins(c.ctx.session)
+    again = "/lti/login?" + urlencode({k: v for k, v in p.items() if v})
+    response = render(request, "lti_login.html", redirect_url=start.redirect_url, again=again)
+    response.headers["cache-control"] = "no-store"
+    response.headers.append("set-cookie", _browser_cookie(request, start.browser, max_age=600))
+    return response
+
+
+@pages.get(
+    "/lti/cookie-check",
+    policy=public("whether this browser kept the launch's cookie (framed by an LMS)"),
+    response_class=JSONResponse,
+)
+def cookie_check(request: Request) -> JSONResponse:
+    """``{"cookie": true}`` when the browser sent the login's cookie back: the framed launch
+    can go on; otherwise the login page offers a new window (third-party cookies blocked)."""
+    kept = bool(request.cookies.get(BROWSER_COOKIE))
+    return JSONResponse({"cookie": kept}, headers={"cache-control": "no-store"})
+
+
+@pages.post("/lti/launch", policy=public("an LMS launches coursegate (the OIDC id_token)"))
+def launch(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Response:
+    state = text(form, "state")
+    nested = c.ctx.session.begin_nested()
+    try:
+        outcome = complete_launch(
+            c.ctx,
+            id_token=text(form, "id_token"),
+            state=state,
+            browser=request.cookies.get(BROWSER_COOKIE, ""),
+            keys=platform_keys(request),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+        nested.commit()
+    except (LaunchRefused, ServiceError) as exc:
+        request.state.frame_ancestors = platforms.frame_origins(c.ctx.session)
+        nested.rollback()
+        refusal = exc if isinstance(exc, LaunchRefused) else LaunchRefused("account", exc.message)
+        record_refusal(c.ctx, refusal, state=state)
+        return _refused(request, refusal)
+    settings = request.app.state.settings
+    request.state.frame_ancestors = platforms.frame_origins(c.ctx.session)
+    response = RedirectResponse(landing(outcome), status_code=303)
+    response.headers.append(
+        "set-cookie",
+        session_cookie(
+            settings.session_cookie,
+            outcome.session.token,
+            secure=settings.cookie_secure,
+            framed=True,
+        ),
+    )
+    response.headers.append("set-cookie", _browser_cookie(request, "", max_age=0))
+    return response
+
+
+def landing(outcome: LaunchOutcome) -> str:
+    """Where a launch lands: the linked course instance (its staff pages for staff), the page
+    that links an LMS course (its instructor) or says it is not linked yet; one's courses when
+    the launch names no LMS course."""
+    context = outcome.context
+    if context is None:
+        return "/courses"
+    ci = context.course_instance
+    if ci is None or outcome.membership.test_user:
+        return f"/lti/contexts/{context.id}"
+    if outcome.membership.is_staff:
+        return ci_path(ci, "staff")
+    return ci_path(ci)
+
+
+@pages.get("/lti/contexts/{context_id}", policy=signed_in("an LMS course one launched from"))
+def context_page(request: Request, context_id: int, c: Caller = CALLER) -> Response:
+    view = contexts.context_view(c.ctx, context_id)
+    if view.linked is not None and not view.test_user:
+        return RedirectResponse(ci_path(view.linked), status_code=303)
+    return render(request, "lti_context.html", view=view, ci_path=ci_path, error=None)
+
+
+@pages.post(
+    "/lti/contexts/{context_id}",
+    policy=signed_in("an instructor links the LMS course they launched from"),
+)
+def link(request: Request, context_id: int, form: FormData = FORM, c: Caller = CALLER) -> Response:
+    raw = text(form, "course_instance")
+
+    def act() -> str:
+        if not raw.isdigit():
+            raise Invalid("course_instance: choose one of your course instances", "course_instance")
+        row = contexts.link_context(c.ctx, context_id, int(raw))
+        return f"Linked: launches from {row.title or row.context_id} now land here."
+
+    def again(error: ServiceError) -> Response:
+        view = contexts.context_view(c.ctx, context_id)
+        return render(
+            request,
+            "lti_context.html",
+            status=error.status,
+            view=view,
+            ci_path=ci_path,
+            error=error,
+        )
+
+    done = trying(c, act)
+    if isinstance(done, ServiceError):
+        return again(done)
+    view = contexts.context_view(c.ctx, context_id)
+    target = ci_path(view.linked, "staff") if view.linked is not None else "/courses"
+    return redirect(request, target, done)
+
+
+@pages.get(
+    "/lti/jwks",
+    policy=public("the tool's public keys, which LMSs check its signatures with"),
+    response_class=JSONResponse,
+)
+def jwks(c: Caller = CALLER) -> JSONResponse:
+    return JSONResponse(keys.published(c.ctx), headers={"cache-control": "max-age=300"})
+
+
+@pages.get(
+    "/lti/config.json",
+    policy=public("the tool's configuration, for LMSs that import one (Canvas)"),
+    response_class=JSONResponse,
+)
+def config(request: Request) -> JSONResponse:
+    return JSONResponse(platforms.canvas_config(base_url(request)))
+
+
+# -- administrators: registering platforms -----------------------------------------------------
+
+WHY = "administrators register LMS platforms (who may sign in through them)"
+
+
+@pages.get(ADMIN, policy=needs("mau", on="system", why=WHY))
+def admin_page(request: Request, c: Caller = CALLER) -> HTMLResponse:
+    return _admin(request, c)
+
+
+def _admin(
+    request: Request,
+    c: Caller,
+    *,
+    error: ServiceError | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "admin_lti.html",
+        status=error.status if error else 200,
+        platforms=platforms.platforms(c.ctx),
+        urls=platforms.tool_urls(base_url(request)),
+        error=error,
+        form=form or {},
+    )
+
+
+@pages.post(ADMIN, policy=needs("mau", on="system", why=WHY))
+def register(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Response:
+    fields = {
+        k: text(form, k)
+        for k in (
+            "name", "issuer", "client_id", "auth_url", "token_url", "jwks_url", "domain",
+            "deployment_ids",
+        )
+    }  # fmt: skip
+    new = platforms.NewPlatform(
+        name=fields["name"],
+        issuer=fields["issuer"],
+        client_id=fields["client_id"],
+        auth_url=fields["auth_url"],
+        token_url=fields["token_url"],
+        jwks_url=fields["jwks_url"],
+        domain=fields["domain"],
+        deployment_ids=tuple(
+            d.strip() for d in fields["deployment_ids"].replace(",", "\n").splitlines() if d.strip()
+        ),
+        match_email=text(form, "match_email") == "1",
+        allow_administrator=text(form, "allow_administrator") == "1",
+    )
+
+    def act() -> str:
+        row = platforms.register_platform(c.ctx, new)
+        return f"Registered {row.name}: paste the tool's URLs below into it."
+
+    return act_then_redirect(
+        request, c, act, back=ADMIN, again=lambda e: _admin(request, c, error=e, form=fields)
+    )
+
+
+@pages.post(ADMIN + "/rotate-key", policy=needs("mau", on="system", why=WHY))
+def rotate_key(request: Request, c: Caller = CALLER) -> Response:
+    def act() -> str:
+        keys.rotate(c.ctx)
+        return "A new key signs from now on; the old one stays published for a day."
+
+    return act_then_redirect(
+        request, c, act, back=ADMIN, again=lambda e: _admin(request, c, error=e)
+    )

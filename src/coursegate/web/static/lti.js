@@ -1,0 +1,18 @@
+// The LTI login page (web/lti.py): go on to the LMS's sign-in if this browser kept the
+// launch's cookie; if it did not (third-party cookies blocked in the LMS's frame), offer a
+// window of its own, where the cookie is first-party.
+(function () {
+  "use strict";
+  var box = document.getElementById("lti-login");
+  if (!box) { return; }
+  var go = function () { window.location.replace(box.dataset.continue); };
+  var offer = function () {
+    document.getElementById("lti-wait").hidden = true;
+    document.getElementById("lti-continue").hidden = true;
+    document.getElementById("lti-new-window").hidden = false;
+  };
+  fetch(box.dataset.check, { credentials: "include", cache: "no-store" })
+    .then(function (r) { return r.json(); })
+    .then(function (d) { if (d.cookie) { go(); } else { offer(); } })
+    .catch(go);
+})();
