@@ -47,3 +47,16 @@ def test_the_demo_app_serves_the_lms_with_its_own_headers(world: World) -> None:
     # Without the setting, there is no demo LMS.
     plain = create_app(Settings(secret_key="k"), engine=world.engine, clock=world.clock)
     assert TestClient(plain).get("/demo-lms/").status_code in (303, 404)
+
+
+def test_the_demo_lms_people_are_the_demo_worlds() -> None:
+    from coursegate.cli import demo_world as demo
+    from coursegate.server.demo_lms import demo_people
+
+    people = demo_people()
+    for key, user in (
+        ("student", demo.STUDENTS[0]),
+        ("ta", demo.TA),
+        ("instructor", demo.INSTRUCTOR),
+    ):
+        assert (people[key].email, people[key].name) == (user.uid, user.name)

@@ -194,15 +194,13 @@ PREFIX = "/demo-lms"
 
 
 def demo_people() -> dict[str, Person]:
-    """The demo's student, TA and instructor as the LMS knows them (the same email addresses,
-    so the launch links them to their coursegate accounts), and the LMS's test student."""
-    from coursegate.cli import demo_world as demo
-
-    ana, ta, ivy = demo.STUDENTS[0], demo.TA, demo.INSTRUCTOR
+    """The demo world's student Ana, TA Tom and instructor Ivy as the LMS knows them (the same
+    email addresses as ``coursegate.cli.demo_world``'s, so the launch links them to their
+    coursegate accounts; a test holds the two together), and the LMS's test student."""
     return {
-        "student": Person("lms-ana", ana.name, ana.uid, [LEARNER]),
-        "ta": Person("lms-ta", ta.name, ta.uid, [INSTRUCTOR, TA]),
-        "instructor": Person("lms-ivy", ivy.name, ivy.uid, [INSTRUCTOR]),
+        "student": Person("lms-ana", "Ana Alvarez", "ana@example.edu", [LEARNER]),
+        "ta": Person("lms-tom", "Tom Assistant", "ta@example.edu", [INSTRUCTOR, TA]),
+        "instructor": Person("lms-ivy", "Ivy Instructor", "instructor@example.edu", [INSTRUCTOR]),
         "test-student": Person("lms-test", "Test Student", "", [LEARNER, TEST_USER]),
     }
 
