@@ -124,6 +124,9 @@ ESCALATION: dict[tuple[str, str], Row] = {
     ("POST", "/lti/login"): Row("public", "A S T I O D R IS IT TS"),
     ("POST", "/lti/launch"): Row("public", "A S T I O D R IS IT TS"),
     ("POST", "/lti/contexts/{context_id}"): Row("self", "S T I O D R"),
+    # the roster sync checks men in the linked course instance (tests/lti/test_lti_roster.py);
+    # here, with no linked LMS course, everyone signed in is told there is none (404)
+    ("POST", "/lti/contexts/{context_id}/roster"): Row("course", "S T I O D R"),
     # -- course ----------------------------------------------------------------------------------
     ("DELETE", CI + "/accounts/{account}"): Row("course", "I D"),
     ("DELETE", CI + "/accounts/{account}/incomplete"): Row("course", "T I D"),

@@ -3,6 +3,8 @@ gives there at once (issue 18, parts 3 and 4)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from lti_platform import INSTRUCTOR, LEARNER, TA, TEST_USER, Person
 from lti_support import Lms
 from sqlalchemy import select, update
@@ -42,11 +44,11 @@ def _enrolled(lms: Lms, uid: str) -> bool:
         )
 
 
-def _link(lms: Lms) -> None:
+def _link(lms: Lms, browser: Any = None) -> None:
     """The demo instructor launches (matched by email), sees the offer, links CG 101 Sp24."""
     _match_email(lms)
     lms.platform.people["ivy"] = Person("sub-ivy", "Ivy", demo.INSTRUCTOR.uid, [INSTRUCTOR])
-    b = lms.browser()
+    b = browser or lms.browser()
     r = lms.launch("ivy", browser=b)
     assert r.status_code == 303 and r.headers["location"].startswith("/lti/contexts/")
     b.cookies.update(r.cookies)

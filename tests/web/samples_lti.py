@@ -20,6 +20,8 @@ SAMPLES = [
     Sample("GET", "/lti/config.json", "/lti/config.json", EVERYONE),
     Sample("GET", "/lti/contexts/{context_id}", "/lti/contexts/1", SIGNED_IN),
     Sample("POST", "/lti/contexts/{context_id}", "/lti/contexts/1", SIGNED_IN),
+    Sample("GET", "/lti/contexts/{context_id}/roster", "/lti/contexts/1/roster", SIGNED_IN),
+    Sample("POST", "/lti/contexts/{context_id}/roster", "/lti/contexts/1/roster", SIGNED_IN),
     Sample("GET", "/admin/lti", "/admin/lti", NOBODY),
     Sample("POST", "/admin/lti", "/admin/lti", NOBODY),
     Sample("POST", "/admin/lti/rotate-key", "/admin/lti/rotate-key", NOBODY),

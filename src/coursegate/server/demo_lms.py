@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import KeySet, RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -37,6 +37,7 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 TEST_USER = "http://purl.imsglobal.org/vocab/lis/v2/system/person#TestUser"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 CONTEXT = {"id": "course-42", "label": "CG 101", "title": "Computing"}
 """The LMS's one course."""
 
@@ -82,6 +83,13 @@ class Platform:
     spoil: Callable[[dict[str, Any], dict[str, Any]], None] | None = None
     jwks_down: bool = False
     jwks_fetches: int = 0
+    roster: list[dict[str, Any]] | None = None
+    """The course's membership list (NRPS); None: its people, all Active."""
+    page_size: int = 100
+    tool_jwks: Callable[[], dict[str, Any]] | None = None
+    """How it reads the tool's key set (default: over HTTP from ``tool``)."""
+    tokens: dict[str, str] = field(default_factory=dict)
+    """Access tokens it gave, and their scopes."""
 
     @property
     def issuer(self) -> str:
@@ -105,7 +113,32 @@ class Platform:
             CLAIM + "roles": person.roles,
             CLAIM + "context": dict(CONTEXT),
             CLAIM + "resource_link": {"id": "link-1", "title": "coursegate"},
+            NRPS_CLAIM: {
+                "context_memberships_url": f"{self.base}/nrps/{CONTEXT['id']}",
+                "service_versions": ["2.0"],
+            },
         }
+
+    def members(self) -> list[dict[str, Any]]:
+        if self.roster is not None:
+            return self.roster
+        return [
+            {
+                "user_id": p.sub,
+                "name": p.name,
+                "email": p.email,
+                "roles": p.roles,
+                "status": "Active",
+            }
+            for p in self.people.values()
+        ]
+
+    def _tool_keys(self) -> dict[str, Any]:
+        if self.tool_jwks is not None:
+            return self.tool_jwks()
+        import httpx
+
+        return dict(httpx.get(self.tool + "/lti/jwks", timeout=10).json())
 
     def id_token(self, query: dict[str, str]) -> str:
         person = self.people[query["login_hint"]]
@@ -151,6 +184,36 @@ class Platform:
             )
             return HTMLResponse(form, headers=OWN_HEADERS)
 
+        async def token(request: Request) -> Response:
+            form = await request.form()
+            assertion = str(form.get("client_assertion", ""))
+            try:
+                keys = KeySet.import_key_set(self._tool_keys())  # type: ignore[arg-type]
+                claims = jwt.decode(assertion, keys, algorithms=["RS256"]).claims
+            except Exception as exc:  # any bad assertion is the same refusal
+                return JSONResponse({"error": "invalid_client", "why": str(exc)}, status_code=401)
+            if claims.get("iss") != self.client_id or claims.get("aud") != self.base + "/token":
+                return JSONResponse({"error": "invalid_client"}, status_code=401)
+            issued = secrets.token_urlsafe(24)
+            self.tokens[issued] = str(form.get("scope", ""))
+            return JSONResponse(
+                {"access_token": issued, "token_type": "Bearer", "expires_in": 3600}
+            )
+
+        async def nrps(request: Request) -> Response:
+            bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+            if "contextmembership" not in self.tokens.get(bearer, ""):
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            everyone = self.members()
+            page = int(request.query_params.get("page", "0"))
+            chunk = everyone[page * self.page_size : (page + 1) * self.page_size]
+            headers = {"content-type": "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"}
+            if (page + 1) * self.page_size < len(everyone):
+                nxt = f"{self.base}/nrps/{CONTEXT['id']}?page={page + 1}"
+                headers["link"] = f'<{nxt}>; rel="next"'
+            body = {"id": str(request.url), "context": dict(CONTEXT), "members": chunk}
+            return JSONResponse(body, headers=headers)
+
         async def course(request: Request) -> Response:
             who = request.path_params["who"]
             if who not in self.people:
@@ -184,6 +247,8 @@ class Platform:
                 Route("/jwks", jwks),
                 Route("/auth", auth),
                 Route("/course/{who}", course),
+                Route("/token", token, methods=["POST"]),
+                Route("/nrps/{context}", nrps),
             ]
         )
 

@@ -675,6 +675,9 @@ class LtiContext(Base):
     linked_at: Mapped[int | None] = mapped_column(BigInteger)
     offered_to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     offered_at: Mapped[int | None] = mapped_column(BigInteger)
+    memberships_url: Mapped[str | None] = mapped_column(String(1000))
+    """The LMS's roster service for this course (NRPS), as the last launch gave it."""
+    roster_synced_at: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
     platform: Mapped[LtiPlatform] = relationship()
     course_instance: Mapped[CourseInstance | None] = relationship()

@@ -24,7 +24,7 @@ from coursegate.http.deps import CALLER, Caller
 from coursegate.http.policy import needs, public, signed_in
 from coursegate.lti.claims import LaunchRefused
 from coursegate.services.common.errors import Invalid, ServiceError
-from coursegate.services.lti import contexts, keys, platforms
+from coursegate.services.lti import contexts, keys, platforms, roster_sync
 from coursegate.services.lti.launch import (
     LaunchOutcome,
     begin_login,
@@ -32,6 +32,7 @@ from coursegate.services.lti.launch import (
     record_refusal,
 )
 from coursegate.services.lti.platform_keys import PlatformKeys
+from coursegate.services.lti.tokens import PlatformTokens
 from coursegate.web.pages import (
     FORM,
     Pages,
@@ -219,6 +220,53 @@ def link(request: Request, context_id: int, form: FormData = FORM, c: Caller = C
     view = contexts.context_view(c.ctx, context_id)
     target = ci_path(view.linked, "staff") if view.linked is not None else "/courses"
     return redirect(request, target, done)
+
+
+def platform_tokens(request: Request) -> PlatformTokens:
+    state = request.app.state
+    kept = getattr(state, "lti_platform_tokens", None)
+    if kept is None:
+        kept = state.lti_platform_tokens = PlatformTokens()
+    return kept
+
+
+ROSTER = "/lti/contexts/{context_id}/roster"
+
+
+@pages.get(ROSTER, policy=signed_in("staff see what a roster sync from the LMS would change"))
+def roster_page(request: Request, context_id: int, c: Caller = CALLER) -> Response:
+    """The dry run: the LMS's roster read now, and every change a sync would make."""
+    done = trying(
+        c,
+        lambda: roster_sync.sync_roster(
+            c.ctx, context_id, tokens=platform_tokens(request), dry_run=True
+        ),
+    )
+    if isinstance(done, ServiceError):
+        return render(
+            request, "lti_roster.html", status=done.status, plan=None, error=done, id=context_id
+        )
+    return render(request, "lti_roster.html", plan=done, error=None, id=context_id)
+
+
+@pages.post(ROSTER, policy=signed_in("staff sync the roster from the LMS (men in the course)"))
+def roster_sync_now(request: Request, context_id: int, c: Caller = CALLER) -> Response:
+    def act() -> str:
+        plan = roster_sync.sync_roster(
+            c.ctx, context_id, tokens=platform_tokens(request), dry_run=False
+        )
+        skipped = f" Skipped: {'; '.join(plan.notes)}" if plan.notes else ""
+        return f"Roster synced. {plan.summary()}.{skipped}"
+
+    return act_then_redirect(
+        request,
+        c,
+        act,
+        back=ROSTER.format(context_id=context_id),
+        again=lambda e: render(
+            request, "lti_roster.html", status=e.status, plan=None, error=e, id=context_id
+        ),
+    )
 
 
 @pages.get(

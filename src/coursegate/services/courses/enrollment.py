@@ -351,6 +351,28 @@ def unblock(ctx: Ctx, course_instance_id: int, uid: str, *, reason: str = "") ->
     return enrollment
 
 
+@translate_conflicts
+def remove(ctx: Ctx, course_instance_id: int, uid: str, *, reason: str = "") -> Enrollment | None:
+    """End a user's enrollment (they left the course: an LMS roster sync): ``removed``, their
+    Student role ends now; nothing is deleted, and they may be enrolled again. Removing someone
+    not enrolled changes nothing."""
+    ci = managed_instance(ctx, course_instance_id, f"remove {uid}")
+    user = ctx.user(uid)
+    enrollment = enrollment_of(ctx, ci, user)
+    if enrollment is None or enrollment.status in ("removed", "blocked"):
+        return enrollment
+    old = enrollment.status
+    enrollment = _set_status(ctx, ci, user, "removed")
+    ended = _end_student_roles(ctx, user, ci)
+    record(
+        ctx, "enrollment.remove", "enrollment", uid,
+        course_instance_id=ci.id, reason=reason, old=old, new="removed",
+        student_roles_ended=ended,
+    )  # fmt: skip
+    flush_or_conflict(ctx)
+    return enrollment
+
+
 # -- the enrollment code ----------------------------------------------------------------------
 
 

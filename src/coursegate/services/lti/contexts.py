@@ -70,6 +70,8 @@ def note_context(
         ctx.session.add(row)
     row.title = launch.context.title[:300]
     row.label = launch.context.label[:100]
+    if launch.nrps_url:
+        row.memberships_url = launch.nrps_url[:1000]
     if row.course_instance_id is None and INSTRUCTOR in membership.roles:
         row.offered_to_user_id = user.id
         row.offered_at = ctx.at

@@ -204,7 +204,9 @@ def complete_launch(
     launch = check_launch(claims, registration, nonce=login.nonce, at_seconds=ctx.at // MICROS)
     login.used_at = ctx.at
     membership = course_roles(launch.roles, allow_administrator=platform.allow_administrator)
-    user, new_user = _person(ctx, platform, launch, membership)
+    user, new_user = person_for(
+        ctx, platform, launch.sub, launch.name, launch.email, test_user=membership.test_user
+    )
     if user.status != "active":
         raise LaunchRefused("account", f"the coursegate account {user.uid} is {user.status}")
     context = note_context(ctx, platform, launch, user, membership)
@@ -231,21 +233,19 @@ def complete_launch(
     )
 
 
-def _person(
-    ctx: Ctx, platform: LtiPlatform, launch: Launch, membership: Membership
+def person_for(
+    ctx: Ctx, platform: LtiPlatform, sub: str, name: str, email_text: str, *, test_user: bool
 ) -> tuple[User, bool]:
     """The coursegate user this platform's ``sub`` is: linked before, matched by email where
     the platform allows it — within the platform's domain only, so that an LMS can never sign
     someone in as a person of another domain — or made now (in the platform's domain)."""
     link = ctx.session.scalars(
-        select(LtiIdentity).where(
-            LtiIdentity.platform_id == platform.id, LtiIdentity.sub == launch.sub
-        )
+        select(LtiIdentity).where(LtiIdentity.platform_id == platform.id, LtiIdentity.sub == sub)
     ).one_or_none()
     if link is not None:
         link.last_launch_at = ctx.at
         return link.user, False
-    email = _email(launch.email)
+    email = _email(email_text)
     owner = (
         ctx.session.scalars(select(User).where(func.lower(User.email) == email)).one_or_none()
         if email
@@ -262,14 +262,14 @@ def _person(
     if owner is not None:
         user, how = owner, "email"
     else:
-        user, how = _new_user(ctx, platform, launch, email), "created"
+        user, how = _new_user(ctx, platform, sub, name, email), "created"
     ctx.session.add(
         LtiIdentity(
             platform_id=platform.id,
-            sub=launch.sub,
+            sub=sub,
             user_id=user.id,
             linked_by=how,
-            test_user=membership.test_user,
+            test_user=test_user,
             created_at=ctx.at,
             last_launch_at=ctx.at,
         )
@@ -287,12 +287,12 @@ def _email(text: str) -> str | None:
         return None
 
 
-def _new_user(ctx: Ctx, platform: LtiPlatform, launch: Launch, email: str | None) -> User:
-    tag = _digest(f"{platform.id}:{launch.sub}")[:12]
+def _new_user(ctx: Ctx, platform: LtiPlatform, sub: str, name: str, email: str | None) -> User:
+    tag = _digest(f"{platform.id}:{sub}")[:12]
     uid = email if email and _free_uid(ctx, email) else f"lti-{platform.id}-{tag}"
     new = NewUser(
         uid=uid,
-        name=(launch.name or uid)[:200],
+        name=(name or uid)[:200],
         email=email or f"lti-{platform.id}-{tag}@lms.invalid",
         auth="external",
         domain=platform.domain.name,

@@ -125,6 +125,8 @@ def upgrade() -> None:
         sa.Column("linked_at", sa.BigInteger(), nullable=True),
         sa.Column("offered_to_user_id", sa.Integer(), nullable=True),
         sa.Column("offered_at", sa.BigInteger(), nullable=True),
+        sa.Column("memberships_url", sa.String(length=1000), nullable=True),
+        sa.Column("roster_synced_at", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["platform_id"],
