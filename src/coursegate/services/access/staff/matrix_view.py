@@ -6,7 +6,11 @@ due-date order, the rows filtered, sorted and cut into pages.
 Where each part comes from (nothing here decides access or credit):
 
 * **now** — :func:`~coursegate.services.access.decisions.matrix.build_matrix` over the course
-  instance compiled from the store (the core's cells, with the students' attempts);
+  instance compiled as if nobody had started anything (``attempts=False``), kept between
+  requests while the store's decision counters say nothing it depends on changed (one query,
+  :func:`~coursegate.services.access.decisions.cache.read_everyone`). Only cells without an
+  attempt show it, and for them it is exact; whether a student *can start* does not depend on
+  their attempt in the core, so the "can start now" filter is exact too;
 * **the due date** — read off the student's own timeline
   (:func:`~coursegate.services.access.decisions.schedule.read_schedule`, the rule the student's
   own pages and calendar use: their timeline with an attempt assumed open), compiled by the
