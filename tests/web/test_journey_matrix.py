@@ -110,3 +110,34 @@ def test_an_instructor_works_from_the_matrix(
     columns = page.locator("table.matrix thead th:not(:first-child) > a").all_inner_texts()
     assert [aid.rsplit("/", 1)[-1] for aid in lines[0][3:]] == columns
     assert [[f"{n} ({u})", s, *cells] for n, u, s, *cells in lines[1:]] == shown
+
+
+ONE_LINE = """e => { const s = getComputedStyle(e);
+  return e.getClientRects().length === 1 && s.whiteSpace === 'nowrap'
+         && s.overflowWrap === 'normal' && s.wordBreak !== 'break-all' }"""
+"""An element laid out on one line, allowed to break only between words."""
+
+
+def test_staff_tables_never_break_a_word(browser: Any, live: Live) -> None:
+    """Issue 17, item 11: a long uid is cut with an ellipsis (the whole of it on hover), in the
+    roster and the matrix, on a desk and on a phone — never broken letter by letter."""
+    from coursegate.services.common.places import find_course_instance
+    from coursegate.services.people.users import create_user
+
+    long_uid = "maximiliana.wolfeschlegelsteinhausen-bergerdorff@students.example.edu"
+    with live.world.ctx() as ctx:
+        user = create_user(ctx, long_uid, "Maximiliana Wolfeschlegelsteinhausen", long_uid,
+                           domain=demo.DOMAIN)  # fmt: skip
+        demo._enroll(ctx, find_course_instance(ctx, demo.COURSE, demo.INSTANCE), user, ())
+    for phone in (False, True):
+        page = new_page(browser, phone=phone)
+        sign_in(page, live, demo.INSTRUCTOR.uid, demo.INSTRUCTOR.password)
+        page.goto(live.url("/courses/CG 101/instances/Sp24/staff/roster"))
+        email = page.locator(f'td span.trunc[title="{long_uid}"]')
+        assert email.evaluate(ONE_LINE)
+        assert email.evaluate("e => getComputedStyle(e).textOverflow") == "ellipsis"
+        page.goto(live.url(MATRIX))
+        who = page.locator("table.matrix a.who", has_text="Maximiliana")
+        assert who.get_attribute("title") == f"Maximiliana Wolfeschlegelsteinhausen ({long_uid})"
+        assert who.evaluate(ONE_LINE)
+        check_page(page)
