@@ -217,3 +217,40 @@ def test_the_service_pages_and_counts(world: World) -> None:
     dan = view.rows[0]
     hw2 = [c.aid for c in view.columns].index("hw/hw2")
     assert dan.cells[hw2].exception and dan.cells[hw2].own_due
+
+
+def test_every_due_date_is_the_one_the_students_own_page_shows(world: World) -> None:
+    """The matrix reads each student's due date as their own pages do (no rule of its own):
+    with an attempt open on an assessment, a section's dates, an exception, a time limit."""
+    from sqlalchemy import select
+
+    from coursegate.services.access.decisions.student import student_course
+    from coursegate.store.models import Assessment, AssessmentInstance, User
+
+    with world.ctx() as ctx:
+        ben = ctx.session.scalars(select(User).where(User.uid == "ben@example.edu")).one()
+        exam = ctx.session.scalars(select(Assessment).where(Assessment.aid == "exams/exam1")).one()
+        ctx.session.add(
+            AssessmentInstance(
+                assessment_id=exam.id,
+                user_id=ben.id,
+                number=1,
+                open=False,
+                started_at=ctx.at,
+                closed_at=ctx.at,
+            )
+        )
+    with world.ctx(demo.INSTRUCTOR.uid) as ctx:
+        view = matrix_view(ctx, "CG 101", "Sp24", per_page=0)
+        compared = 0
+        for row in view.rows:
+            own = {
+                a.aid: a.due
+                for a in student_course(ctx, "CG 101", "Sp24", row.student.uid).assessments
+            }
+            for col, cell in zip(view.columns, row.cells, strict=True):
+                assert cell.own_due == (cell.due != col.due)
+                if col.aid in own:  # the student's list shows the assessments listed to them
+                    assert cell.due == own[col.aid], (row.student.uid, col.aid)
+                    compared += 1
+    assert compared >= 4 * 10

@@ -322,7 +322,6 @@ class _Builder:
         self.j_of = [compiled.assessment_index[a.aid] for a in m.assessments]
         """Matrix column → the assessment's column of ``compiled``."""
         self._dues = kept.dues
-        self._index = [compiled.column(j)[1] for j in self.j_of]
         self._typical = [self._typical_student(j) for j in self.j_of]
         typical = [(i, j) for i, j in zip(self._typical, self.j_of, strict=True)]
         self._due_for((i, j) for i, j in typical if i is not None)
