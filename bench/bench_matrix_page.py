@@ -47,6 +47,7 @@ from coursegate.store.db import transaction
 from coursegate.store.models import Assessment, AssessmentInstance, Enrollment
 
 TARGET_MS = 100.0
+PAINT_TARGET_MS = 1000.0
 RUNS = 7
 PATH = "/courses/BENCH%20102/instances/Sp24/staff/matrix"
 
@@ -98,6 +99,60 @@ def _median_ms(client: Any, path: str) -> tuple[float, float, int]:
     return statistics.median(cpu) * 1e3, statistics.median(wall) * 1e3, len(first.content)
 
 
+def _first_paint(app: Any, cookie_name: str, cookie: str) -> float | str:
+    """Milliseconds from the request to the first contentful paint of the first page in
+    headless Chromium, served by uvicorn on 127.0.0.1 (the median of 3); or why it was not
+    measured (no Playwright, no Chromium)."""
+    import shutil
+    import socket
+    import threading
+    import time
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return "not measured: the Python package playwright is not installed"
+    chromium = next((c for c in ("/usr/bin/chromium", shutil.which("chromium")) if c), None)
+    if chromium is None:
+        return "not measured: no Chromium (/usr/bin/chromium)"
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=chromium, args=["--no-sandbox", "--disable-gpu"], headless=True
+            )
+            context = browser.new_context(viewport={"width": 1280, "height": 860})
+            context.add_cookies(
+                [{"name": cookie_name, "value": cookie, "domain": "127.0.0.1", "path": "/"}]
+            )
+            page = context.new_page()
+            paints = []
+            for _ in range(3):
+                page.goto(f"http://127.0.0.1:{port}{PATH}")
+                page.wait_for_function(
+                    "() => performance.getEntriesByName('first-contentful-paint').length"
+                )
+                paints.append(
+                    page.evaluate(
+                        "() => performance.getEntriesByName('first-contentful-paint')[0].startTime"
+                    )
+                )
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    return float(statistics.median(paints))
+
+
 def bench_matrix_page(report: Report, kind: str) -> None:
     from fastapi.testclient import TestClient
 
@@ -144,6 +199,7 @@ def bench_matrix_page(report: Report, kind: str) -> None:
                 csv_times.append(process_time() - t0)
                 assert r.status_code == 200
             csv_size = len(r.content)
+            paint = _first_paint(app, settings.session_cookie, cookie)
     shape = f"{MATRIX_STUDENTS} students × {MATRIX_ASSESSMENTS} assessments, {attempts:,} attempts"
     report.target(
         f"the matrix page, first page ({kind})",
@@ -160,6 +216,16 @@ def bench_matrix_page(report: Report, kind: str) -> None:
         f"<= {TARGET_MS:g} ms",
         sorted_ms <= TARGET_MS,
     )
+    if isinstance(paint, str):
+        report.info(f"the matrix page's first paint in Chromium ({kind})", paint)
+    else:
+        report.target(
+            f"the matrix page's first paint in Chromium ({kind})",
+            f"{paint:.0f} ms from the request to the first contentful paint (first page,"
+            " a real uvicorn server on 127.0.0.1, headless Chromium, 1280 × 860)",
+            f"<= {PAINT_TARGET_MS:g} ms",
+            paint <= PAINT_TARGET_MS,
+        )
     report.info(
         f"the matrix as CSV, every row ({kind})",
         f"{statistics.median(csv_times) * 1e3:.0f} ms CPU median of {len(csv_times)};"

@@ -76,18 +76,12 @@ def _kind(cell: ViewCell) -> str:
     return {"start": "start", "submit": "sub", "view": "view", "none": "no"}[now_word(cell.now)]
 
 
-def extend_link(staff: str, uid: str, aid: str | None = None) -> str:
-    """The extension form for a student (and an assessment)."""
-    query = {"uid": uid} if aid is None else {"uid": uid, "assessment": aid}
-    return f"{staff}/extensions/new?{urllib.parse.urlencode(query)}"
-
-
 _STAR = '<span class="x" title="an exception of their own">★</span>'
 
 
 def matrix_body(view: MatrixView, *, student_link: str, staff: str, can_extend: bool) -> Markup:
     """The rows of this page: a cell's words (:func:`cell_words`), its kind for colour, the ★
-    with its meaning on hover, and the "Extend…" links (:func:`extend_link`) for those who may
+    with its meaning on hover, and the "Extend…" links for those who may
     grant. Each distinct cell is written once."""
     tz = view.tz
     memo: dict[tuple[object, ...], str] = {}
@@ -111,7 +105,7 @@ def matrix_body(view: MatrixView, *, student_link: str, staff: str, can_extend: 
                     + due_html.replace("★", _STAR)
                 )
             if can_extend:
-                parts.append(f'{html} <a class="ext" href="{to_form}{tail}">Extend…</a></td>')
+                parts.append(f'{html} <a href="{to_form}{tail}">Extend…</a></td>')
             else:
                 parts.append(f"{html}</td>")
         secs = escape(", ".join(s.sections))
