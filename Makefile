@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench clean screenshots
 
 # Create or reuse .venv and install coursegate with its pinned dependencies.
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -29,6 +29,12 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/python -m pytest -n auto
+
+# docs/screenshots/*.png again: the browser journeys (tests/web/test_browser.py and
+# tests/web/test_journey_*.py) with COURSEGATE_SCREENSHOTS=1, one at a time (they need
+# Chromium: see docs/web.md; without it they are skipped, saying why).
+screenshots: $(STAMP)
+	COURSEGATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/web -k "browser or journey" -n 0 -o addopts="" -q -ra
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 

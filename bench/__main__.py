@@ -22,6 +22,7 @@ BENCHMARKS = (
     ("bench.bench_load", "the server under load: 1, 2 and 4 workers, mixed reads and writes"),
     ("bench.bench_accounts", "class accounts: generate, assign and wipe 500"),
     ("bench.bench_web", "the pages: the matrix page of 800 students x 60 assessments"),
+    ("bench.bench_matrix_page", "the matrix page: 800 x 60 with attempts, paged, sorted, CSV"),
     ("bench.bench_cli", "the command line: cold decide, timeline and validate"),
     ("bench.bench_lti", "LTI 1.3: a launch (verify and session), first and again"),
 )
