@@ -351,6 +351,36 @@ def unblock(ctx: Ctx, course_instance_id: int, uid: str, *, reason: str = "") ->
     return enrollment
 
 
+def enroll_new_users(
+    ctx: Ctx, course_instance_id: int, users: list[User], *, reason: str = ""
+) -> int:
+    """Enroll users made in this transaction (an LMS roster sync's newcomers) at once: joined,
+    with the Student role from now — what :func:`enroll` does, in one flush for all of them.
+    Only for accounts this transaction made: they cannot be class accounts, blocked, or
+    enrolled already. Returns how many."""
+    ci = managed_instance(ctx, course_instance_id, "enroll the LMS's roster")
+    area = instance_area(ci).path
+    for user in users:
+        ctx.session.add(
+            Enrollment(
+                course_instance_id=ci.id, user_id=user.id, status="joined", updated_at=ctx.at
+            )
+        )
+        ctx.session.add(
+            RoleAssignmentRow(
+                user_id=user.id, role=STUDENT, area=area, start_at=ctx.at, end_at=None,
+                created_by=ctx.actor, created_at=ctx.at,
+            )
+        )  # fmt: skip
+        record(
+            ctx, "enrollment.enroll", "enrollment", user.uid,
+            course_instance_id=ci.id, reason=reason, old="none", new="joined",
+            student_role_added=True,
+        )  # fmt: skip
+    flush_or_conflict(ctx)
+    return len(users)
+
+
 @translate_conflicts
 def remove(ctx: Ctx, course_instance_id: int, uid: str, *, reason: str = "") -> Enrollment | None:
     """End a user's enrollment (they left the course: an LMS roster sync): ``removed``, their

@@ -24,9 +24,9 @@ from coursegate.services.common.authz import require
 from coursegate.services.common.context import SYSTEM, Ctx
 from coursegate.services.common.errors import Invalid, NotFound, ServiceError
 from coursegate.services.common.places import instance_area, instance_label
-from coursegate.services.courses.enrollment import enroll, remove
+from coursegate.services.courses.enrollment import enroll, enroll_new_users, remove
 from coursegate.services.history import log as history
-from coursegate.services.lti.launch import person_for
+from coursegate.services.lti.launch import new_people, person_for
 from coursegate.services.lti.tokens import PlatformTokens, PlatformUnavailable
 from coursegate.services.people.grants import grant_role, revoke_role
 from coursegate.store.models import (
@@ -195,7 +195,10 @@ def _apply(
     """Apply each change in a savepoint of its own: one that cannot be made (a blocked student,
     an email that belongs to an account the platform may not link) is skipped and said."""
     skipped: list[str] = []
+    done = _newcomers(ctx, context, plan, members)
     for change in plan.changes:
+        if change.kind == "join" and change.sub in done:
+            continue
         try:
             with ctx.session.begin_nested():
                 _apply_one(ctx, context, change, members)
@@ -203,6 +206,24 @@ def _apply(
             who = change.uid or change.email or change.name or change.sub
             skipped.append(f"{change.kind} {who}: {exc}")
     return skipped
+
+
+def _newcomers(
+    ctx: Ctx, context: LtiContext, plan: RosterPlan, members: dict[str, Member]
+) -> set[str]:
+    """Members who join and are new to coursegate, made and enrolled all at once (a first
+    sync of a large course: thousands of them); the ``sub``s handled."""
+    ci = context.course_instance
+    assert ci is not None
+    joins = [c for c in plan.changes if c.kind == "join" and c.uid is None and c.sub is not None]
+    if not joins:
+        return set()
+    system = Ctx(ctx.session, SYSTEM, ctx.at)
+    people = [(m.sub, m.name, m.email) for m in (members[c.sub] for c in joins if c.sub)]
+    made = new_people(system, context.platform, people)
+    reason = f"roster sync from {context.platform.name}, by {ctx.actor}"
+    enroll_new_users(system, ci.id, list(made.values()), reason=reason)
+    return set(made)
 
 
 def _apply_one(ctx: Ctx, context: LtiContext, change: Change, members: dict[str, Member]) -> None:
