@@ -18,6 +18,9 @@ The load comes from ``wrk`` (C) when it is installed, otherwise from a Python as
 that competes with the server for the same cores (said so in the output). Everything is bounded
 in time and stops by itself; servers are stopped with their whole process group. PostgreSQL runs
 when ``COURSEGATE_BENCH_DATABASE_URL`` or ``COURSEGATE_TEST_DATABASE_URL`` is set.
+
+One part alone: ``python -m bench.bench_load --store postgresql --part single --workers 1``
+(each option repeatable; ``--help``).
 """
 
 from __future__ import annotations
@@ -319,7 +322,7 @@ def bench_mixed(report: Report, kind: str, url: str, seeded: api.Seeded, tmp: Pa
         print(f"  failed: {line}")
 
 
-def _arguments(argv: list[str] | None) -> argparse.Namespace:
+def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.bench_load",
         description="The server under load (issue 16). Without options: every figure.",
@@ -346,7 +349,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _arguments(argv)
+    """Every figure; ``argv`` (the command line's, when run on its own) chooses fewer."""
+    args = _arguments(argv or [])
     for line in machine():
         print(line)
     report = Report()
@@ -369,4 +373,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
