@@ -18,10 +18,14 @@ The load comes from ``wrk`` (C) when it is installed, otherwise from a Python as
 that competes with the server for the same cores (said so in the output). Everything is bounded
 in time and stops by itself; servers are stopped with their whole process group. PostgreSQL runs
 when ``COURSEGATE_BENCH_DATABASE_URL`` or ``COURSEGATE_TEST_DATABASE_URL`` is set.
+
+One part alone: ``python -m bench.bench_load --store postgresql --part single --workers 1``
+(each option repeatable; ``--help``).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import http.client
 import os
@@ -163,9 +167,16 @@ def warm(srv: Running, seeded: api.Seeded, reqs: list[tuple[str, bytes]], tmp: P
         api.CONNECTIONS = saved
 
 
-def bench_single(report: Report, kind: str, url: str, seeded: api.Seeded, tmp: Path) -> None:
+def bench_single(
+    report: Report,
+    kind: str,
+    url: str,
+    seeded: api.Seeded,
+    tmp: Path,
+    worker_counts: tuple[int, ...] = WORKER_COUNTS,
+) -> None:
     reqs = api.single_requests(seeded)
-    for workers in WORKER_COUNTS:
+    for workers in worker_counts:
         with reference_serve(tmp, workers) as ref_srv:
             load(ref_srv, reference_requests(), tmp, "/d")  # warm-up
             ref = load(ref_srv, reference_requests(), tmp, "/d")
@@ -311,21 +322,55 @@ def bench_mixed(report: Report, kind: str, url: str, seeded: api.Seeded, tmp: Pa
         print(f"  failed: {line}")
 
 
-def main() -> None:
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_load",
+        description="The server under load (issue 16). Without options: every figure.",
+    )
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        action="append",
+        help="only this store (repeatable; default: SQLite, and PostgreSQL when its URL is set)",
+    )
+    parser.add_argument(
+        "--part",
+        choices=("single", "mixed"),
+        action="append",
+        help="only single decisions or only the mixed load (repeatable; default: both)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        action="append",
+        help=f"single decisions with this many workers only (repeatable; default {WORKER_COUNTS})",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Every figure; ``argv`` (the command line's, when run on its own) chooses fewer."""
+    args = _arguments(argv or [])
     for line in machine():
         print(line)
     report = Report()
-    kinds = ["sqlite"] + (["postgresql"] if api._pg_url() else [])
-    if len(kinds) == 1:
+    kinds = args.store or ["sqlite"] + (["postgresql"] if api._pg_url() else [])
+    if "postgresql" not in kinds and not args.store:
         print("PostgreSQL: skipped (set COURSEGATE_BENCH_DATABASE_URL or ..._TEST_DATABASE_URL)")
+    if "postgresql" in kinds and not api._pg_url():
+        raise SystemExit("--store postgresql needs COURSEGATE_BENCH_DATABASE_URL or ..._TEST_...")
+    parts = args.part or ["single", "mixed"]
+    worker_counts = tuple(args.workers or WORKER_COUNTS)
     for kind in kinds:
         with tempfile.TemporaryDirectory(prefix="coursegate-load-") as d:
             tmp = Path(d)
             with api.database(kind, tmp) as (url, factory):
                 seeded = api.seed(url, factory, tmp)
-                bench_single(report, kind, url, seeded, tmp)
-                bench_mixed(report, kind, url, seeded, tmp)
+                if "single" in parts:
+                    bench_single(report, kind, url, seeded, tmp, worker_counts)
+                if "mixed" in parts:
+                    bench_mixed(report, kind, url, seeded, tmp)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -288,3 +288,88 @@ def test_an_address_on_a_testing_centre_network_goes_the_general_way(world: Worl
         for a in ("10.1.2.3", "::ffff:10.1.2.3", "192.0.2.1", "not an address")
     ]
     assert on == [True, True, False, True]
+
+
+def _ids(world: World, uid: str = ANA.uid) -> tuple[int, int]:
+    with world.ctx() as ctx:
+        ci_id = find_course_instance(ctx, COURSE, INSTANCE).id
+        user = ctx.session.scalars(select(User).where(User.uid == uid)).one()
+        return ci_id, user.id
+
+
+def test_a_coalesced_read_answers_only_the_requests_that_arrived_before_it_was_sent(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: requests share one read of the counters, but a request that arrives while a
+    read is in flight waits for the next one — the read in flight may predate a change committed
+    just before the request (here: revoking a token raises its holder's counter)."""
+    import asyncio
+
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("reads are coalesced on PostgreSQL (SQLite's are local and instant)")
+    ci_id, user_id = _ids(world)
+    reader = kept.Reader(world.engine)
+    real = reader._pg_rows
+    sent: list[tuple[Any, ...]] = []
+    delivered = asyncio.Event()
+
+    async def late(sql: str, args: tuple[Any, ...]) -> list[Any]:
+        rows = await real(sql, args)  # read (sent and answered by the database) now...
+        sent.append(args)
+        if len(sent) == 1:
+            await delivered.wait()  # ...but the first read's answer arrives late
+        return rows
+
+    monkeypatch.setattr(reader, "_pg_rows", late)
+
+    def account(rows: list[Any]) -> int:
+        return next((int(r[3]) for r in rows if r[0] == 0 and r[1:3] == (0, user_id)), 0)
+
+    async def scenario() -> tuple[list[Any], list[list[Any]]]:
+        first = asyncio.create_task(reader.now(ci_id, user_id, 0))
+        while not sent:
+            await asyncio.sleep(0.005)
+        with world.ctx() as ctx:  # committed after the first read was sent
+            ctx.session.execute(text("UPDATE users SET name = name WHERE id = :u"), {"u": user_id})
+        later = [asyncio.create_task(reader.now(ci_id, user_id, 0)) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        delivered.set()
+        out = await first, [await t for t in later]
+        for conn in reader._idle:
+            await conn.close()
+        return out
+
+    before, after = asyncio.run(scenario())
+    assert all(account(rows) > account(before) for rows in after), "the change is seen"
+    assert len(sent) == 2, "the five requests that arrived meanwhile shared the second read"
+
+
+def test_coalesced_reads_give_each_request_its_own_rows(world: World) -> None:
+    """PostgreSQL: the rows of one read for many (course instance, user, assessment) are what
+    each would have read alone."""
+    import asyncio
+
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("reads are coalesced on PostgreSQL")
+    with world.ctx(ANA.uid) as ctx:
+        attempts.start(ctx, find_course_instance(ctx, COURSE, INSTANCE).id, "hw/hw1")
+    reader = kept.Reader(world.engine)
+    keys = []
+    for student in demo.STUDENTS[:3]:
+        ci_id, user_id = _ids(world, student.uid)
+        with world.ctx() as ctx:
+            aids = ctx.session.scalars(
+                text("SELECT id FROM assessments WHERE course_instance_id = :c"), {"c": ci_id}
+            ).all()
+        keys += [(ci_id, user_id, aid) for aid in (0, *aids)]
+
+    async def scenario() -> tuple[list[list[Any]], list[list[Any]]]:
+        together = await asyncio.gather(*(reader.now(*k) for k in keys))
+        alone = [await reader._pg_rows(reader._now_sql, (c, u, u, c, a)) for c, u, a in keys]
+        for conn in reader._idle:
+            await conn.close()
+        return list(together), alone
+
+    together, alone = asyncio.run(scenario())
+    assert any(r[0] != 0 for rows in together for r in rows), "an attempt is among them"
+    assert [sorted(map(tuple, r)) for r in together] == [sorted(map(tuple, r)) for r in alone]

@@ -5,7 +5,9 @@ query of the counters instead of the general way's transaction, ORM and framewor
 (:func:`~coursegate.services.access.decisions.answers.answer_one` behind FastAPI) identifies the
 token, looks the course instance up by name and reads the user's facts in a transaction, through
 the ORM, each time. Here, what those give is kept per process, and each request reads one small
-query (:func:`Reader.now`) on a connection of its own:
+query (:func:`Reader.now`) on a connection of its own — on PostgreSQL, one read sent after the
+request arrived serves every request waiting for one (a round trip for many, never an answer
+read before the request came):
 
 - the counters (:class:`~coursegate.store.models.DecisionVersion`) of the course instance's
   configuration, of the catalogue, and of the asking user (their facts in the course instance;
@@ -58,6 +60,9 @@ TOUCH_EVERY = 60 * SECOND
 """A token's ``last_used_at`` is written at most this often (as the general way does)."""
 PG_CONNECTIONS = 4
 """PostgreSQL connections of the kept way per process (queries in flight at once)."""
+PG_READS_IN_FLIGHT = 1
+"""Coalesced reads of the counters (:meth:`Reader.now`) in flight at once per process on
+PostgreSQL: the requests that arrive meanwhile wait, together, for the next one."""
 MAX_KEPT = 50_000
 """Tokens and course-instance names kept per process before starting afresh."""
 
@@ -104,6 +109,24 @@ class Reader:
             f" FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = {mark}"
         )
         self._networks_sql = "SELECT cidr FROM exam_networks WHERE removed_at IS NULL"
+        # PostgreSQL: the same rows for many requests at once, each tagged with its request's
+        # place in the read (the k-th (course instance, user, assessment) of the arrays)
+        self._batch_sql = (
+            "WITH q AS (SELECT * FROM unnest(%s::text::int[], %s::text::int[], %s::text::int[],"
+            " %s::text::int[])"
+            " AS q(k, ci, u, a))"
+            " SELECT q.k, 0, v.course_instance_id, v.user_id, v.version, 0"
+            " FROM q JOIN decision_versions v"
+            " ON v.course_instance_id = ANY (ARRAY[0, q.ci]) AND v.user_id = ANY (ARRAY[0, q.u])"
+            f" UNION ALL SELECT q.k, {ATTEMPT}, ai.assessment_id, ai.date_limit, ai.number,"
+            " CAST(ai.open AS INTEGER) FROM q JOIN assessment_instances ai"
+            " ON ai.user_id = q.u AND ai.assessment_id = q.a"
+            " JOIN assessments a ON a.id = ai.assessment_id AND a.course_instance_id = q.ci"
+        )
+        self._waiting: list[tuple[tuple[int, int, int], asyncio.Future[list[Any]]]] = []
+        """PostgreSQL: the requests that arrived since the last coalesced read was sent."""
+        self._in_flight = 0
+        self._senders: set[asyncio.Task[None]] = set()
 
     def _sqlite_rows(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         """SQLite answers in microseconds from the same process: no reason to leave the loop."""
@@ -123,20 +146,24 @@ class Reader:
             self.close()  # a broken connection is made again on the next request
             raise
 
-    async def _pg_rows(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
-        """PostgreSQL is a round trip away: the loop serves other requests meanwhile, on up to
-        :data:`PG_CONNECTIONS` connections of this process's own."""
-        import psycopg
-
-        loop = asyncio.get_running_loop()
+    def _on(self, loop: asyncio.AbstractEventLoop) -> asyncio.Semaphore:
+        """The connections' semaphore on ``loop``; a new event loop (tests) starts afresh."""
         free = self._free
-        if self._loop is not loop or free is None:  # a new event loop (tests): new connections
+        if self._loop is not loop or free is None:
             for old in self._idle:
                 with contextlib.suppress(Exception):
                     old.pgconn.finish()  # its loop is gone: closed without it
             self._loop, self._idle = loop, []
             free = self._free = asyncio.Semaphore(PG_CONNECTIONS)
-        async with free:
+            self._waiting, self._in_flight, self._senders = [], 0, set()
+        return free
+
+    async def _pg_rows(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        """PostgreSQL is a round trip away: the loop serves other requests meanwhile, on up to
+        :data:`PG_CONNECTIONS` connections of this process's own."""
+        import psycopg
+
+        async with self._on(asyncio.get_running_loop()):
             if self._idle:
                 conn = self._idle.pop()
             else:
@@ -151,6 +178,10 @@ class Reader:
                     finally:
                         raw.close()
                 conn = await psycopg.AsyncConnection.connect(**self._params, autocommit=True)
+                # The kept way's few statements are prepared once, and their one generic plan
+                # serves every execution (PostgreSQL would otherwise plan the first few each
+                # time, and again whenever a custom plan looks cheaper).
+                await conn.execute("SET plan_cache_mode = force_generic_plan")
             try:
                 cur = await conn.execute(sql, args, prepare=True)
                 rows: list[Any] = await cur.fetchall()
@@ -173,8 +204,52 @@ class Reader:
 
     async def now(self, ci_id: int, user_id: int, assessment_id: int) -> list[Any]:
         """The counters of ``ci_id``, the catalogue and the user, and the user's attempts at
-        the assessment (its row id)."""
-        return await self._rows(self._now_sql, (ci_id, user_id, user_id, ci_id, assessment_id))
+        the assessment (its row id), read after this call began.
+
+        On PostgreSQL the read is coalesced: the request waits for the next read *sent* after
+        it arrived, and that one read answers every request waiting when it is sent — never one
+        already in flight, whose answer may predate a change committed just before this request.
+        A read leaves as soon as fewer than :data:`PG_READS_IN_FLIGHT` are in flight, so an
+        idle server waits for one round trip, and a busy one sends one query for many requests.
+        """
+        if self.sqlite:
+            return self._sqlite_rows(self._now_sql, (ci_id, user_id, user_id, ci_id, assessment_id))
+        loop = asyncio.get_running_loop()
+        self._on(loop)
+        answer: asyncio.Future[list[Any]] = loop.create_future()
+        self._waiting.append(((ci_id, user_id, assessment_id), answer))
+        if self._in_flight < PG_READS_IN_FLIGHT:
+            self._in_flight += 1
+            sender = loop.create_task(self._send_waiting())
+            self._senders.add(sender)
+            sender.add_done_callback(self._senders.discard)
+        return await answer
+
+    async def _send_waiting(self) -> None:
+        """Read for the requests waiting, until none is: each read takes those waiting *when it
+        is sent* (a task starts on the loop's next turn, so the requests that arrived in this
+        one go together)."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                # arrays as text (psycopg's dumping of a list costs more than the rest)
+                args = tuple("{" + ",".join([str(k[i]) for k, _ in batch]) + "}" for i in range(3))
+                args = ("{" + ",".join(map(str, range(len(batch)))) + "}", *args)
+                try:
+                    rows = await self._pg_rows(self._batch_sql, args)
+                except Exception as e:
+                    for _, answer in batch:
+                        if not answer.done():
+                            answer.set_exception(e)
+                    continue
+                each: list[list[Any]] = [[] for _ in batch]
+                for r in rows:
+                    each[r[0]].append(r[1:])
+                for (_, answer), mine in zip(batch, each, strict=True):
+                    if not answer.done():
+                        answer.set_result(mine)
+        finally:
+            self._in_flight -= 1
 
     async def token(self, token: str) -> tuple[Any, ...] | None:
         rows = await self._rows(self._token_sql, (digest(token),))
