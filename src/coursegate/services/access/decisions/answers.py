@@ -496,13 +496,19 @@ def decide(stored: Stored, user: InRow | Alone, when: Instant) -> Decided:
 
 def render(stored: Stored, when: Instant, tz: ZoneInfo, decided: Decided) -> bytes:
     """``{"at", "course_instance", "assessment"}``: the JSON of ``coursegate decide``."""
+    return render_at(stored, when, tz) + render_decided(decided, tz)
+
+
+def render_at(stored: Stored, when: Instant, tz: ZoneInfo) -> bytes:
+    """The start of an answer, up to its instant: ``{"at":"..."``."""
+    return b'{"at":' + stored.pieces.at(when, tz)
+
+
+def render_decided(decided: Decided, tz: ZoneInfo) -> bytes:
+    """The rest of an answer after its instant: ``,"course_instance":{...},"assessment":{...}}``
+    (no assessment when none was asked about)."""
     access, assessment, pieces = decided
-    answer = (
-        b'{"at":'
-        + stored.pieces.at(when, tz)
-        + b',"course_instance":'
-        + pieces.decision(access, tz)
-    )
+    answer = b',"course_instance":' + pieces.decision(access, tz)
     if assessment is not None:
         answer += b',"assessment":' + pieces.decision(assessment, tz)
     return answer + b"}"

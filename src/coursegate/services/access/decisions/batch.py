@@ -44,6 +44,7 @@ from coursegate.core.model import Mode
 from coursegate.services.access.decisions.answers import (
     Alone,
     Answer,
+    Decided,
     InRow,
     Question,
     Stored,
@@ -56,7 +57,8 @@ from coursegate.services.access.decisions.answers import (
     permitted,
     read_instant,
     read_questions,
-    render,
+    render_at,
+    render_decided,
     user_input,
 )
 from coursegate.services.access.exam_mode import RequestMode, explained
@@ -144,7 +146,9 @@ def answer_instance(
         out[k] = answer
 
 
-Instant_ = tuple[str, ZoneInfo, Instant]
+Read = tuple[str, ZoneInfo, Instant, bytes]
+"""A request's instant read: the zone's name, the zone, the instant and the start of the
+answer (:func:`~coursegate.services.access.decisions.answers.render_at`)."""
 
 
 class _Grouped:
@@ -152,16 +156,19 @@ class _Grouped:
 
     def __init__(self, stored: Stored) -> None:
         self.stored = stored
-        self.instants: dict[tuple[str | None, str | None], Instant_ | ServiceError] = {}
+        self.instants: dict[tuple[str | None, str | None], Read | ServiceError] = {}
         self.users: dict[tuple[str, str | None, Mode, str], InRow | Alone | ServiceError] = {}
         self.staff: dict[str, bool] = {}
+        self.rendered: dict[tuple[int, int, int, ZoneInfo], tuple[Decided, bytes]] = {}
+        """The rest of an answer by its decisions (by ``id``: each kept with its bytes)."""
 
-    def instant(self, q: Question) -> Instant_ | ServiceError:
+    def instant(self, q: Question) -> Read | ServiceError:
         key = (q.at, q.timezone)
         found = self.instants.get(key)
         if found is None:
             try:
-                found = read_instant(self.stored, q)
+                tz_name, tz, when = read_instant(self.stored, q)
+                found = (tz_name, tz, when, render_at(self.stored, when, tz))
             except ServiceError as error:
                 found = error
             self.instants[key] = found
@@ -185,12 +192,21 @@ class _Grouped:
             self.users[key] = found
         return found
 
+    def rest(self, decided: Decided, tz: ZoneInfo) -> bytes:
+        access, assessment, pieces = decided
+        key = (id(access), id(assessment), id(pieces), tz)
+        found = self.rendered.get(key)
+        if found is None:
+            found = self.rendered[key] = (decided, render_decided(decided, tz))
+        return found[1]
+
     def answer(self, q: Question) -> Answer:
-        """What ``answers._answer_course_instance`` answers ``q``."""
+        """What ``answers._answer_course_instance`` answers ``q``: ``render`` of ``decide`` of
+        ``build_input``, from the pieces met before."""
         instant = self.instant(q)
         if isinstance(instant, ServiceError):
             return instant
-        tz_name, tz, when = instant
+        tz_name, tz, when, start = instant
         stored = self.stored
         try:
             user = self.user(q, tz_name, tz, when)
@@ -199,6 +215,6 @@ class _Grouped:
             decided = decide(stored, user, when)
             if q.own_mode is not None and decided[1] is not None:
                 decided = (decided[0], explained(decided[1], q.own_mode), stored.local)
-            return render(stored, when, tz, decided)
+            return start + self.rest(decided, tz)
         except ServiceError as error:
             return error
