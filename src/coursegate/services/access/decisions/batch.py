@@ -17,9 +17,10 @@ each only once per distinct input, and the rest is memoised:
   (user, assessment, mode, zone) — for users holding no course-staff role, whose input does not
   depend on the instant; for the others, per request as before;
 - **the decision** (:func:`~coursegate.services.access.decisions.answers.decide`, a look-up in
-  the compiled form) and **its JSON** (:func:`~coursegate.services.access.decisions.answers.
-  render`, from the pieces kept with the compiled form): once per distinct request — a request
-  repeated in a batch is answered by the same bytes;
+  the compiled form): per request (a binary search; memoising whole requests cost more than it
+  saved); **its JSON** (:func:`~coursegate.services.access.decisions.answers.render`): the
+  instant's part once per distinct (``at``, ``timezone``), the rest once per distinct pair of
+  decisions;
 - **errors**: serialised once per error object.
 
 No rule is decided here: every answer is what the stages give. Tests feed the same random
@@ -122,7 +123,7 @@ def answer_instance(
     ctx: Ctx, ci: CourseInstance, items: Sequence[tuple[int, Question]], out: list[Answer]
 ) -> None:
     """Stages 3 to 5 for the requests of one course instance, into ``out``: who may see whom
-    once per user, then each distinct request once (:class:`_Grouped`)."""
+    once per user, then each request from the pieces met before (:class:`_Grouped`)."""
     first: dict[str, tuple[int, Question]] = {}
     for k, q in items:
         if q.uid not in first:
@@ -137,13 +138,9 @@ def answer_instance(
             out[k] = refused[q.uid]
     if not todo:
         return
-    grouped = _Grouped(Stored(ctx, ci, seen))
-    done: dict[Question, Answer] = {}
+    answer = _Grouped(Stored(ctx, ci, seen)).answer
     for k, q in todo:
-        answer = done.get(q)
-        if answer is None:
-            answer = done[q] = grouped.answer(q)
-        out[k] = answer
+        out[k] = answer(q)
 
 
 Read = tuple[str, ZoneInfo, Instant, bytes]
@@ -157,7 +154,7 @@ class _Grouped:
     def __init__(self, stored: Stored) -> None:
         self.stored = stored
         self.instants: dict[tuple[str | None, str | None], Read | ServiceError] = {}
-        self.users: dict[tuple[str, str | None, Mode, str], InRow | Alone | ServiceError] = {}
+        self.users: dict[tuple[str, str | None, bool, str], InRow | Alone | ServiceError] = {}
         self.staff: dict[str, bool] = {}
         self.rendered: dict[tuple[int, int, int, ZoneInfo], tuple[Decided, bytes]] = {}
         """The rest of an answer by its decisions (by ``id``: each kept with its bytes)."""
@@ -182,7 +179,7 @@ class _Grouped:
             staff = self.staff[q.uid] = holds_staff_roles(self.stored, q.uid)
         if staff:  # their role depends on the instant: as one by one
             return user_input(self.stored, q, tz_name, tz, when)
-        key = (q.uid, q.assessment, q.mode, tz_name)
+        key = (q.uid, q.assessment, q.mode is Mode.EXAM, tz_name)  # (an enum hashes slowly)
         found = self.users.get(key)
         if found is None:
             try:
