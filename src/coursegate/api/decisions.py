@@ -20,7 +20,7 @@ from coursegate.http.deps import CALLER, Caller
 from coursegate.http.errors import ErrorOut
 from coursegate.http.modes import mode_of_request
 from coursegate.http.policy import Routes, needs, signed_in
-from coursegate.services.access.decisions import answers
+from coursegate.services.access.decisions import answers, batch
 from coursegate.services.access.decisions import matrix as course_matrix
 from coursegate.services.common.errors import Invalid
 
@@ -206,7 +206,8 @@ def decide_batch(request: Request, raw: Any = BODY, c: Caller = CALLER) -> Respo
     """Up to 10,000 decision requests at once; ``results`` answers them in order. A request
     that cannot be answered (unknown assessment, not allowed, bad field) gets
     ``{"error": {code, message, field}}`` in its place; the others are answered."""
-    return Response(answers.answer_batch(c.ctx, raw, mode_of_request(request, c)), media_type=JSON)
+    answer = batch.answer_batch_grouped(c.ctx, raw, mode_of_request(request, c))
+    return Response(answer, media_type=JSON)
 
 
 # -- the matrix -------------------------------------------------------------------------------

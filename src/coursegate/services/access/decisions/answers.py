@@ -34,7 +34,7 @@ ready-made pieces.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import tzinfo
 from typing import Any
@@ -388,10 +388,26 @@ class Stored:
 def build_input(stored: Stored, q: Question) -> CoreInput:
     """The instant and zone of the answer to ``q`` and the user as the core decides them: their
     row of the compiled course instance, or (a staff role, or not enrolled) on their own."""
+    tz_name, tz, when = read_instant(stored, q)
+    return when, tz, user_input(stored, q, tz_name, tz, when)
+
+
+def read_instant(stored: Stored, q: Question) -> tuple[str, ZoneInfo, Instant]:
+    """The zone of the answer to ``q`` (its name and itself) and the instant it is decided at
+    (the request's ``at``, else now). Raises :class:`Invalid` for an ``at`` it cannot read."""
     tz_name = q.timezone or stored.tz_name
     tz = stored.zones.get(tz_name) or stored.zone(tz_name)
     at = read_at(q.at, tz)
-    when = stored.at if at is None else at
+    return tz_name, tz, stored.at if at is None else at
+
+
+def user_input(
+    stored: Stored, q: Question, tz_name: str, tz: ZoneInfo, when: Instant
+) -> InRow | Alone:
+    """The user of ``q`` as the core decides them at ``when``: their row of the compiled course
+    instance in ``tz_name``, or (a staff role at ``when``, or not enrolled) on their own. It
+    depends on ``when`` only through the course-staff roles the user holds
+    (:func:`holds_staff_roles`)."""
     now = stored.now
     uid_id = now.ids.get(q.uid)
     if uid_id is None:
@@ -413,7 +429,7 @@ def build_input(stored: Stored, q: Question) -> CoreInput:
         else None
     )
     if row is not None and role is Role.STUDENT:
-        return when, tz, (entry, pieces, row, j, q.mode, attempt)
+        return (entry, pieces, row, j, q.mode, attempt)
     key = (q.uid, q.assessment, q.mode, role, tz_name)
     alone = stored.alone.get(key)
     if alone is None:
@@ -428,7 +444,14 @@ def build_input(stored: Stored, q: Question) -> CoreInput:
         )
         config = None if j is None else base.compiled.assessments[j]
         alone = stored.alone[key] = Alone(config, facts, tz)
-    return when, tz, alone
+    return alone
+
+
+def holds_staff_roles(stored: Stored, uid: str) -> bool:
+    """Whether ``uid`` holds a course-staff role here at any time (then :func:`user_input`
+    depends on the instant); False for a user who does not exist."""
+    uid_id = stored.now.ids.get(uid)
+    return uid_id is not None and bool(stored.now.roles.get(uid_id))
 
 
 def _role_at(held: Sequence[tuple[str, Instant | None, Instant | None]], at: Instant) -> Role:
@@ -473,13 +496,19 @@ def decide(stored: Stored, user: InRow | Alone, when: Instant) -> Decided:
 
 def render(stored: Stored, when: Instant, tz: ZoneInfo, decided: Decided) -> bytes:
     """``{"at", "course_instance", "assessment"}``: the JSON of ``coursegate decide``."""
+    return render_at(stored, when, tz) + render_decided(decided, tz)
+
+
+def render_at(stored: Stored, when: Instant, tz: ZoneInfo) -> bytes:
+    """The start of an answer, up to its instant: ``{"at":"..."``."""
+    return b'{"at":' + stored.pieces.at(when, tz)
+
+
+def render_decided(decided: Decided, tz: ZoneInfo) -> bytes:
+    """The rest of an answer after its instant: ``,"course_instance":{...},"assessment":{...}}``
+    (no assessment when none was asked about)."""
     access, assessment, pieces = decided
-    answer = (
-        b'{"at":'
-        + stored.pieces.at(when, tz)
-        + b',"course_instance":'
-        + pieces.decision(access, tz)
-    )
+    answer = b',"course_instance":' + pieces.decision(access, tz)
     if assessment is not None:
         answer += b',"assessment":' + pieces.decision(assessment, tz)
     return answer + b"}"
@@ -505,16 +534,23 @@ def _own_mode(ctx: Ctx, q: Question, given: RequestMode | None) -> Question:
     return replace(q, mode=given.mode, own_mode=given)
 
 
+PerInstance = Callable[[Ctx, CourseInstance, Sequence[tuple[int, Question]], list[Answer]], None]
+"""Stages 3 to 5 for the requests of one course instance, into the answers."""
+
+
 def answer_questions(
     ctx: Ctx,
     questions: Sequence[Question | ServiceError],
     request_mode: RequestMode | None = None,
+    per_instance: PerInstance | None = None,
 ) -> list[Answer]:
     """Answer decision requests in order (errors are answers too: one bad request does not
     spoil the others). Requests are grouped by course instance: each is compiled once (or
     found compiled in the cache, :mod:`coursegate.services.access.decisions.cache`), who may see
     whom is asked once per course instance, and each answer is the JSON of ``coursegate
-    decide``."""
+    decide``. ``per_instance`` answers the requests of one course instance (default: one by
+    one; the batch endpoint's way: :mod:`coursegate.services.access.decisions.batch`)."""
+    answer_instance = per_instance or _answer_course_instance
     out: list[Answer] = [b""] * len(questions)
     groups: dict[tuple[str, str | None], list[tuple[int, Question]]] = {}
     for k, q in enumerate(questions):
@@ -527,7 +563,7 @@ def answer_questions(
         try:
             ci = request_course_instance(ctx, course, instance)
             remember_name(ctx.session.get_bind(), course, instance, ci)
-            _answer_course_instance(ctx, ci, items, out)
+            answer_instance(ctx, ci, items, out)
         except ServiceError as error:
             for k, _ in items:
                 out[k] = error
@@ -562,31 +598,50 @@ def _answer_course_instance(
             out[k] = error
 
 
-def answer_batch(ctx: Ctx, raw: object, request_mode: RequestMode | None = None) -> bytes:
-    """``{"requests": [...]}`` → ``{"results": [...]}``, serialised; see
-    :func:`answer_questions`. More than :data:`MAX_BATCH` requests raise :class:`TooLarge`."""
+def batch_requests(raw: object) -> list[Any]:
+    """The decision requests of a batch ``{"requests": [...]}`` (not read yet). More than
+    :data:`MAX_BATCH` raise :class:`TooLarge`; another shape :class:`Invalid`."""
     if not isinstance(raw, dict) or not isinstance(raw.get("requests"), list):
         raise Invalid('the body must be {"requests": [...]} (a list of decision requests)', "$")
     extra = sorted(set(raw) - {"requests"})
     if extra:
         raise Invalid(f"{extra[0]}: not a field of a batch (only requests)", extra[0])
-    requests = raw["requests"]
+    requests: list[Any] = raw["requests"]
     if len(requests) > MAX_BATCH:
         raise TooLarge(
             f"requests: {len(requests):,} decision requests in one batch; at most"
             f" {MAX_BATCH:,} (split them into several batches)",
             "requests",
         )
+    return requests
+
+
+def read_questions(requests: Sequence[object], default_uid: str) -> list[Question | ServiceError]:
+    """:func:`read_question` of each request, in order; a request that is not right is
+    answered by its error."""
     questions: list[Question | ServiceError] = []
-    me = ctx.effective
     for r in requests:
         try:
-            questions.append(read_question(r, me))
+            questions.append(read_question(r, default_uid))
         except ServiceError as error:
             questions.append(error)
-    answers = answer_questions(ctx, questions, request_mode)
-    parts = [a if isinstance(a, bytes) else error_json(a) for a in answers]
+    return questions
+
+
+def batch_json(parts: Sequence[bytes]) -> bytes:
+    """``{"results": [...]}`` from the serialised answers, in order."""
     return b'{"results":[' + b",".join(parts) + b"]}"
+
+
+def answer_batch(ctx: Ctx, raw: object, request_mode: RequestMode | None = None) -> bytes:
+    """``{"requests": [...]}`` → ``{"results": [...]}``, serialised, each request answered one
+    by one (see :func:`answer_questions`). The batch endpoint answers with
+    :func:`coursegate.services.access.decisions.batch.answer_batch_grouped`, which gives the same
+    bytes faster; this is its oracle (tests compare the two). More than :data:`MAX_BATCH`
+    requests raise :class:`TooLarge`."""
+    questions = read_questions(batch_requests(raw), ctx.effective)
+    answers = answer_questions(ctx, questions, request_mode)
+    return batch_json([a if isinstance(a, bytes) else error_json(a) for a in answers])
 
 
 def answer_one(ctx: Ctx, raw: object, request_mode: RequestMode | None = None) -> bytes:
