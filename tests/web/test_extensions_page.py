@@ -166,6 +166,8 @@ def test_the_preview_shows_before_and_after_and_writes_nothing(world: World, pag
     now, after = text.split("Ana Alvarez (ana@example.edu) now", 1)[1].split("With the extension")
     assert "until 23:59, Wed, Feb 7: 80% credit (late)" in now and "Due 23:59, Mon, Feb 5" in now
     assert "until 23:59, Wed, Feb 7: 100% credit" in after and "Due 23:59, Wed, Feb 7" in after
+    for side in (now, after):  # what they may still do once credit ends
+        assert "After 23:59, Wed, Feb 7: practice only (submissions for no credit)" in side
     # htmx asks for the preview alone.
     r = ins.post(NEW, form(deadline="2d"), headers={"HX-Request": "true"})
     assert r.text.lstrip().startswith('<section id="preview"') and "<html" not in r.text

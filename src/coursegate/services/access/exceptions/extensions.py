@@ -32,7 +32,7 @@ from sqlalchemy import func, or_, select
 
 from coursegate.core.engine import CompiledCourseInstance, Student
 from coursegate.core.exceptions import later_by_days
-from coursegate.core.instants import Instant, format_for_people
+from coursegate.core.instants import MAX_INSTANT, Instant, format_for_people
 from coursegate.core.model import InstanceFacts
 from coursegate.services.access.decisions.schedule import Schedule, read_schedule
 from coursegate.services.access.exceptions import bulk
@@ -87,6 +87,9 @@ class Outlook:
 
     schedule: Schedule
     time_limit_minutes: int | None
+    afterwards: str = ""
+    """What they may do once credit ends: ``practice`` (submit for no credit), ``view``
+    (look, not submit), ``closed``; empty when credit never ends."""
 
     @property
     def due(self) -> Instant | None:
@@ -134,7 +137,15 @@ def outlooks(
     for i in range(len(assumed)):
         tl = compiled.timeline(i, 0)
         window = next((v for _, _, v in tl.intervals(at) if v.can_start), None)
-        out.append(Outlook(read_schedule(tl), window.time_limit_minutes if window else None))
+        schedule = read_schedule(tl)
+        afterwards = ""
+        if schedule.bands and schedule.bands[-1].end < MAX_INSTANT:
+            d = tl.at(schedule.bands[-1].end)
+            afterwards = (
+                "practice" if d.access and d.submittable else "view" if d.access else "closed"
+            )
+        limit = window.time_limit_minutes if window else None
+        out.append(Outlook(schedule, limit, afterwards))
     return out
 
 
