@@ -97,6 +97,11 @@ def test_a_matrix_cell_opens_the_form_filled_in_with_the_deadline_now(
     assert fields["uid"] == "Ana Alvarez (ana@example.edu)" and fields["assessment"] == ""
     fields = form_fields(ins.get(f"{NEW}?section=lab-b").text, f"{Q}/staff/extensions/new")
     assert fields["who"] == "section" and fields["section"] == "lab-b"
+    text = text_of(ins.get(f"{NEW}?section=lab-b&assessment=hw/hw2").text)
+    assert "The section lab-b's deadline now: 23:59, Mon, Feb 5 (2 students)." in text
+    assert "+1 day → 23:59, Tue, Feb 6" in text
+    r = ins.get(f"{NEW}?section=lab-z&assessment=hw/hw2")
+    assert r.status_code == 404 and "has no section 'lab-z'" in beside(r.text, "section")
 
 
 def test_the_form_reveals_no_one_who_is_not_a_student_of_the_course(pages: Any) -> None:

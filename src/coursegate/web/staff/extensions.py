@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from coursegate.core.exceptions import later_by_days
+from coursegate.core.instants import Instant
 from coursegate.http.deps import CALLER, Caller
 from coursegate.http.policy import needs
 from coursegate.services.access.exceptions import extensions as E
@@ -88,9 +89,18 @@ def _page(
             looked = found
         else:
             now, existing = found
+    section = filled.get("section", "")
+    group: list[tuple[Instant | None, int]] = []
+    if filled.get("who") == "section" and section and aid:
+        dues = trying(c, lambda: E.section_outlook(c.ctx, ci, section, aid))
+        if isinstance(dues, ServiceError):
+            looked = dues
+        else:
+            group = dues
+    base = now.due if now is not None else group[0][0] if len(group) == 1 else None
     presets = {}
-    if now is not None and now.due is not None:
-        presets = {k: later_by_days(now.due, d, tz) for k, d in E.DAYS.items()}
+    if base is not None:
+        presets = {k: later_by_days(base, d, tz) for k, d in E.DAYS.items()}
     roster = list_roster(c.ctx, ci.id)
     names = {r.uid: r.name for r in roster}
     if uid and "uid" in filled and uid in names:
@@ -103,6 +113,7 @@ def _page(
         "existing": existing,
         "student": person(names.get(uid, ""), uid) if uid else "",
         "presets": presets,
+        "group": group,
         "day_labels": DAY_LABELS,
         "time_labels": TIME_LABELS,
         "assessments": ov.assessments,

@@ -24,6 +24,7 @@ nothing about people who are not students of the course instance); :func:`plan` 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -191,6 +192,19 @@ def outlook_now(
     (student,) = _students(ctx, ci, state, [st.user])
     (now,) = outlooks(state, aid, [student], ctx.at)
     return now, _existing(st, aid)
+
+
+def section_outlook(
+    ctx: Ctx, ci: CourseInstance, section: str, aid: str
+) -> list[tuple[Instant | None, int]]:
+    """The deadlines the enrolled members of ``section`` have now on ``aid``, each with how
+    many have it (earliest first; None, no due date, last). Needs ``vst``."""
+    require_view_all(ctx, ci)
+    state = read_instance(ctx.session, ci)
+    aid = check_target(state, ci, ASSESSMENT, aid)
+    _, members = bulk.recipients(ctx, ci, None, section)
+    dues = Counter(o.due for o in outlooks(state, aid, _students(ctx, ci, state, members), ctx.at))
+    return sorted(dues.items(), key=lambda p: (p[0] is None, p[0] or 0))
 
 
 def _enrolled_student(ctx: Ctx, ci: CourseInstance, uid: str) -> StudentState:
