@@ -420,10 +420,13 @@ def plan_many(
     latest = max((d for d in dues if d is not None), default=None)
     base = dues[0] if ask.deadline in DAYS else latest
     given = _new_fields(ask, base, befores, state, ctx.at, who)
-    report = bulk.grant_many(
-        ctx, ci.id, ASSESSMENT, aid, given, reason="(preview)",
-        uids=[st.user.uid for st in ordered], dry_run=True,
-    )  # fmt: skip
+    try:
+        report = bulk.grant_many(
+            ctx, ci.id, ASSESSMENT, aid, given, reason="(preview)",
+            uids=[st.user.uid for st in ordered], dry_run=True,
+        )  # fmt: skip
+    except bulk.BulkInvalid as invalid:
+        raise bulk.BulkInvalid(invalid.problems, "cannot get this extension") from None
     afters = outlooks(
         state,
         aid,
