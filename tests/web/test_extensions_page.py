@@ -104,6 +104,13 @@ def test_a_matrix_cell_opens_the_form_filled_in_with_the_deadline_now(
     assert r.status_code == 404 and "has no section 'lab-z'" in beside(r.text, "section")
 
 
+def test_a_students_page_links_to_the_form(pages: Any) -> None:
+    page = pages("ta").get(f"{STAFF}/students/{ANA}").text
+    links = set(re.findall(r'href="([^"]*extensions/new[^"]*)"', page))
+    assert f"{Q}/staff/extensions/new?uid=ana%40example.edu" in links
+    assert f"{Q}/staff/extensions/new?uid=ana%40example.edu&amp;assessment=hw/hw2" in links
+
+
 def test_the_form_reveals_no_one_who_is_not_a_student_of_the_course(pages: Any) -> None:
     ta: PageClient = pages("ta")
     said = []

@@ -66,6 +66,17 @@ def test_an_instructor_extends_a_deadline_by_two_days_from_a_matrix_cell(
     assert "family emergency" in student.locator("main").inner_text()
 
 
+def test_the_form_and_its_preview_fit_a_phone(browser: Any, live: Live) -> None:
+    phone = new_page(browser, phone=True)
+    sign_in(phone, live, demo.TA.uid, demo.TA.password)
+    phone.goto(live.url(f"{STAFF}/extensions/new?uid={ANA.uid}&assessment=hw/hw2"))
+    phone.get_by_label("+1 week").check()
+    phone.locator("#preview").get_by_text("With the extension").wait_for()
+    assert "Due 23:59, Mon, Feb 12" in phone.locator("#preview").inner_text()
+    assert phone.evaluate(WIDER_THAN_SCREEN) <= 0
+    check_page(phone)
+
+
 def test_a_refused_preview_is_said_in_the_preview(browser: Any, live: Live) -> None:
     staff = new_page(browser)
     sign_in(staff, live, demo.TA.uid, demo.TA.password)
