@@ -249,9 +249,14 @@ def test_a_pasted_list_of_emails_and_uids_is_all_or_nothing(world: World, pages:
         assert r.status_code == 422
         said = beside(r.text, "uids")
         assert said.startswith("1 student cannot get this extension")
-        assert "nobody@example.edu: there is no such user" in said
+        assert "nobody@example.edu: not a student of CG 101 Sp24" in said
         assert pasted in html.unescape(r.text)  # what was pasted stays in the field
     assert counts(world) == (rows, log)
+    # Someone outside the course is said the same way, by what was pasted (no uid revealed).
+    with world.ctx() as ctx:
+        ctx.user(demo.INSTRUCTOR.uid).email = "Ivy@Example.edu"
+    r = ta.post(NEW, form(**{**bulk, "uids": "ivy@example.edu, ana@example.edu"}))
+    assert beside(r.text, "uids").endswith("ivy@example.edu: not a student of CG 101 Sp24")
     r = ta.post(
         NEW, form(**{**bulk, "uids": pasted.replace("nobody@example.edu", "")}, action="save")
     )

@@ -162,7 +162,7 @@ def _preview(c: Caller, ci: CourseInstance, form: FormData) -> E.Plan:
         return E.plan(c.ctx, ci.id, uid_from(text(form, "uid")), aid, ask)
     if who == "section":
         return E.plan_many(c.ctx, ci.id, aid, ask, section=text(form, "section"))
-    return E.plan_many(c.ctx, ci.id, aid, ask, uids=E.resolve_pasted(c.ctx, text(form, "uids")))
+    return E.plan_many(c.ctx, ci.id, aid, ask, uids=E.resolve_pasted(c.ctx, ci, text(form, "uids")))
 
 
 def _save(c: Caller, ci: CourseInstance, form: FormData) -> tuple[str, str]:
@@ -183,7 +183,7 @@ def _save(c: Caller, ci: CourseInstance, form: FormData) -> tuple[str, str]:
             c.ctx, ci.id, aid, ask, reason=reason, section=text(form, "section")
         )
     else:
-        uids = E.resolve_pasted(c.ctx, text(form, "uids"))
+        uids = E.resolve_pasted(c.ctx, ci, text(form, "uids"))
         p, report = E.save_many(c.ctx, ci.id, aid, ask, reason=reason, uids=uids)
     done = f"Extension granted to {len(report.granted)} student(s) for {p.aid}"
     if report.unchanged:

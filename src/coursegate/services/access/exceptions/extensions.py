@@ -56,7 +56,7 @@ from coursegate.services.common.places import course_instance_by_id, instance_la
 from coursegate.services.courses.roster import load_roster, personal_overrides
 from coursegate.services.courses.state import InstanceState, read_instance
 from coursegate.services.people.uids import split_uids
-from coursegate.store.models import CourseInstance, StudentOverride, User
+from coursegate.store.models import CourseInstance, Enrollment, StudentOverride, User
 
 DAYS = {"1d": 1, "2d": 2, "1w": 7}
 """The deadline presets that add days to the current deadline."""
@@ -358,17 +358,21 @@ def plan(ctx: Ctx, course_instance_id: int, uid: str, aid: str, ask: Ask) -> Pla
     return Plan(aid, title, body, [line], warnings, existing, given)
 
 
-def resolve_pasted(ctx: Ctx, pasted: str) -> list[str]:
+def resolve_pasted(ctx: Ctx, ci: CourseInstance, pasted: str) -> list[str]:
     """Pasted uids or email addresses (spaces, commas, semicolons or lines between them) as
-    uids, in order: an email address of a user becomes their uid; anything else stays as it
-    was (and is reported unknown by the grant)."""
+    uids, in order: the email address of someone enrolled in ``ci`` (whatever its capitals)
+    becomes their uid; anything else stays as it was (and is reported as not a student), so
+    the list reveals nobody's uid outside the course instance."""
     items = split_uids(pasted)
     if not items:
         raise Invalid("uids: paste the students' uids or email addresses", "uids")
     lowered = [i.lower() for i in items]
     found = ctx.session.execute(
-        select(User.uid, User.email).where(
-            or_(User.uid.in_(items), func.lower(User.email).in_(lowered))
+        select(User.uid, User.email)
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .where(
+            Enrollment.course_instance_id == ci.id,
+            or_(User.uid.in_(items), func.lower(User.email).in_(lowered)),
         )
     ).all()
     uids = {u for u, _ in found}
@@ -400,7 +404,10 @@ def plan_many(
     problems: list[bulk.BulkProblem] = []
     for u in wanted:
         st = by_uid.get(u)
-        why = "there is no such user" if st is None else not_enrolled(st, ci)
+        if st is None or st.status is None:  # the same words whether or not they exist
+            why: str | None = f"not a student of {instance_label(ci)}"
+        else:
+            why = not_enrolled(st, ci)
         if why is not None:
             problems.append(bulk.BulkProblem(u, why))
     if problems:
