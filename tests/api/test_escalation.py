@@ -167,6 +167,7 @@ ESCALATION: dict[tuple[str, str], Row] = {
     ("POST", P + "/staff/accounts/lock"): Row("course", "I D"),
     ("POST", P + "/staff/accounts/recycle"): Row("course", "I D"),
     ("POST", P + "/staff/exceptions"): Row("course", "T I D"),
+    ("POST", P + "/staff/extensions/new"): Row("course", "T I D"),
     ("POST", P + "/staff/exceptions/{exception_id}"): Row("course", "T I D"),
     ("POST", P + "/staff/exceptions/{exception_id}/remove"): Row("course", "T I D"),
     ("POST", P + "/staff/roles/custom"): Row("course", "T I D"),

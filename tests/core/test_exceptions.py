@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
 from coursegate.core.course_instance import CourseInstancePolicy
 from coursegate.core.engine import Facts, decide_directly, policy_for
-from coursegate.core.exceptions import StudentException, exception_override
-from coursegate.core.instants import parse_date, zone
+from coursegate.core.exceptions import StudentException, exception_override, later_by_days
+from coursegate.core.instants import MINUTE, from_instant, parse_date, zone
 from coursegate.core.model import UserFacts
 from coursegate.courses.assessments import assessment_config
 from coursegate.courses.instance_settings import InstanceSettings
@@ -129,3 +134,40 @@ def test_rfc_exception_keeps_the_section_accommodation() -> None:
     extension = Patch(source="your exception", date_control=DateControlPatch(due=None))
     got = resolve_settings(config, frozenset({"drc"}), (extension,))
     assert got.date_control is not None and got.date_control.duration_minutes == 90
+
+
+# -- "+N days": an extension counted on the course's wall clock ---------------------------------
+
+
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+
+
+GAP = (t("2024-03-09T02:30") - t("2023-01-01T00:00")) // MINUTE
+"""02:30 on the Saturday before the spring change: +1 day falls in the gap."""
+FOLD = (t("2024-11-03T01:30") + HOUR - t("2023-01-01T00:00")) // MINUTE
+"""The second 01:30 of the autumn change."""
+
+
+@given(
+    minutes=st.integers(min_value=0, max_value=3 * 366 * 24 * 60),
+    days=st.integers(min_value=0, max_value=60),
+)
+@example(minutes=GAP, days=1)
+@example(minutes=FOLD, days=0)
+@example(minutes=FOLD, days=7)
+def test_later_by_days_keeps_the_wall_time_and_moves_at_most_an_hour_off(
+    minutes: int, days: int
+) -> None:
+    start = t("2023-01-01T00:00") + minutes * MINUTE
+    later = later_by_days(start, days, TZ)
+    wall, new_wall = from_instant(start, TZ), from_instant(later, TZ)
+    assert abs(later - start - days * DAY) <= HOUR  # one daylight-saving change's worth at most
+    target = wall.replace(tzinfo=None) + timedelta(days=days)
+    if new_wall.replace(tzinfo=None) != target:
+        # That wall time does not exist on the day (the spring gap): read at the offset before
+        # the jump, it shows an hour later.
+        assert new_wall.replace(tzinfo=None) - target == timedelta(hours=1)
+    # The same instant back, except from the second occurrence of a repeated wall time (read
+    # as its first).
+    assert (later_by_days(start, 0, TZ) == start) == (wall.fold == 0)

@@ -59,6 +59,8 @@ SAMPLES = [
         P + "/staff/exceptions/1/remove",
         STAFF,
     ),
+    Sample("GET", CI + "/staff/extensions/new", P + "/staff/extensions/new", STAFF),
+    Sample("POST", CI + "/staff/extensions/new", P + "/staff/extensions/new", STAFF),
     Sample("GET", CI + "/staff/students/{uid}", P + "/staff/students/ben@example.edu", STAFF),
     Sample("POST", CI + "/staff/view-as", P + "/staff/view-as", VIEWERS_AS),
     Sample("GET", CI + "/staff/roster", P + "/staff/roster", STAFF),

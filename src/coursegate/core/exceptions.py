@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from coursegate.core.access_control import (
     UNSET,
@@ -31,7 +33,7 @@ from coursegate.core.access_control import (
     resolve_settings,
 )
 from coursegate.core.engine import AssessmentConfig, PersonalOverride
-from coursegate.core.instants import SECOND, Instant
+from coursegate.core.instants import SECOND, Instant, from_instant, localise
 from coursegate.core.legacy_rules import LegacyRule
 from coursegate.core.model import Form
 
@@ -112,6 +114,15 @@ def exception_override(
         ),
     )
     return (patch,)
+
+
+def later_by_days(t: Instant, days: int, tz: ZoneInfo) -> Instant:
+    """``t`` moved ``days`` days on the wall clock of ``tz`` (an extension of "+2 days"): 23:59
+    stays 23:59 across a daylight-saving change, so such a day has 23 or 25 hours. A wall time
+    the change skips or repeats is read as :func:`~coursegate.core.instants.localise` reads it
+    (a skipped one at the offset before the jump, a repeated one at its first occurrence)."""
+    wall = from_instant(t, tz).replace(tzinfo=None) + timedelta(days=days)
+    return localise(wall, tz)[0]
 
 
 def _legacy_rules(config: AssessmentConfig, exc: StudentException) -> tuple[LegacyRule, ...]:

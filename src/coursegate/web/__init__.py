@@ -16,11 +16,12 @@ def mount(app: FastAPI) -> None:
     from coursegate.web import accounts, admin, auth, errors, lti, people, student
     from coursegate.web.pages import STATIC
     from coursegate.web.staff import exceptions as staff_exceptions
+    from coursegate.web.staff import extensions as staff_extensions
     from coursegate.web.staff import matrix as staff_matrix
     from coursegate.web.staff import overview as staff
     from coursegate.web.staff import rules as staff_rules
 
-    staff_pages = (staff, staff_rules, staff_matrix, staff_exceptions)
+    staff_pages = (staff, staff_rules, staff_matrix, staff_exceptions, staff_extensions)
     for module in (auth, student, *staff_pages, people, admin, accounts, lti):
         app.include_router(module.pages.router)
     errors.install(app)

@@ -137,6 +137,7 @@ def grant_many(
     reason: str,
     uids: str | Sequence[str] | None = None,
     section: str | None = None,
+    dry_run: bool = False,
 ) -> BulkReport:
     """Grant the same exception to many students — pasted ``uids`` or every enrolled member of
     ``section`` — in the caller's one transaction: all or nothing.
@@ -144,20 +145,23 @@ def grant_many(
     Raises :class:`BulkInvalid` listing every student who cannot get it (unknown uid, not
     enrolled, an invalid result for them, a different exception already there). A student who
     already has exactly this exception is reported as unchanged, so running it again is safe.
+    ``dry_run``: every check, nothing written (``report.granted`` stays empty).
     """
     ci, state, target, body, notes, why = read_new_exception(
         ctx, course_instance_id, scope, target, fields, reason
     )
-    wanted, users = _recipients(ctx, ci, uids, section)
+    wanted, users = recipients(ctx, ci, uids, section)
     students = load_students(ctx, ci, users)
     report = BulkReport(warnings=list(notes))
     todo = _students_to_grant(state, ci, scope, target, body, wanted, students, report)
+    if dry_run:
+        return report
     _write_grants(ctx, ci, scope, target, body, why, todo, report)
     pause_for_tests(PAUSE_ENV, str(len(todo)))
     return report
 
 
-def _recipients(
+def recipients(
     ctx: Ctx, ci: CourseInstance, uids: str | Sequence[str] | None, section: str | None
 ) -> tuple[list[str], list[User]]:
     """The uids asked for, in order (pasted, or the enrolled members of ``section``), and the
