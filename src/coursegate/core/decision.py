@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
+from coursegate.core.frozen import quick_init
 from coursegate.core.instants import Instant, format_instant
 from coursegate.core.model import Form
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AssessmentDecision:
     """What a user may do with one assessment at one instant."""
@@ -117,6 +119,7 @@ class AssessmentDecision:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CourseInstanceDecision:
     """Whether a user may enter a course instance at one instant."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 
 from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
+from coursegate.core.frozen import quick_init
 from coursegate.core.instants import MAX_INSTANT, Instant, format_for_people
 from coursegate.core.model import (
     AssessmentPolicy,
@@ -39,6 +40,7 @@ def is_staff_override(role: Role, form: Form) -> bool:
     return role is Role.INSTRUCTOR or (role is Role.TA and form is not Form.LEGACY)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Live:
     """A grant as it applies to this user: reservations folded in."""
@@ -86,15 +88,18 @@ def winner(live: Sequence[Live], t: Instant) -> tuple[Live | None, Live | None, 
     best: Live | None = None
     listed: Live | None = None
     holding: list[Live] = []
+    best_rank = 0.0
     for lv in live:
         if not lv.start <= t < lv.end:
             continue
-        if lv.grant.listed_only:
+        g = lv.grant
+        if g.listed_only:
             listed = listed or lv
             continue
         holding.append(lv)
-        if best is None or lv.grant.rank > best.grant.rank:
-            best = lv
+        rank = g.credit if g.credit_given else -1.0  # Grant.rank, without the property call
+        if best is None or rank > best_rank:
+            best, best_rank = lv, rank
     return best, listed, holding
 
 
@@ -115,23 +120,13 @@ def pct(x: float) -> str:
 def _denied(
     form: Form | None, listed: bool, complete: bool, why: tuple[str, ...]
 ) -> AssessmentDecision:
+    # Positional (rules, access, listed, can_start, submittable, credit, credit_text,
+    # time_limit_minutes, password_required, read_only, complete, questions_visible,
+    # score_visible, exam_access_end, explanation): this runs for most intervals.
     return AssessmentDecision(
-        rules=form,
-        access=False,
-        listed=listed,
-        can_start=False,
-        submittable=False,
-        credit=0,
-        credit_text="None",
-        time_limit_minutes=None,
-        password_required=False,
-        read_only=False,
-        complete=complete,
-        questions_visible=False,
-        score_visible=False,
-        exam_access_end=None,
-        explanation=why,
-    )
+        form, False, listed, False, False, 0, "None", None, False, False, complete, False, False,
+        None, why,
+    )  # fmt: skip
 
 
 def staff_decision(form: Form, role: Role, state: str) -> AssessmentDecision:
@@ -170,11 +165,11 @@ def decide_segment(
 ) -> AssessmentDecision:
     """The decision at ``t`` (credit text without look-ahead; see :func:`compile_assessment`)."""
     form = policy.form
-    state = _instance_state(instance, t)
     if not ci.access:
         return _denied(form, False, False, ("no access to the course instance", *ci.explanation))
-    if is_staff_override(role, form):
-        return staff_decision(form, role, state)
+    state = "none" if instance is None else _instance_state(instance, t)
+    if role is Role.INSTRUCTOR or (role is Role.TA and form is not Form.LEGACY):
+        return staff_decision(form, role, state)  # is_staff_override, inline: this runs a lot
     if not policy.published:
         return _denied(form, False, False, ("not published to students", *policy.notes))
     best, listed, holding = winner(live, t)
@@ -218,22 +213,22 @@ def _decide_by_winner(
     credit = g.credit if submittable else 0
     complete = inst_done or g.complete
     questions, score = _visibility(g, t, state, complete, submittable, why)
-    return AssessmentDecision(
-        rules=policy.form,
-        access=True,
-        listed=True,
-        can_start=creatable,
-        submittable=submittable,
-        credit=credit,
-        credit_text=_credit_text(g, credit, t, tz),
-        time_limit_minutes=limit,
-        password_required=g.password is not None and (creatable or submittable),
-        read_only=g.read_only or not g.active,
-        complete=complete,
-        questions_visible=questions,
-        score_visible=score,
-        exam_access_end=best.exam_end,
-        explanation=tuple(why),
+    return AssessmentDecision(  # positional, in field order (as in _denied)
+        policy.form,
+        True,
+        True,
+        creatable,
+        submittable,
+        credit,
+        _credit_text(g, credit, t, tz),
+        limit,
+        g.password is not None and (creatable or submittable),
+        g.read_only or not g.active,
+        complete,
+        questions,
+        score,
+        best.exam_end,
+        tuple(why),
     )
 
 
