@@ -114,7 +114,16 @@ def _instance_state(instance: InstanceFacts | None, t: Instant) -> str:
 
 
 def pct(x: float) -> str:
-    return f"{x:g}%"
+    """``110%``, ``12.5%``: a credit for people (kept: a course has few distinct credits)."""
+    text = _PCT.get(x)
+    if text is None:
+        if len(_PCT) >= 4096:
+            _PCT.clear()
+        text = _PCT[x] = f"{x:g}%"
+    return text
+
+
+_PCT: dict[float, str] = {}
 
 
 def _denied(
@@ -307,9 +316,9 @@ def _credit_text(g: Grant, credit: float, t: Instant, tz: tzinfo) -> str:
     """The credit for people: the percentage and until when, or ``None``."""
     if credit > 0:
         end = g.shown_end if g.shown_end is not None else (None if g.end >= MAX_INSTANT else g.end)
-        return pct(credit) + (
-            "" if end is None else f" until {format_for_people(end, tz, relative_to=t)}"
-        )
+        if end is None:
+            return pct(credit)
+        return f"{pct(credit)} until {format_for_people(end, tz, relative_to=t)}"
     return "None"
 
 
