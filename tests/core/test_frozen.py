@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from coursegate.core.decision import AssessmentDecision
-from coursegate.core.frozen import quick_init
+from coursegate.core.decision import AssessmentDecision, new_assessment_decision
+from coursegate.core.frozen import quick_factory, quick_init
 from coursegate.core.model import Form, Grant, Visibility
 
 
@@ -80,3 +80,22 @@ def test_core_values_built_quickly_equal_their_fields() -> None:
     assert d.with_next(5).with_next(None) == d
     g = Grant(source="s")
     assert g.questions == Visibility() and g.questions is not Grant(source="s").questions
+
+
+def test_quick_factory_builds_the_value_the_class_builds() -> None:
+    make = quick_factory(_Plain)
+    made = make(1, "x", (3,))
+    assert type(made) is _Plain and made == _Plain(1, "x", (3,))
+    assert hash(made) == hash(_Plain(1, "x", (3,))) and repr(made) == repr(_Plain(1, "x", (3,)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.a = 2  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        make(1, "x")  # every field is given
+    d = new_assessment_decision(
+        Form.MODERN, True, True, True, True, 100, "100%", None, False, False, False, True, True,
+        None, ("why",), 7,
+    )  # fmt: skip
+    assert d == AssessmentDecision(
+        Form.MODERN, True, True, True, True, 100, "100%", None, False, False, False, True, True,
+        None, ("why",), 7,
+    )  # fmt: skip

