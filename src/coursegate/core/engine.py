@@ -303,14 +303,14 @@ class CompiledCourseInstance:
         self._assessment_ids = tuple(a.id for a in self.assessments)
         with _collector_paused():
             self._compile_columns()
-        if not self.students:
-            self._columns = [[] for _ in self.assessments]
-        # Per column, each timeline's arrays for :meth:`matrix` (and the timeline itself when a
-        # countdown may need deciding).
-        self._lookups: list[list[_Lookup]] = [
-            [(tl.starts, tl.values, tl if tl.countdowns else None) for tl in col]
-            for col in self._columns
-        ]
+            if not self.students:
+                self._columns = [[] for _ in self.assessments]
+            # Per column, each timeline's arrays for :meth:`matrix` (and the timeline itself
+            # when a countdown may need deciding).
+            self._lookups: list[list[_Lookup]] = [
+                [(tl.starts, tl.values, tl if tl.countdowns else None) for tl in col]
+                for col in self._columns
+            ]
 
     def _compile_columns(self) -> None:
         always, by_section, by_uid, own = self._singled_out()
