@@ -154,13 +154,20 @@ def fresh_state() -> None:
 
 def ask_each_once(index: RoleIndex, requests: list[Request]) -> tuple[float, int]:
     """Seconds to ask every request once, and how many were granted."""
+    seconds, _cpu, granted = ask_each_once_timed(index, requests)
+    return seconds, granted
+
+
+def ask_each_once_timed(index: RoleIndex, requests: list[Request]) -> tuple[float, float, int]:
+    """Wall and CPU seconds to ask every request once, and how many were granted (CPU time
+    is what other work on a shared machine disturbs least)."""
     check = index.allowed
     granted = 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for uid, privilege, area in requests:
         if check(uid, privilege, area, at=AT).value:
             granted += 1
-    return time.perf_counter() - started, granted
+    return time.perf_counter() - started, time.process_time() - cpu, granted
 
 
 def rate(run: Callable[[], int], minimum_seconds: float) -> float:
@@ -197,13 +204,14 @@ def bench_first_time(
     table: RoleTable, uids: list[str], rows: list[Row], requests: list[Request]
 ) -> dict[str, float]:
     """(a) on indexes built before the clock starts, (b) on fresh ones in a fresh state."""
-    warm, cold, cold_build, end_to_end = [], [], [], []
+    warm, warm_cpu, cold, cold_build, end_to_end = [], [], [], [], []
     granted = 0
     for _ in range(REPEATS):
         index = load(uids, rows, table)
         gc.collect()
-        seconds, granted = ask_each_once(index, requests)
+        seconds, cpu, granted = ask_each_once_timed(index, requests)
         warm.append(len(requests) / seconds)
+        warm_cpu.append(len(requests) / cpu)
         del index
         fresh_state()
         started = time.perf_counter()
@@ -216,6 +224,7 @@ def bench_first_time(
         del index
     return {
         "first_time_per_s": statistics.median(warm),
+        "first_time_cpu_per_s": statistics.median(warm_cpu),
         "fresh_first_time_per_s": statistics.median(cold),
         "fresh_build_s": statistics.median(cold_build),
         "fresh_end_to_end_per_s": statistics.median(end_to_end),
@@ -373,6 +382,10 @@ def report(figures: dict[str, Any], casbin: dict[str, float] | None) -> None:
         target,
         first >= FIRST_TIME_TARGET,
         reference,
+    )
+    print(
+        f"      (a) by CPU time (less disturbed by other work)"
+        f" {figures['first_time_cpu_per_s']:>9,.0f} /s"
     )
     _per_s(
         "(b) first time, fresh index, caches emptied",

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
+from coursegate.core.frozen import quick_factory, quick_init
 from coursegate.core.instants import Instant, format_instant
 from coursegate.core.model import Form
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AssessmentDecision:
     """What a user may do with one assessment at one instant."""
@@ -37,8 +39,8 @@ class AssessmentDecision:
     next_change: Instant | None = None
 
     def with_next(self, next_change: Instant | None) -> AssessmentDecision:
-        """A copy with ``next_change`` set (positional: much cheaper than ``replace``)."""
-        return AssessmentDecision(
+        """A copy with ``next_change`` set (much cheaper than ``replace``)."""
+        return new_assessment_decision(
             self.rules,
             self.access,
             self.listed,
@@ -58,8 +60,8 @@ class AssessmentDecision:
         )
 
     def with_credit_text(self, credit_text: str) -> AssessmentDecision:
-        """A copy with ``credit_text`` set (positional, as :meth:`with_next`)."""
-        return AssessmentDecision(
+        """A copy with ``credit_text`` set (as :meth:`with_next`)."""
+        return new_assessment_decision(
             self.rules,
             self.access,
             self.listed,
@@ -117,6 +119,12 @@ class AssessmentDecision:
         }
 
 
+new_assessment_decision = quick_factory(AssessmentDecision)
+"""``AssessmentDecision(...)`` with every field given in order, three times faster (the core
+builds one per interval of every compiled timeline)."""
+
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CourseInstanceDecision:
     """Whether a user may enter a course instance at one instant."""

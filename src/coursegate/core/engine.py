@@ -303,14 +303,14 @@ class CompiledCourseInstance:
         self._assessment_ids = tuple(a.id for a in self.assessments)
         with _collector_paused():
             self._compile_columns()
-        if not self.students:
-            self._columns = [[] for _ in self.assessments]
-        # Per column, each timeline's arrays for :meth:`matrix` (and the timeline itself when a
-        # countdown may need deciding).
-        self._lookups: list[list[_Lookup]] = [
-            [(tl.starts, tl.values, tl if tl.countdowns else None) for tl in col]
-            for col in self._columns
-        ]
+            if not self.students:
+                self._columns = [[] for _ in self.assessments]
+            # Per column, each timeline's arrays for :meth:`matrix` (and the timeline itself
+            # when a countdown may need deciding).
+            self._lookups: list[list[_Lookup]] = [
+                [(tl.starts, tl.values, tl if tl.countdowns else None) for tl in col]
+                for col in self._columns
+            ]
 
     def _compile_columns(self) -> None:
         always, by_section, by_uid, own = self._singled_out()
@@ -387,11 +387,15 @@ class CompiledCourseInstance:
         column: list[Timeline[AssessmentDecision]] = []
         distinct: dict[tuple[object, ...], int] = {}
         students, who, own_ids = self.students, self._who, self._own
+        plain_staff, ci_slot, ci_timelines = self._plain_staff, self._ci_slot, self.ci_timelines
         aid, form, legacy, labelled = a.id, a.form, a.form is Form.LEGACY, rules.labelled
         named_uids = a.uids_named
+        hit_ids: dict[frozenset[str], int] = {}
+        """:meth:`SharedRules.hit_id` by sections object (a frozenset keeps its hash)."""
 
         def slot(i: int) -> int:
             s = students[i]
+            user = s.user
             own = s.personal.get(aid, ()) if s.personal else ()
             inst = s.instances.get(aid) if s.instances else None
             n = own_ids.get(id(own))
@@ -401,31 +405,36 @@ class CompiledCourseInstance:
             if (
                 n == 0
                 and inst is None
-                and who[i] in self._plain_staff
-                and is_staff_override(s.user.role, form)
+                and who[i] in plain_staff
+                and is_staff_override(user.role, form)
             ):
                 # Staff bypass the rules: one timeline for all with the same role.
-                key = ("staff", s.user.role, self._ci_slot[i])
+                key = ("staff", user.role, ci_slot[i])
             elif legacy:
-                named = s.user.uid in named_uids or any(
+                named = user.uid in named_uids or any(
                     isinstance(r, LegacyRule) and r.uids is not None for r in own
                 )
-                key = (who[i], s.user.uid if named else None, n, inst)
+                key = (who[i], user.uid if named else None, n, inst)
+            elif labelled:
+                hit = hit_ids.get(user.sections)
+                if hit is None:
+                    hit = hit_ids[user.sections] = rules.hit_id(user.sections)
+                key = (who[i], hit, n, inst)
             else:
-                key = (who[i], rules.hit_id(s.user.sections) if labelled else 0, n, inst)
+                key = (who[i], 0, n, inst)
             k = distinct.get(key)
             if k is None:
                 k = distinct[key] = len(column)
                 staff = key[0] == "staff"
-                policy = rules.policy(s.user.sections, own, key=None if staff else key[1:3])
+                policy = rules.policy(user.sections, own, key=None if staff else key[1:3])
                 column.append(
                     compile_assessment(
                         policy,
-                        s.user,
+                        user,
                         mode=s.mode,
                         reservations=s.reservations,
                         instance=inst,
-                        course_instance=self.ci_timelines[i],
+                        course_instance=ci_timelines[i],
                         tz=self.tz,
                         shut=shut,
                     )

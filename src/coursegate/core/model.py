@@ -19,6 +19,7 @@ from enum import Enum, IntEnum
 from operator import attrgetter
 from typing import Any
 
+from coursegate.core.frozen import quick_factory, quick_init
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant
 
 
@@ -72,9 +73,12 @@ class Visibility:
         return any(a <= t < b for a, b in self.windows)
 
     def boundaries(self) -> list[Instant]:
+        if self.windows is ALWAYS:
+            return []  # the common case, asked for every grant of every compiled timeline
         return [x for w in self.windows for x in w if MIN_INSTANT < x < MAX_INSTANT]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Grant:
     """One way of getting access, normalised from any form.
@@ -128,6 +132,7 @@ class Grant:
 
 
 _GRANT_FIELDS = tuple(f.name for f in fields(Grant))
+_new_grant = quick_factory(Grant)
 _GRANT_POSITION = {name: i for i, name in enumerate(_GRANT_FIELDS)}
 _grant_values = attrgetter(*_GRANT_FIELDS)
 
@@ -138,9 +143,10 @@ def grant_with(g: Grant, **changes: Any) -> Grant:
     values = list(_grant_values(g))
     for name, value in changes.items():
         values[_GRANT_POSITION[name]] = value
-    return Grant(*values)
+    return _new_grant(*values)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AssessmentPolicy:
     """An assessment's access for one class of users, in the one internal model."""

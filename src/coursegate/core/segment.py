@@ -13,7 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
+from coursegate.core.decision import (
+    AssessmentDecision,
+    CourseInstanceDecision,
+    new_assessment_decision,
+)
+from coursegate.core.frozen import quick_factory, quick_init
 from coursegate.core.instants import MAX_INSTANT, Instant, format_for_people
 from coursegate.core.model import (
     AssessmentPolicy,
@@ -39,6 +44,7 @@ def is_staff_override(role: Role, form: Form) -> bool:
     return role is Role.INSTRUCTOR or (role is Role.TA and form is not Form.LEGACY)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Live:
     """A grant as it applies to this user: reservations folded in."""
@@ -48,6 +54,9 @@ class Live:
     end: Instant
     order: int
     exam_end: Instant | None
+
+
+_new_live = quick_factory(Live)
 
 
 def applicable(
@@ -70,14 +79,14 @@ def applicable(
         if user.role < g.min_role:
             continue
         if g.exam_uuid is None:
-            out.append(Live(g, g.start, g.end, order, None))
+            out.append(_new_live(g, g.start, g.end, order, None))
             continue
         for r in reservations:
             if r.exam_uuid != g.exam_uuid:
                 continue
             s, e = max(g.start, r.access_start), min(g.end, r.access_end)
             if s < e:
-                out.append(Live(g, s, e, order, r.access_end))
+                out.append(_new_live(g, s, e, order, r.access_end))
     return out
 
 
@@ -86,15 +95,18 @@ def winner(live: Sequence[Live], t: Instant) -> tuple[Live | None, Live | None, 
     best: Live | None = None
     listed: Live | None = None
     holding: list[Live] = []
+    best_rank = 0.0
     for lv in live:
         if not lv.start <= t < lv.end:
             continue
-        if lv.grant.listed_only:
+        g = lv.grant
+        if g.listed_only:
             listed = listed or lv
             continue
         holding.append(lv)
-        if best is None or lv.grant.rank > best.grant.rank:
-            best = lv
+        rank = g.credit if g.credit_given else -1.0  # Grant.rank, without the property call
+        if best is None or rank > best_rank:
+            best, best_rank = lv, rank
     return best, listed, holding
 
 
@@ -109,29 +121,28 @@ def _instance_state(instance: InstanceFacts | None, t: Instant) -> str:
 
 
 def pct(x: float) -> str:
-    return f"{x:g}%"
+    """``110%``, ``12.5%``: a credit for people (kept: a course has few distinct credits)."""
+    text = _PCT.get(x)
+    if text is None:
+        if len(_PCT) >= 4096:
+            _PCT.clear()
+        text = _PCT[x] = f"{x:g}%"
+    return text
+
+
+_PCT: dict[float, str] = {}
 
 
 def _denied(
     form: Form | None, listed: bool, complete: bool, why: tuple[str, ...]
 ) -> AssessmentDecision:
-    return AssessmentDecision(
-        rules=form,
-        access=False,
-        listed=listed,
-        can_start=False,
-        submittable=False,
-        credit=0,
-        credit_text="None",
-        time_limit_minutes=None,
-        password_required=False,
-        read_only=False,
-        complete=complete,
-        questions_visible=False,
-        score_visible=False,
-        exam_access_end=None,
-        explanation=why,
-    )
+    # (rules, access, listed, can_start, submittable, credit, credit_text, time_limit_minutes,
+    # password_required, read_only, complete, questions_visible, score_visible,
+    # exam_access_end, explanation, next_change): this runs for most intervals.
+    return new_assessment_decision(
+        form, False, listed, False, False, 0, "None", None, False, False, complete, False, False,
+        None, why, None,
+    )  # fmt: skip
 
 
 def staff_decision(form: Form, role: Role, state: str) -> AssessmentDecision:
@@ -170,11 +181,11 @@ def decide_segment(
 ) -> AssessmentDecision:
     """The decision at ``t`` (credit text without look-ahead; see :func:`compile_assessment`)."""
     form = policy.form
-    state = _instance_state(instance, t)
     if not ci.access:
         return _denied(form, False, False, ("no access to the course instance", *ci.explanation))
-    if is_staff_override(role, form):
-        return staff_decision(form, role, state)
+    state = "none" if instance is None else _instance_state(instance, t)
+    if role is Role.INSTRUCTOR or (role is Role.TA and form is not Form.LEGACY):
+        return staff_decision(form, role, state)  # is_staff_override, inline: this runs a lot
     if not policy.published:
         return _denied(form, False, False, ("not published to students", *policy.notes))
     best, listed, holding = winner(live, t)
@@ -218,22 +229,23 @@ def _decide_by_winner(
     credit = g.credit if submittable else 0
     complete = inst_done or g.complete
     questions, score = _visibility(g, t, state, complete, submittable, why)
-    return AssessmentDecision(
-        rules=policy.form,
-        access=True,
-        listed=True,
-        can_start=creatable,
-        submittable=submittable,
-        credit=credit,
-        credit_text=_credit_text(g, credit, t, tz),
-        time_limit_minutes=limit,
-        password_required=g.password is not None and (creatable or submittable),
-        read_only=g.read_only or not g.active,
-        complete=complete,
-        questions_visible=questions,
-        score_visible=score,
-        exam_access_end=best.exam_end,
-        explanation=tuple(why),
+    return new_assessment_decision(  # every field, in order (as in _denied)
+        policy.form,
+        True,
+        True,
+        creatable,
+        submittable,
+        credit,
+        _credit_text(g, credit, t, tz),
+        limit,
+        g.password is not None and (creatable or submittable),
+        g.read_only or not g.active,
+        complete,
+        questions,
+        score,
+        best.exam_end,
+        tuple(why),
+        None,
     )
 
 
@@ -312,9 +324,9 @@ def _credit_text(g: Grant, credit: float, t: Instant, tz: tzinfo) -> str:
     """The credit for people: the percentage and until when, or ``None``."""
     if credit > 0:
         end = g.shown_end if g.shown_end is not None else (None if g.end >= MAX_INSTANT else g.end)
-        return pct(credit) + (
-            "" if end is None else f" until {format_for_people(end, tz, relative_to=t)}"
-        )
+        if end is None:
+            return pct(credit)
+        return f"{pct(credit)} until {format_for_people(end, tz, relative_to=t)}"
     return "None"
 
 

@@ -27,6 +27,7 @@ from datetime import tzinfo
 from typing import Generic, TypeVar, cast
 
 from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
+from coursegate.core.frozen import quick_init
 from coursegate.core.instants import (
     MAX_INSTANT,
     MIN_INSTANT,
@@ -56,6 +57,7 @@ from coursegate.core.time_limits import drops_within, no_time_left_from
 D = TypeVar("D", AssessmentDecision, CourseInstanceDecision)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Timeline(Generic[D]):
     """Decisions over time: ``values[i]`` holds on ``[starts[i], starts[i+1])``, unless
@@ -138,6 +140,7 @@ def _equal_but_next(a: D, b: D) -> bool:
 # --------------------------------------------------------------------------- assessments
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class _Inputs:
     """What :func:`decide_segment` is given for every interval of one compiled timeline."""
@@ -150,6 +153,7 @@ class _Inputs:
     tz: tzinfo
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Countdown:
     """A time limit counting down inside one interval of an assessment timeline.
