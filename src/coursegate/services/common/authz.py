@@ -8,6 +8,7 @@ raises :class:`Refused` with the roles core's reason when the answer is no.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -28,7 +29,8 @@ from coursegate.roles import (
 )
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Refused
-from coursegate.services.common.places import course_area, domain_name
+from coursegate.roles.wording import privilege_name, who_can_give
+from coursegate.services.common.places import course_area, domain_name, place_of
 from coursegate.store.models import (
     AccountStem,
     ClassAccount,
@@ -151,4 +153,35 @@ def require(ctx: Ctx, privilege: str, area: Area, what: str) -> None:
     """Raise :class:`Refused` unless the effective user may ``what`` (privilege at area)."""
     ok, why = allowed(ctx, privilege, area)
     if not ok:
-        raise Refused(f"{ctx.effective} may not {what}: {why}")
+        raise refusal(ctx, privilege, area, what, f"{ctx.effective} may not {what}: {why}")
+
+
+_VERBS = frozenset(
+    "act assign block change correct create define delete enroll freeze grant invite list lock "
+    "manage move put read record recycle remove reset see send set thaw unblock unlock view "
+    "wipe withdraw".split()
+)
+
+
+def action_words(what: str, privilege: str) -> str:
+    """What was refused, as a verb phrase: the route's own words when they are one ("enroll
+    students"; up to a colon or semicolon), else the privilege's name ("view students")."""
+    head = re.split(r"[:;]", what, maxsplit=1)[0].strip()
+    if head.split(" ", 1)[0].strip(",") in _VERBS:
+        return head
+    return privilege_name(privilege)
+
+
+def refusal(ctx: Ctx, privilege: str, area: Area, what: str, details: str) -> Refused:
+    """The one-sentence refusal people read: what was refused, where, which privilege it needs
+    and who can give it ("You can't enroll students in CG 101, Spring 2024: that needs the
+    “manage enrollment” privilege, which a course coordinator of the course or a domain
+    coordinator can give you."). The roles core's reasoning, with its codes, is ``details``."""
+    place = place_of(ctx, area)
+    course = area.course_area is not None
+    who = who_can_give(privilege) if course else "an administrator"
+    sentence = (
+        f"You can't {action_words(what, privilege)} in {place}: that needs the "
+        f"“{privilege_name(privilege)}” privilege, which {who} can give you."
+    )
+    return Refused(sentence, details=details)
