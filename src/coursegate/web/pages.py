@@ -26,6 +26,8 @@ from starlette.datastructures import FormData
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, format_for_people
 from coursegate.http.deps import CALLER, SAFE_METHODS, Caller
 from coursegate.http.policy import Policy, Routes
+from coursegate.roles.table import parse_privilege_list
+from coursegate.roles.wording import privilege_name, role_name
 from coursegate.services.common.errors import ServiceError
 from coursegate.services.common.places import find_course_instance
 from coursegate.store.models import CourseInstance, User
@@ -139,8 +141,23 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+def privileges_words(text: str) -> str:
+    """A privilege list in the table's format (``bre&R:vgr&SCR``) as names (``browse
+    resources, view grades``); ``—`` when empty."""
+    if not text:
+        return "—"
+    try:
+        codes = parse_privilege_list(text)
+    except ValueError:
+        return text
+    return ", ".join(privilege_name(code) for code in codes)
+
+
 ENV.filters["pct"] = pct
 ENV.filters["q"] = q
+ENV.filters["privilege"] = privilege_name
+ENV.filters["privileges"] = privileges_words
+ENV.filters["role"] = role_name
 ENV.globals["when"] = when
 
 
