@@ -172,6 +172,13 @@ def pct(x: float | None) -> str:
     return f"{int(x)}%" if float(x).is_integer() else f"{x:g}%"
 
 
+def credit(text: str) -> str:
+    """A decision's ``credit_text`` for people: PrairieLearn's bare ``None`` (no credit, and
+    none to come) reads "no credit"; everything else (``100% until 23:59, Mon, Jan 29``,
+    ``opens 08:00, Mon, Feb 5 at 100%``) as it is."""
+    return "no credit" if text in ("None", "") else text
+
+
 def q(text: str) -> str:
     """A path segment (assessment ids keep their slashes)."""
     return urllib.parse.quote(text, safe="/")
@@ -197,6 +204,7 @@ def privileges_words(text: str) -> str:
 
 
 ENV.filters["pct"] = pct
+ENV.filters["credit"] = credit
 ENV.filters["q"] = q
 ENV.filters["privilege"] = privilege_name
 ENV.filters["privileges"] = privileges_words
