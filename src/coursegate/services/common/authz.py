@@ -30,7 +30,7 @@ from coursegate.roles import (
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Refused
 from coursegate.roles.wording import privilege_name, who_can_give
-from coursegate.services.common.places import course_area, domain_name, place_of
+from coursegate.services.common.places import course_area, domain_name, instance_at, place_of
 from coursegate.store.models import (
     AccountStem,
     ClassAccount,
@@ -149,6 +149,13 @@ def allowed(ctx: Ctx, privilege: str, area: Area) -> tuple[bool, str]:
     return decision.allowed, "; ".join(decision.explanation)
 
 
+def holds_at_all(ctx: Ctx, privilege: str, area: Area) -> bool:
+    """Whether a role of the effective user in force gives ``privilege`` at ``area`` in any
+    form, before its conditions are looked at (a grant privilege held ``&IK`` counts)."""
+    index = index_for(ctx, [ctx.effective])
+    return index.allowed(ctx.effective, privilege, area, at=ctx.at_datetime).granted
+
+
 def require(ctx: Ctx, privilege: str, area: Area, what: str) -> None:
     """Raise :class:`Refused` unless the effective user may ``what`` (privilege at area)."""
     ok, why = allowed(ctx, privilege, area)
@@ -177,9 +184,10 @@ def refusal(ctx: Ctx, privilege: str, area: Area, what: str, details: str) -> Re
     and who can give it ("You can't enroll students in CG 101, Spring 2024: that needs the
     “manage enrollment” privilege, which a course coordinator of the course or a domain
     coordinator can give you."). The roles core's reasoning, with its codes, is ``details``."""
-    place = place_of(ctx, area)
-    course = area.course_area is not None
-    who = who_can_give(privilege) if course else "an administrator"
+    place, ci = place_of(ctx, area), instance_at(ctx, area)
+    if ci is not None:  # the route's words may name the instance already ("... in CG 101 Sp24")
+        what = re.split(rf" (?:in|of|at) {re.escape(ci.course.name)}\b", what, maxsplit=1)[0]
+    who = who_can_give(privilege) if area.course_area is not None else "an administrator"
     sentence = (
         f"You can't {action_words(what, privilege)} in {place}: that needs the "
         f"“{privilege_name(privilege)}” privilege, which {who} can give you."

@@ -95,6 +95,17 @@ def instance_title(ci: CourseInstance) -> str:
     return f"{ci.course.name}, {ci.long_name or ci.short_name}"
 
 
+def instance_at(ctx: Ctx, area: Area) -> CourseInstance | None:
+    """The course instance a course or section area lies in, if the store has it."""
+    course = area.course_area
+    if course is None:
+        return None
+    for ci in ctx.session.scalars(select(CourseInstance)):
+        if area_name(ci) == course.course and domain_name(ci.course.institution) == area.domain:
+            return ci
+    return None
+
+
 def place_of(ctx: Ctx, area: Area) -> str:
     """Where an area is, in words: ``CG 101, Spring 2024``, ``section drc of CG 101, Spring
     2024``, ``the domain Example University``, ``the whole system``; the area's path only when
@@ -104,12 +115,6 @@ def place_of(ctx: Ctx, area: Area) -> str:
     if area.kind is AreaKind.DOMAIN:
         title = ctx.session.scalars(select(Domain.title).where(Domain.name == area.domain)).first()
         return f"the domain {title or area.domain}"
-    course = area.course_area
-    found = None
-    if course is not None:
-        for ci in ctx.session.scalars(select(CourseInstance)):
-            if area_name(ci) == course.course and domain_name(ci.course.institution) == area.domain:
-                found = ci
-                break
+    found = instance_at(ctx, area)
     name = instance_title(found) if found is not None else area.path
     return f"section {area.section} of {name}" if area.kind is AreaKind.SECTION else name

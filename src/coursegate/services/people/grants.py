@@ -23,7 +23,7 @@ from coursegate.roles import (
 )
 from coursegate.roles.wording import role_name
 from coursegate.services.common.authz import (
-    allowed,
+    holds_at_all,
     index_for,
     refusal,
     unassigned_class_account,
@@ -154,9 +154,11 @@ def _grant_refusal(ctx: Ctx, grant: RoleAssignment, reason: str) -> Refused:
     """The roles core's refusal of a grant; in one sentence for people (with the core's reason
     as details) when it is the grant privilege the actor lacks."""
     privilege = _TABLE.grant_privilege(grant.role)
-    if allowed(ctx, privilege, grant.area)[0]:
+    lacks = " may not grant " in reason and ctx.acting_as in (None, ctx.actor)
+    if not lacks or holds_at_all(ctx, privilege, grant.area):
         return Refused(reason, "role")
-    what = f"grant the {role_name(grant.role)} role"
+    name = role_name(grant.role)
+    what = f"grant the {name}" if name.startswith("custom role") else f"grant the {name} role"
     refused = refusal(ctx, privilege, grant.area, what, reason)
     refused.field = "role"
     return refused
