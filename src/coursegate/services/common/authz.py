@@ -160,7 +160,10 @@ def require(ctx: Ctx, privilege: str, area: Area, what: str) -> None:
     """Raise :class:`Refused` unless the effective user may ``what`` (privilege at area)."""
     ok, why = allowed(ctx, privilege, area)
     if not ok:
-        raise refusal(ctx, privilege, area, what, f"{ctx.effective} may not {what}: {why}")
+        reasoning = f"{ctx.effective} may not {what}: {why}"
+        if ctx.acting_as not in (None, ctx.actor):  # viewing as someone: that is the reason
+            raise Refused(reasoning)
+        raise refusal(ctx, privilege, area, what, reasoning)
 
 
 _VERBS = frozenset(
@@ -185,8 +188,10 @@ def refusal(ctx: Ctx, privilege: str, area: Area, what: str, details: str) -> Re
     “manage enrollment” privilege, which a course coordinator of the course or a domain
     coordinator can give you."). The roles core's reasoning, with its codes, is ``details``."""
     place, ci = place_of(ctx, area), instance_at(ctx, area)
-    if ci is not None:  # the route's words may name the instance already ("... in CG 101 Sp24")
+    # the route's words may name the place already ("... in CG 101 Sp24", "... in the domain x")
+    if ci is not None:
         what = re.split(rf" (?:in|of|at) {re.escape(ci.course.name)}\b", what, maxsplit=1)[0]
+    what = re.split(r" (?:in|at) the domain \S+$", what, maxsplit=1)[0]
     who = who_can_give(privilege) if area.course_area is not None else "an administrator"
     sentence = (
         f"You can't {action_words(what, privilege)} in {place}: that needs the "
