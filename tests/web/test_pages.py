@@ -109,8 +109,10 @@ def test_forms_need_the_session_csrf_token(pages: Any) -> None:
 def test_refused_staff_pages_say_why(pages: Any) -> None:
     r = pages("student").get(STAFF)
     assert r.status_code == 403
-    assert "You can't view students in CG 101, Spring 2024: that needs the “view students” " \
+    assert (
+        "You can't view students in CG 101, Spring 2024: that needs the “view students” "
         "privilege" in text_of(r.text)
+    )
     assert "ana@example.edu may not" in r.text  # the roles core's reasoning, under Details
     r = pages("other_instructor").get(STAFF + "/matrix")
     assert r.status_code == 403

@@ -113,9 +113,7 @@ def install(app: FastAPI) -> None:
             every = [{"field": exc.field, "message": p.render()} for p in exc.problems]
             return error_response(exc.status, exc.code, exc.message, exc.field, errors=every)
         if isinstance(exc, Refused) and exc.details:
-            return error_response(
-                exc.status, exc.code, exc.message, exc.field, details=exc.details
-            )
+            return error_response(exc.status, exc.code, exc.message, exc.field, details=exc.details)
         return error_response(exc.status, exc.code, exc.message, exc.field)
 
     @app.exception_handler(CourseError)

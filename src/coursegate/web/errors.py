@@ -62,9 +62,7 @@ def error_page(
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     if request.headers.get("hx-request"):
-        html = fragment(
-            "_error.html", status=status, message=message, field=field, details=details
-        )
+        html = fragment("_error.html", status=status, message=message, field=field, details=details)
         return HTMLResponse(html, status_code=status)
     back = request.headers.get("referer", "")
     same_site = back.startswith(str(request.base_url))

@@ -156,13 +156,15 @@ def zone_words(tz: tzinfo | str, at: Instant | None = None) -> str:
     now), for the one line per page that says which zone its times are in."""
     if isinstance(tz, str):
         try:
-            tz = zone(tz)
+            found: tzinfo = zone(tz)
         except DateError:
             return tz
-    name = str(tz)
+    else:
+        found = tz
+    name = str(found)
     if at is None or not MIN_INSTANT < at < MAX_INSTANT:
         return name
-    short = from_instant(at, tz).tzname()
+    short = from_instant(at, found).tzname()
     return f"{name} ({short})" if short and short != name else name
 
 
@@ -191,6 +193,8 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
 def privileges_words(text: str) -> str:
     """A privilege list in the table's format (``bre&R:vgr&SCR``) as names (``browse
     resources, view grades``); ``—`` when empty."""

@@ -15,6 +15,7 @@ from coursegate.http.deps import CALLER, Caller
 from coursegate.http.policy import needs
 from coursegate.http.schemas import parse_instant
 from coursegate.roles import Area, RoleTable
+from coursegate.roles.wording import role_name
 from coursegate.services.access.staff.people import (
     custom_roles,
     people_named,
@@ -23,7 +24,6 @@ from coursegate.services.access.staff.people import (
 )
 from coursegate.services.common.authz import allowed
 from coursegate.services.common.errors import Invalid, ServiceError
-from coursegate.roles.wording import role_name
 from coursegate.services.common.places import course_zone, instance_area, instance_title, place_of
 from coursegate.services.courses import enrollment as N
 from coursegate.services.courses import roster_views as V

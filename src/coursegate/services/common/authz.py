@@ -27,9 +27,9 @@ from coursegate.roles import (
     check,
     check_as,
 )
+from coursegate.roles.wording import privilege_name, who_can_give
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Refused
-from coursegate.roles.wording import privilege_name, who_can_give
 from coursegate.services.common.places import course_area, domain_name, instance_at, place_of
 from coursegate.store.models import (
     AccountStem,
@@ -167,10 +167,13 @@ def require(ctx: Ctx, privilege: str, area: Area, what: str) -> None:
 
 
 _VERBS = frozenset(
-    "act assign block change correct create define delete enroll freeze grant invite list lock "
-    "manage move put read record recycle remove reset see send set thaw unblock unlock view "
-    "wipe withdraw".split()
-)
+    {
+        "act", "assign", "block", "change", "correct", "create", "define", "delete", "enroll",
+        "freeze", "grant", "invite", "list", "lock", "manage", "move", "put", "read", "record",
+        "recycle", "remove", "reset", "see", "send", "set", "thaw", "unblock", "unlock", "view",
+        "wipe", "withdraw",
+    }
+)  # fmt: skip
 
 
 def action_words(what: str, privilege: str) -> str:
