@@ -64,6 +64,12 @@ class Refused(ServiceError):
         super().__init__(message, field)
         self.details = details
 
+    def to_json(self) -> dict[str, str | None]:
+        out = super().to_json()
+        if self.details:
+            out["details"] = self.details
+        return out
+
 
 class Conflict(ServiceError):
     """Someone else changed the same thing first, or it already exists."""
