@@ -36,7 +36,8 @@ def test_a_ta_is_refused_in_one_plain_sentence(browser: Any, live_any: Live, sho
     assert page.evaluate("() => document.querySelector('#r-role').validity.valueMissing")
     assert page.url.endswith("/staff/roles")  # the browser kept the form: nothing was sent
     role.select_option(label="Teaching Assistant")
-    page.get_by_label("Where", exact=True).select_option(label="the whole course instance, CG 101, Spring 2024")
+    where = page.get_by_label("Where", exact=True)
+    where.select_option(label="the whole course instance, CG 101, Spring 2024")
     page.get_by_role("button", name="Grant", exact=True).click()
     page.wait_for_load_state()
     alert = page.get_by_role("alert").first

@@ -160,10 +160,17 @@ def require(ctx: Ctx, privilege: str, area: Area, what: str) -> None:
     """Raise :class:`Refused` unless the effective user may ``what`` (privilege at area)."""
     ok, why = allowed(ctx, privilege, area)
     if not ok:
-        reasoning = f"{ctx.effective} may not {what}: {why}"
-        if ctx.acting_as not in (None, ctx.actor):  # viewing as someone: that is the reason
-            raise Refused(reasoning)
-        raise refusal(ctx, privilege, area, what, reasoning)
+        raise refused(ctx, privilege, area, what, why)
+
+
+def refused(ctx: Ctx, privilege: str, area: Area, what: str, why: str) -> Refused:
+    """The refusal of ``what`` for want of ``privilege`` at ``area``, ``why`` being the roles
+    core's answer: the one sentence of :func:`refusal` — or, while viewing as someone, the
+    roles core's own words (viewing as is the reason)."""
+    reasoning = f"{ctx.effective} may not {what}: {why}"
+    if ctx.acting_as not in (None, ctx.actor):
+        return Refused(reasoning)
+    return refusal(ctx, privilege, area, what, reasoning)
 
 
 _VERBS = frozenset(
