@@ -139,7 +139,8 @@ def test_students_see_their_own_decisions_and_staff_with_vst_anyones(world: Worl
     about_ben = req("hw/hw2", user={"uid": BEN.uid})
     refused = decide(world, "student", about_ben, 403)
     assert refused["error"]["code"] == "forbidden"
-    assert "vst" in refused["error"]["message"] and BEN.uid in refused["error"]["message"]
+    assert "vst" in refused["error"]["details"] and BEN.uid in refused["error"]["message"]
+    assert "“view students” privilege" in refused["error"]["message"]
     assert decide(world, "other_instructor", about_ben, 403)["error"]["code"] == "forbidden"
     for persona in ("ta", "instructor", "admin"):
         assert decide(world, persona, about_ben)["assessment"]["rules"] == "modern"

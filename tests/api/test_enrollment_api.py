@@ -107,7 +107,10 @@ def test_tas_see_sections_but_do_not_change_them(world: World) -> None:
     ta = world.client("ta")
     assert ta.get(SECTIONS).status_code == 200
     r = ta.post(SECTIONS, json={"name": "ta-made"})
-    assert r.status_code == 403 and "may not manage enrollment" in body(r)["error"]["message"]
+    assert r.status_code == 403
+    assert body(r)["error"]["message"].startswith("You can't manage enrollment and sections in ")
+    assert "“manage enrollment” privilege" in body(r)["error"]["message"]
+    assert "may not manage enrollment" in body(r)["error"]["details"]
     assert ta.put(f"{SECTIONS}/lab-a/members/{BEN}").status_code == 403
     assert world.client("student").get(SECTIONS).status_code == 403
     assert "ta-made" not in {s["name"] for s in body(ta.get(SECTIONS))}

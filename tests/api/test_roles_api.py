@@ -51,8 +51,12 @@ def test_a_ta_cannot_grant_an_instructor_role_and_is_told_why(world: World) -> N
     assert r.status_code == 403
     error = body(r)["error"]
     assert error["code"] == "forbidden" and error["field"] == "role"
-    assert f"may not grant Instructor (in) at {AREA} to {NEW}" in error["message"]
-    assert "Grant/revoke role of Instructor" in error["message"]
+    assert error["message"] == (
+        "You can't grant the Instructor role in CG 101, Spring 2024: that needs the “grant "
+        "the Instructor role” privilege, which a domain coordinator can give you."
+    )
+    assert f"may not grant Instructor (in) at {AREA} to {NEW}" in error["details"]
+    assert "Grant/revoke role of Instructor" in error["details"]
     assert assignments(world, NEW) == []
     assert history_count(world, "role.grant") == 0
 
@@ -91,7 +95,8 @@ def test_revoking_ends_access_on_the_next_request_and_keeps_the_record(world: Wo
     assert ended["state"] == "ended" and ended["end"] == format_instant(world.clock.now, TZ)
     # the very next request of the same session is refused
     r = nina.get(f"{CI_PATH}/attempts")
-    assert r.status_code == 403 and "View students'" in body(r)["error"]["message"]
+    assert r.status_code == 403 and "“view students” privilege" in body(r)["error"]["message"]
+    assert "View students'" in body(r)["error"]["details"]
     # the record is kept, with its end
     assert assignments(world, NEW) == [("ta", AREA, world.clock.now - 60_000_000, world.clock.now)]
     kept = body(staff.get(ROLES, params={"uid": NEW, "state": "ended"}))
@@ -202,7 +207,9 @@ def test_a_domain_coordinator_grants_and_revokes_domain_roles(world: World) -> N
     for persona in ("instructor", "ta", "student"):
         refused = world.client(persona).post(domain_roles, json={"uid": BEN, "role": "dg"})
         assert refused.status_code == 403, persona
-        assert "Grant/revoke role of Domain Guest" in body(refused)["error"]["message"]
+        error = body(refused)["error"]
+        assert "You can't grant the Domain Guest role in the domain " in error["message"]
+        assert "Grant/revoke role of Domain Guest" in error["details"]
     # course roles anywhere in the domain, through the same form
     newcomer(world)
     r = world.client("admin").post(domain_roles, json={"uid": NEW, "role": "ta", "area": AREA})
@@ -252,7 +259,10 @@ def test_define_a_custom_role_then_grant_it_like_any_role(world: World) -> None:
     assert body(r)["role_title"] == "custom role exampleuniversity/instructor@example.edu/grader"
     refused = world.client("ta").post(ROLES, json={"uid": ANA, "role": role})
     assert refused.status_code == 403
-    assert "Grant/revoke Course Custom Role" in body(refused)["error"]["message"]
+    error = body(refused)["error"]
+    assert error["message"].startswith("You can't grant the custom role grader in CG 101, ")
+    assert "“grant custom roles” privilege" in error["message"]
+    assert "Grant/revoke Course Custom Role" in error["details"]
 
 
 def test_custom_role_refusals_name_the_level(world: World) -> None:
@@ -263,7 +273,9 @@ def test_custom_role_refusals_name_the_level(world: World) -> None:
     for persona in ("ta", "admin", "student"):
         r = world.client(persona).put("/api/v1/custom-roles/mine", json={"course": "bre"})
         assert r.status_code == 403, persona
-        assert "Create a Course Custom Role (mcr)" in body(r)["error"]["message"]
+        error = body(r)["error"]
+        assert "“define custom roles” privilege" in error["message"]
+        assert "Create a Course Custom Role (mcr)" in error["details"]
     bad = world.client("instructor").put("/api/v1/custom-roles/no good", json={})
     assert bad.status_code == 422 and body(bad)["error"]["field"] == "name"
     assert body(world.client("instructor").get("/api/v1/custom-roles")) == []

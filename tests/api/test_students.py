@@ -63,7 +63,8 @@ def test_exceptions_are_in_the_list_and_move_the_due_date(world: World) -> None:
 
 def test_a_student_cannot_see_another_students_assessments_a_ta_can(world: World) -> None:
     refused = assessments(world, "student", BEN.uid, 403)
-    assert refused["error"]["code"] == "forbidden" and "vst" in refused["error"]["message"]
+    assert refused["error"]["code"] == "forbidden" and "vst" in refused["error"]["details"]
+    assert "“view students” privilege" in refused["error"]["message"]
     assert assessments(world, "other_instructor", ANA.uid, 403)["error"]["code"] == "forbidden"
     for persona in ("ta", "instructor", "admin"):
         assert assessments(world, persona, BEN.uid)["uid"] == BEN.uid

@@ -109,7 +109,7 @@ def reference_compile(
             upcoming = (starts[i], v.credit)
         elif v.credit == 0 and v.credit_text == "None" and upcoming is not None:
             when = format_for_people(upcoming[0], tz, relative_to=starts[i])
-            values[i] = replace(v, credit_text=f"None now; {pct(upcoming[1])} from {when}")
+            values[i] = replace(v, credit_text=f"opens {when} at {pct(upcoming[1])}")
     return with_next_changes(starts, values)
 
 

@@ -80,4 +80,38 @@ def test_people_format_adds_year_only_when_it_differs() -> None:
     assert format_for_people(t, CHI) == "23:59, Thu, Mar 21"
     assert format_for_people(t, CHI, relative_to=parse_date("2023-12-30", CHI)[0]).endswith("2024")
     s = parse_date("2024-03-21T23:59:59", CHI)[0]
-    assert format_for_people(s, CHI) == "23:59:59, Thu, Mar 21"
+    assert format_for_people(s, CHI) == "23:59, Thu, Mar 21"
+
+
+@pytest.mark.parametrize(
+    ("written", "relative_to", "shown"),
+    [
+        # A deadline at 23:59:59 is the end of the minute: shown as 23:59.
+        ("2024-03-21T23:59:59", None, "23:59, Thu, Mar 21"),
+        ("2024-02-05T17:59:59", None, "17:59, Mon, Feb 5"),
+        # Seconds that matter show; whole minutes and fractions do not.
+        ("2024-02-05T08:00:30", None, "08:00:30, Mon, Feb 5"),
+        ("2014-10-12T00:00:01", None, "00:00:01, Sun, Oct 12"),
+        ("2024-02-05T08:00:00", None, "08:00, Mon, Feb 5"),
+        ("2024-02-05T08:00:00.25", None, "08:00, Mon, Feb 5"),
+        # The year shows only when it differs from the page's now.
+        ("2024-02-05T08:00", "2024-12-31T12:00", "08:00, Mon, Feb 5"),
+        ("2025-01-02T08:00", "2024-12-20T12:00", "08:00, Thu, Jan 2, 2025"),
+        ("2014-10-12T00:00:01", "2024-01-25T12:00", "00:00:01, Sun, Oct 12, 2014"),
+        # Across a daylight-saving change: wall time in the zone, either side.
+        ("2024-03-10T01:59:59", None, "01:59, Sun, Mar 10"),
+        ("2024-03-10T03:00", None, "03:00, Sun, Mar 10"),
+        ("2024-11-03T01:30", None, "01:30, Sun, Nov 3"),
+    ],
+)
+def test_one_format_for_people(written: str, relative_to: str | None, shown: str) -> None:
+    t = parse_date(written, CHI)[0]
+    rel = None if relative_to is None else parse_date(relative_to, CHI)[0]
+    assert format_for_people(t, CHI, relative_to=rel) == shown
+
+
+def test_the_format_is_the_zones_wall_time_across_dst() -> None:
+    """The same instant reads differently on either side of the change: 07:00 UTC is 01:00
+    CST on Nov 3, 2024 after clocks go back, and 02:00 CDT the day before."""
+    assert format_for_people(utc(2024, 11, 3, 7, 0, 0), CHI) == "01:00, Sun, Nov 3"
+    assert format_for_people(utc(2024, 11, 2, 7, 0, 0), CHI) == "02:00, Sat, Nov 2"

@@ -72,11 +72,11 @@ EXAM: dict[str, Any] = {
 @pytest.mark.parametrize(
     ("at", "credit", "text"),
     [
-        ("2014-10-12T00:00:00", 0, "None now; 110% from 00:00:01, Sun, Oct 12"),
-        ("2014-10-12T00:00:01", 110, "110% until 23:59:59, Wed, Oct 15"),
-        ("2014-10-15T23:59:59", 110, "110% until 23:59:59, Wed, Oct 15"),
-        ("2014-10-16T00:00:00", 100, "100% until 23:59:59, Sat, Oct 18"),
-        ("2014-10-20T12:00:00", 80, "80% until 23:59:59, Sat, Oct 25"),
+        ("2014-10-12T00:00:00", 0, "opens 00:00:01, Sun, Oct 12 at 110%"),
+        ("2014-10-12T00:00:01", 110, "110% until 23:59, Wed, Oct 15"),
+        ("2014-10-15T23:59:59", 110, "110% until 23:59, Wed, Oct 15"),
+        ("2014-10-16T00:00:00", 100, "100% until 23:59, Sat, Oct 18"),
+        ("2014-10-20T12:00:00", 80, "80% until 23:59, Sat, Oct 25"),
         ("2014-11-01T12:00:00", 0, "None"),
     ],
 )
@@ -153,7 +153,7 @@ def test_inactive_winner_reports_when_credit_returns() -> None:
         ]
     }
     d = assess(cfg, "2024-01-15T00:00")
-    assert d["credit_text"] == "None now; 100% from 00:00, Thu, Feb 1"
+    assert d["credit_text"] == "opens 00:00, Thu, Feb 1 at 100%"
 
 
 def test_rule_without_mode_never_applies_in_exam_mode() -> None:

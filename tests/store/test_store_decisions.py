@@ -304,12 +304,13 @@ def test_not_found(db: Store) -> None:
 
 
 def test_a_student_may_not_look_at_another_student(db: Store) -> None:
-    with pytest.raises(Refused, match="s0 may not view the access of s2"):
+    with pytest.raises(Refused, match="You can't view the access of s2 in ") as err:
         run(db, S0, AT, lambda c: D.student_course(c, COURSE, SP24, S2))
     with pytest.raises(Refused):
         run(db, S0, AT, lambda c: D.decide_one(c, COURSE, SP24, S2, "hw/hw2"))
     with pytest.raises(Refused):
         run(db, S0, AT, lambda c: M.matrix(c, COURSE, SP24))
+    assert "s0 may not view the access of s2" in err.value.details
 
 
 @pytest.mark.parametrize("ta", [OTHER_TA, OUTSIDER])

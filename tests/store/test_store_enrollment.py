@@ -223,7 +223,11 @@ def test_managing_enrollment_needs_men_here(world: Store, actor: str) -> None:
     ):
         with pytest.raises(Refused) as err:
             world.run(actor, AT, attempt)
-        assert f"{actor} may not" in err.value.message and "CG 101 Sp24" in err.value.message
+        assert f"{actor} may not" in err.value.details and "CG 101 Sp24" in err.value.details
+        assert err.value.message.startswith("You can't ")
+        assert "in CG 101, Spring 2024: that needs the “manage enrollment” privilege" in (
+            err.value.message
+        )
     assert count(world, HistoryEntry) == before
     assert enrollment(world, "s1", "Sp24").status == "joined"  # type: ignore[union-attr]
 

@@ -108,7 +108,11 @@ def test_forms_need_the_session_csrf_token(pages: Any) -> None:
 def test_refused_staff_pages_say_why(pages: Any) -> None:
     r = pages("student").get(STAFF)
     assert r.status_code == 403
-    assert "ana@example.edu may not" in text_of(r.text)
+    assert (
+        "You can't view students in CG 101, Spring 2024: that needs the “view students” "
+        "privilege" in text_of(r.text)
+    )
+    assert "ana@example.edu may not" in r.text  # the roles core's reasoning, under Details
     r = pages("other_instructor").get(STAFF + "/matrix")
     assert r.status_code == 403
     r = pages("ta").get(STAFF + "/rules/hw/hw1")  # TAs do not set assessment parameters
@@ -291,7 +295,7 @@ def test_the_assessment_page_draws_lanes_and_what_each_student_sees(pages: Any) 
     text = text_of(page)
     for who in ("Ana Alvarez (ana@example.edu)", "Ben Brown (ben@example.edu)"):
         assert who in text
-    assert "no access; None now; 100% from 08:00, Tue, Apr 16" in text
+    assert "no access; opens 08:00, Tue, Apr 16 at 100%" in text
 
 
 def test_exceptions_granted_changed_and_removed_change_the_students_page(
@@ -445,9 +449,11 @@ def test_roster_sections_roles_and_history(world: World, pages: Any) -> None:
         STAFF + "/roles/grant",
         {"uid": "other@example.edu", "role": "ep", "area": "/exampleuniversity/CG_101.Sp24"},
     )
-    assert "other@example.edu now holds Exam Proctor" in notice(ins.follow(r).text)
+    assert "other@example.edu is now Exam Proctor in CG 101, Spring 2024." in notice(
+        ins.follow(r).text
+    )
     roles = text_of(ins.get(STAFF + "/roles").text)
-    assert "Olga Other (other@example.edu) Exam Proctor ep" in roles
+    assert "Olga Other (other@example.edu) Exam Proctor CG 101, Spring 2024" in roles
     r = ins.post(
         STAFF + "/roles/revoke",
         {"uid": "other@example.edu", "role": "ep", "area": "/exampleuniversity/CG_101.Sp24"},
@@ -459,6 +465,7 @@ def test_roster_sections_roles_and_history(world: World, pages: Any) -> None:
         {"uid": "dan@example.edu", "role": "ta", "area": "/exampleuniversity/CG_101.Sp24"},
     )
     assert r.status_code == 403  # the roles core: a TA holds no cta
+    assert "that needs the “grant the Teaching Assistant role” privilege" in text_of(r.text)
     history = text_of(ins.get(STAFF + "/history?action=enrollment").text)
     assert "enrollment.invite" in history and "auditing" in history
     assert "Ivy Instructor (instructor@example.edu)" in history

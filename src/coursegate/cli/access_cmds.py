@@ -125,7 +125,7 @@ def render_table(rows: list[Any], tz: Any, *, assessment: bool) -> str:
                 else ", ".join(
                     x
                     for x in (
-                        f"credit {v.credit_text}",
+                        "no credit" if v.credit_text == "None" else f"credit {v.credit_text}",
                         "can start" if v.can_start else "cannot start",
                         "submissions accepted" if v.submittable else "no submissions",
                         f"time limit {limit}" if limit else "",

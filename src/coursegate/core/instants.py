@@ -198,9 +198,14 @@ def format_instant(t: Instant, tz: tzinfo | None) -> str:
 
 
 def format_for_people(t: Instant, tz: tzinfo, *, relative_to: Instant | None = None) -> str:
-    """A short local rendering such as ``23:59, Thu, Mar 21`` (seconds when not :00).
+    """The one format of times for people: ``23:59, Thu, Mar 21`` — 24-hour time, weekday,
+    month and day, in ``tz`` (pages name the zone once, in their footer).
 
-    The year is added when it differs from that of ``relative_to``.
+    * Seconds show only when they matter: ``08:00:30``, ``00:00:01``. A time at ``:59``
+      seconds is the inclusive end of its minute (``23:59:59``, the usual deadline) and shows
+      as that minute, ``23:59``. Fractions of a second never show.
+    * The year is added (``23:59, Thu, Mar 21, 2024``) when it differs from that of
+      ``relative_to`` (a page's now).
     """
     text, year = _people(t, tz)
     if (
@@ -226,7 +231,7 @@ def year_for_people(t: Instant, tz: tzinfo) -> int | None:
 @lru_cache(maxsize=65_536)
 def _people(t: Instant, tz: tzinfo) -> tuple[str, int]:
     dt = from_instant(t, tz)
-    clock = f"{dt:%H:%M}" if dt.second == 0 and dt.microsecond == 0 else f"{dt:%H:%M:%S}"
+    clock = f"{dt:%H:%M}" if dt.second in (0, 59) else f"{dt:%H:%M:%S}"
     return f"{clock}, {dt:%a}, {dt:%b} {dt.day}", dt.year
 
 

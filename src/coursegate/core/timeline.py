@@ -299,7 +299,8 @@ def compile_assessment(
 def _look_ahead(
     v: AssessmentDecision, start: Instant, upcoming: tuple[Instant, float] | None, tz: tzinfo
 ) -> tuple[AssessmentDecision, tuple[Instant, float] | None]:
-    """Where there is no credit now but there will be, say from when ("None now; ...").
+    """Where there is no credit now but there will be, say from when: ``opens 08:00, Mon,
+    Feb 5 at 100%`` (instead of PrairieLearn's bare ``None``).
 
     Intervals are looked at from the last back: ``upcoming`` is the start and credit of the
     nearest later interval in which an attempt can start for credit. Returns the decision and
@@ -309,7 +310,7 @@ def _look_ahead(
         return v, (start, v.credit)
     if v.credit == 0 and v.credit_text == "None" and upcoming is not None:
         when = format_for_people(upcoming[0], tz, relative_to=start)
-        return v.with_credit_text(f"None now; {pct(upcoming[1])} from {when}"), upcoming
+        return v.with_credit_text(f"opens {when} at {pct(upcoming[1])}"), upcoming
     return v, upcoming
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from coursegate.courses.problems import CourseError
-from coursegate.services.common.errors import EveryProblem, ServiceError
+from coursegate.services.common.errors import EveryProblem, Refused, ServiceError
 
 log = logging.getLogger("coursegate.api")
 
@@ -38,10 +38,22 @@ _HTTP_CODES = {
 
 class ErrorDetail(BaseModel):
     code: str = Field(examples=["forbidden"], description="stable: scripts may branch on it")
-    message: str = Field(examples=["ta@example.edu may not grant the role in: ..."])
+    message: str = Field(
+        examples=[
+            "You can't enroll students in CG 101, Spring 2024: that needs the “manage "
+            "enrollment” privilege, which a course coordinator of the course or a domain "
+            "coordinator can give you."
+        ],
+        description="one sentence for people",
+    )
     field: str | None = Field(None, examples=["uid"], description="the offending field")
     errors: list[dict[str, Any]] | None = Field(
         None, description="every problem, when there are several (bad requests, CSV rows)"
+    )
+    details: str | None = Field(
+        None,
+        description="a refusal (403) only: the roles core's reasoning, with privilege codes "
+        "and area paths",
     )
 
 
@@ -100,6 +112,8 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, EveryProblem):
             every = [{"field": exc.field, "message": p.render()} for p in exc.problems]
             return error_response(exc.status, exc.code, exc.message, exc.field, errors=every)
+        if isinstance(exc, Refused) and exc.details:
+            return error_response(exc.status, exc.code, exc.message, exc.field, details=exc.details)
         return error_response(exc.status, exc.code, exc.message, exc.field)
 
     @app.exception_handler(CourseError)

@@ -2,7 +2,8 @@
 
 The API's handlers stay as they are for ``/api/...``; for every other path the same errors
 become pages: not signed in → 303 to the sign-in page (and back afterwards); refused → a 403
-page saying why (the roles core's reason); not found, invalid, conflict → a page with the
+page saying in one sentence what was refused, why and who can grant it (the roles core's own
+reasoning, with its codes, folded under "Details"); not found, invalid, conflict → a page with the
 message and a way back. An htmx request gets the message alone, to show where it asked.
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from coursegate.courses.problems import CourseError
-from coursegate.services.common.errors import ServiceError
+from coursegate.services.common.errors import Refused, ServiceError
 from coursegate.web.pages import SIGN_IN, fragment, render
 
 log = logging.getLogger("coursegate.web")
@@ -44,7 +45,12 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
 
-def error_page(request: Request, status: int, message: str, field: str | None = None) -> Response:
+def error_page(
+    request: Request, status: int, message: str, field: str | None = None, details: str = ""
+) -> Response:
+    """The error as a page (or, for htmx, the message alone): ``message`` is the sentence
+    people read; ``details`` (the roles core's reasoning, with its codes) sits folded under
+    it."""
     if status == 401:
         back = request.url.path
         if request.method == "GET" and request.url.query:
@@ -56,7 +62,7 @@ def error_page(request: Request, status: int, message: str, field: str | None = 
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     if request.headers.get("hx-request"):
-        html = fragment("_error.html", status=status, message=message, field=field)
+        html = fragment("_error.html", status=status, message=message, field=field, details=details)
         return HTMLResponse(html, status_code=status)
     back = request.headers.get("referer", "")
     same_site = back.startswith(str(request.base_url))
@@ -67,6 +73,7 @@ def error_page(request: Request, status: int, message: str, field: str | None = 
         title=TITLES.get(status, "That did not work"),
         message=message,
         field=field,
+        details=details,
         back=back if same_site else "",
     )
 
@@ -85,7 +92,8 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(kind, handler)
 
     async def service(request: Request, exc: ServiceError) -> Response:
-        return error_page(request, exc.status, exc.message, exc.field)
+        details = exc.details if isinstance(exc, Refused) else ""
+        return error_page(request, exc.status, exc.message, exc.field, details)
 
     async def course(request: Request, exc: CourseError) -> Response:
         first = exc.problems[0].message if exc.problems else "invalid course data"

@@ -20,12 +20,29 @@ from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from starlette.datastructures import FormData
 
-from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant, format_for_people
+from coursegate.core.instants import (
+    MAX_INSTANT,
+    MIN_INSTANT,
+    DateError,
+    Instant,
+    format_for_people,
+    from_instant,
+    zone,
+)
 from coursegate.http.deps import CALLER, SAFE_METHODS, Caller
 from coursegate.http.policy import Policy, Routes
+from coursegate.roles.table import parse_privilege_list
+from coursegate.roles.wording import privilege_name, role_name
 from coursegate.services.common.errors import ServiceError
 from coursegate.services.common.places import find_course_instance
 from coursegate.store.models import CourseInstance, User
@@ -113,7 +130,8 @@ class Pages(Routes):
 
 
 def when(t: Instant | None, tz: tzinfo, relative_to: Instant | None = None) -> str:
-    """``23:59, Thu, Jan 25`` (the year when it differs from ``relative_to``'s)."""
+    """``23:59, Thu, Jan 25`` (the year when it differs from ``relative_to``'s): the one format
+    of times for people, :func:`~coursegate.core.instants.format_for_people`."""
     if t is None or t <= MIN_INSTANT:
         return "—"
     if t >= MAX_INSTANT:
@@ -121,10 +139,46 @@ def when(t: Instant | None, tz: tzinfo, relative_to: Instant | None = None) -> s
     return format_for_people(t, tz, relative_to=relative_to)
 
 
+@pass_context
+def page_when(
+    context: Context, t: Instant | None, tz: tzinfo, relative_to: Instant | None = None
+) -> str:
+    """:func:`when` in templates: the year shows when it differs from that of the page's
+    ``at`` (its "now"), unless the template names another instant."""
+    if relative_to is None:
+        at = context.get("at")
+        relative_to = at if isinstance(at, int) else None
+    return when(t, tz, relative_to)
+
+
+def zone_words(tz: tzinfo | str, at: Instant | None = None) -> str:
+    """``America/Chicago (CST)``: the zone's name and its abbreviation at ``at`` (the page's
+    now), for the one line per page that says which zone its times are in."""
+    if isinstance(tz, str):
+        try:
+            found: tzinfo = zone(tz)
+        except DateError:
+            return tz
+    else:
+        found = tz
+    name = str(found)
+    if at is None or not MIN_INSTANT < at < MAX_INSTANT:
+        return name
+    short = from_instant(at, found).tzname()
+    return f"{name} ({short})" if short and short != name else name
+
+
 def pct(x: float | None) -> str:
     if x is None:
         return "—"
     return f"{int(x)}%" if float(x).is_integer() else f"{x:g}%"
+
+
+def credit(text: str) -> str:
+    """A decision's ``credit_text`` for people: PrairieLearn's bare ``None`` (no credit, and
+    none to come) reads "no credit"; everything else (``100% until 23:59, Mon, Jan 29``,
+    ``opens 08:00, Mon, Feb 5 at 100%``) as it is."""
+    return "no credit" if text in ("None", "") else text
 
 
 def q(text: str) -> str:
@@ -139,9 +193,28 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def privileges_words(text: str) -> str:
+    """A privilege list in the table's format (``bre&R:vgr&SCR``) as names (``browse
+    resources, view grades``); ``—`` when empty."""
+    if not text:
+        return "—"
+    try:
+        codes = parse_privilege_list(text)
+    except ValueError:
+        return text
+    return ", ".join(privilege_name(code) for code in codes)
+
+
 ENV.filters["pct"] = pct
+ENV.filters["credit"] = credit
 ENV.filters["q"] = q
-ENV.globals["when"] = when
+ENV.filters["privilege"] = privilege_name
+ENV.filters["privileges"] = privileges_words
+ENV.filters["role"] = role_name
+ENV.globals["when"] = page_when
+ENV.globals["zone_words"] = zone_words
 
 
 def ci_path(ci: CourseInstance | tuple[str, str], *parts: str) -> str:

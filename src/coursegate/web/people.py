@@ -15,6 +15,7 @@ from coursegate.http.deps import CALLER, Caller
 from coursegate.http.policy import needs
 from coursegate.http.schemas import parse_instant
 from coursegate.roles import Area, RoleTable
+from coursegate.roles.wording import role_name
 from coursegate.services.access.staff.people import (
     custom_roles,
     people_named,
@@ -23,7 +24,7 @@ from coursegate.services.access.staff.people import (
 )
 from coursegate.services.common.authz import allowed
 from coursegate.services.common.errors import Invalid, ServiceError
-from coursegate.services.common.places import course_zone, instance_area
+from coursegate.services.common.places import course_zone, instance_area, instance_title, place_of
 from coursegate.services.courses import enrollment as N
 from coursegate.services.courses import roster_views as V
 from coursegate.services.courses import sections as SEC
@@ -47,7 +48,7 @@ from coursegate.web.staff.frame import person, staff_common, uid_from
 pages = Pages(tags=["pages: people"])
 
 S = "/courses/{course}/instances/{instance}/staff"
-NAMES = RoleTable.default().names
+TABLE = RoleTable.default()
 
 
 def _each(uids: list[str], action: Callable[[str], object]) -> int:
@@ -293,19 +294,27 @@ def _roles_page(
     secs = sections_of(c.ctx, ci)
     grants = role_grants(c.ctx, ci)
     customs = custom_roles(c.ctx, ci)
-    choices = [(code, NAMES.get(code, code)) for code in ("st", "ta", "in", "cc", "ep")] + [
-        (r.name, f"custom: {r.name}") for r in customs
+    choices = [(code, role_name(code)) for code in ("st", "ta", "in", "cc", "ep")] + [
+        (r.name, f"custom role {r.name}") for r in customs
     ]
+    title = instance_title(ci)
+    areas = [(area, f"the whole course instance, {title}")] + [
+        (f"{area}/{s.name}", f"section {s.name} only") for s in secs
+    ]
+    places = {area: title} | {f"{area}/{s.name}": f"section {s.name}" for s in secs}
+    for g in grants:
+        if g.area not in places:
+            places[g.area] = place_of(c.ctx, Area.parse(g.area))
     return render(
         request,
         "staff_roles.html",
         status=status,
         grants=grants,
-        names=NAMES,
         customs=customs,
         choices=choices,
-        areas=[(area, f"the course instance ({area})")]
-        + [(f"{area}/{s.name}", f"section {s.name}") for s in secs],
+        areas=areas,
+        places=places,
+        privilege_codes=sorted(TABLE.privileges),
         error=error,
         filled=filled or {},
         person=person,
@@ -337,6 +346,8 @@ def grant_role(
     def act() -> str:
         uid = uid_from(text(form, "uid"))
         role = text(form, "role")
+        if not role:
+            raise Invalid("role: choose the role to grant", "role")
         area = text(form, "area") or instance_area(ci).path
         R.grant_role(
             c.ctx,
@@ -347,7 +358,7 @@ def grant_role(
             end=_when(form, "end", ci),
             reason=text(form, "reason"),
         )
-        return f"{uid} now holds {NAMES.get(role, role)} at {area}."
+        return f"{uid} is now {role_name(role)} in {place_of(c.ctx, Area.parse(area))}."
 
     return _done(request, c, ci, _roles_page, act, form, "staff/roles")
 
@@ -364,7 +375,8 @@ def revoke_role(
     def act() -> str:
         uid, role, area = text(form, "uid"), text(form, "role"), text(form, "area")
         R.revoke_role(c.ctx, uid, role, area, reason=text(form, "reason"))
-        return f"{uid}'s {NAMES.get(role, role)} at {area} ends now (the record stays)."
+        where = place_of(c.ctx, Area.parse(area))
+        return f"{uid}'s role {role_name(role)} in {where} ends now (the record stays)."
 
     return _done(request, c, ci, _roles_page, act, form, "staff/roles")
 

@@ -8,6 +8,7 @@ raises :class:`Refused` with the roles core's reason when the answer is no.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -26,9 +27,10 @@ from coursegate.roles import (
     check,
     check_as,
 )
+from coursegate.roles.wording import privilege_name, who_can_give
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Refused
-from coursegate.services.common.places import course_area, domain_name
+from coursegate.services.common.places import course_area, domain_name, instance_at, place_of
 from coursegate.store.models import (
     AccountStem,
     ClassAccount,
@@ -147,8 +149,62 @@ def allowed(ctx: Ctx, privilege: str, area: Area) -> tuple[bool, str]:
     return decision.allowed, "; ".join(decision.explanation)
 
 
+def holds_at_all(ctx: Ctx, privilege: str, area: Area) -> bool:
+    """Whether a role of the effective user in force gives ``privilege`` at ``area`` in any
+    form, before its conditions are looked at (a grant privilege held ``&IK`` counts)."""
+    index = index_for(ctx, [ctx.effective])
+    return index.allowed(ctx.effective, privilege, area, at=ctx.at_datetime).granted
+
+
 def require(ctx: Ctx, privilege: str, area: Area, what: str) -> None:
     """Raise :class:`Refused` unless the effective user may ``what`` (privilege at area)."""
     ok, why = allowed(ctx, privilege, area)
     if not ok:
-        raise Refused(f"{ctx.effective} may not {what}: {why}")
+        raise refused(ctx, privilege, area, what, why)
+
+
+def refused(ctx: Ctx, privilege: str, area: Area, what: str, why: str) -> Refused:
+    """The refusal of ``what`` for want of ``privilege`` at ``area``, ``why`` being the roles
+    core's answer: the one sentence of :func:`refusal` — or, while viewing as someone, the
+    roles core's own words (viewing as is the reason)."""
+    reasoning = f"{ctx.effective} may not {what}: {why}"
+    if ctx.acting_as not in (None, ctx.actor):
+        return Refused(reasoning)
+    return refusal(ctx, privilege, area, what, reasoning)
+
+
+_VERBS = frozenset(
+    {
+        "act", "assign", "block", "change", "correct", "create", "define", "delete", "enroll",
+        "freeze", "grant", "invite", "list", "lock", "manage", "move", "put", "read", "record",
+        "recycle", "remove", "reset", "see", "send", "set", "thaw", "unblock", "unlock", "view",
+        "wipe", "withdraw",
+    }
+)  # fmt: skip
+
+
+def action_words(what: str, privilege: str) -> str:
+    """What was refused, as a verb phrase: the route's own words when they are one ("enroll
+    students"; up to a colon or semicolon), else the privilege's name ("view students")."""
+    head = re.split(r"[:;]", what, maxsplit=1)[0].strip()
+    if head.split(" ", 1)[0].strip(",") in _VERBS:
+        return head
+    return privilege_name(privilege)
+
+
+def refusal(ctx: Ctx, privilege: str, area: Area, what: str, details: str) -> Refused:
+    """The one-sentence refusal people read: what was refused, where, which privilege it needs
+    and who can give it ("You can't enroll students in CG 101, Spring 2024: that needs the
+    “manage enrollment” privilege, which a course coordinator of the course or a domain
+    coordinator can give you."). The roles core's reasoning, with its codes, is ``details``."""
+    place, ci = place_of(ctx, area), instance_at(ctx, area)
+    # the route's words may name the place already ("... in CG 101 Sp24", "... in the domain x")
+    if ci is not None:
+        what = re.split(rf" (?:in|of|at) {re.escape(ci.course.name)}\b", what, maxsplit=1)[0]
+    what = re.split(r" (?:in|at) the domain \S+$", what, maxsplit=1)[0]
+    who = who_can_give(privilege) if area.course_area is not None else "an administrator"
+    sentence = (
+        f"You can't {action_words(what, privilege)} in {place}: that needs the "
+        f"“{privilege_name(privilege)}” privilege, which {who} can give you."
+    )
+    return Refused(sentence, details=details)

@@ -53,10 +53,22 @@ class NotFound(ServiceError):
 
 
 class Refused(ServiceError):
-    """The roles core said no; the message says why."""
+    """The roles core said no; the message says why, in one sentence for people (what was
+    refused, why, and who can grant it). ``details`` keeps the roles core's own reasoning, with
+    its codes and area paths, for an expandable "Details" (and the history)."""
 
     code = "forbidden"
     status = 403
+
+    def __init__(self, message: str, field: str | None = None, details: str = "") -> None:
+        super().__init__(message, field)
+        self.details = details
+
+    def to_json(self) -> dict[str, str | None]:
+        out = super().to_json()
+        if self.details:
+            out["details"] = self.details
+        return out
 
 
 class Conflict(ServiceError):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from coursegate.core.instants import (
     zone,
 )
-from coursegate.roles import Area
+from coursegate.roles import Area, AreaKind
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import (
     NotFound,
@@ -87,3 +87,34 @@ def area_name(ci: CourseInstance) -> str:
 def course_zone(ci: CourseInstance) -> ZoneInfo:
     """The course instance's zone (for :meth:`ExceptionView.to_json`)."""
     return zone(ci.timezone)
+
+
+def instance_title(ci: CourseInstance) -> str:
+    """``CG 101, Spring 2024``: a course instance as people name it (the course's name and the
+    instance's long name, or its short name when it has none)."""
+    return f"{ci.course.name}, {ci.long_name or ci.short_name}"
+
+
+def instance_at(ctx: Ctx, area: Area) -> CourseInstance | None:
+    """The course instance a course or section area lies in, if the store has it."""
+    course = area.course_area
+    if course is None:
+        return None
+    for ci in ctx.session.scalars(select(CourseInstance)):
+        if area_name(ci) == course.course and domain_name(ci.course.institution) == area.domain:
+            return ci
+    return None
+
+
+def place_of(ctx: Ctx, area: Area) -> str:
+    """Where an area is, in words: ``CG 101, Spring 2024``, ``section drc of CG 101, Spring
+    2024``, ``the domain Example University``, ``the whole system``; the area's path only when
+    nothing in the store carries its name."""
+    if area.kind is AreaKind.SYSTEM:
+        return "the whole system"
+    if area.kind is AreaKind.DOMAIN:
+        title = ctx.session.scalars(select(Domain.title).where(Domain.name == area.domain)).first()
+        return f"the domain {title or area.domain}"
+    found = instance_at(ctx, area)
+    name = instance_title(found) if found is not None else area.path
+    return f"section {area.section} of {name}" if area.kind is AreaKind.SECTION else name

@@ -21,7 +21,13 @@ from coursegate.roles import (
     assign,
     revoke,
 )
-from coursegate.services.common.authz import index_for, unassigned_class_account
+from coursegate.roles.wording import role_name
+from coursegate.services.common.authz import (
+    holds_at_all,
+    index_for,
+    refusal,
+    unassigned_class_account,
+)
 from coursegate.services.common.conflicts import flush_or_conflict, translate_conflicts
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Invalid, Refused
@@ -122,7 +128,7 @@ def grant_role(
     else:
         result = assign(index, roles_actor(ctx, where), grant, at=ctx.at_datetime)
         if not result.ok:
-            raise Refused(result.reason, "role")
+            raise _grant_refusal(ctx, grant, result.reason)
         why, history = result.reason, result.actor.history_fields()
     row = RoleAssignmentRow(
         user_id=target.id,
@@ -142,6 +148,20 @@ def grant_role(
     )  # fmt: skip
     flush_or_conflict(ctx)
     return row
+
+
+def _grant_refusal(ctx: Ctx, grant: RoleAssignment, reason: str) -> Refused:
+    """The roles core's refusal of a grant; in one sentence for people (with the core's reason
+    as details) when it is the grant privilege the actor lacks."""
+    privilege = _TABLE.grant_privilege(grant.role)
+    lacks = " may not grant " in reason and ctx.acting_as in (None, ctx.actor)
+    if not lacks or holds_at_all(ctx, privilege, grant.area):
+        return Refused(reason, "role")
+    name = role_name(grant.role)
+    what = f"grant the {name}" if name.startswith("custom role") else f"grant the {name} role"
+    refused = refusal(ctx, privilege, grant.area, what, reason)
+    refused.field = "role"
+    return refused
 
 
 def _system_may_grant(ctx: Ctx, index: RoleIndex, grant: RoleAssignment) -> str:

@@ -60,9 +60,9 @@ from coursegate.services.access.decisions.cache import (
 from coursegate.services.access.decisions.request_values import known_assessment, read_at
 from coursegate.services.access.exam_mode import RequestMode, explained
 from coursegate.services.access.view_permissions import VIEW_STUDENTS
-from coursegate.services.common.authz import allowed
+from coursegate.services.common.authz import allowed, refused
 from coursegate.services.common.context import Ctx
-from coursegate.services.common.errors import Invalid, NotFound, Refused, ServiceError
+from coursegate.services.common.errors import Invalid, NotFound, ServiceError
 from coursegate.services.common.places import find_course_instance, instance_area, instance_label
 from coursegate.services.courses.roster import student_for
 from coursegate.store.models import Course, CourseInstance, User
@@ -248,8 +248,8 @@ def permitted(
         if ok:
             todo.append((k, q))
         else:
-            out[k] = Refused(
-                f"{ctx.effective} may not view the access of {q.uid} in {label}: {why}"
+            out[k] = refused(
+                ctx, VIEW_STUDENTS, instance_area(ci), f"view the access of {q.uid} in {label}", why
             )
     return todo
 

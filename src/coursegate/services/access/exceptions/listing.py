@@ -115,11 +115,11 @@ def list_exceptions(
     if not own:
         hint = ""
         if uid is None and not ctx.is_system:
-            hint = f" (to see your own, ask for uid={ctx.effective})"
+            hint = f" To see your own, ask for uid={ctx.effective}."
         try:
             _viewer(ctx, ci, "view students' exceptions")
         except Refused as refused:
-            raise Refused(refused.message + hint, "uid") from None
+            raise Refused(refused.message + hint, "uid", refused.details) from None
     query = (
         select(StudentOverride, User)
         .join(User, User.id == StudentOverride.user_id)
