@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from coursegate.core.instants import Instant
 from coursegate.roles import view_as
 from coursegate.services.common.authz import index_for, unassigned_class_account
-from coursegate.services.common.context import Ctx
+from coursegate.services.common.context import Ctx, find_user
 from coursegate.services.common.errors import Invalid, NotFound, Refused, ServiceError
 from coursegate.services.common.places import (
     course_instance_by_id,
@@ -115,7 +115,7 @@ def set_password(
     user = ctx.user(uid)
     if ctx.is_system:
         by = "system"
-    elif ctx.actor == uid:
+    elif ctx.actor == user.uid:
         refuse_in_view_as(ctx, "change their password")
         cred = ctx.session.get(Credential, user.id)
         if (
@@ -209,7 +209,7 @@ def sign_in(
     attempt = throttle.begin(ctx, address, uid)
     if attempt.refusal is not None:
         return SignInOutcome(None, attempt.refusal)
-    user = ctx.session.scalars(select(User).where(User.uid == uid.strip())).one_or_none()
+    user = find_user(ctx.session, uid)
     cred = None if user is None else ctx.session.get(Credential, user.id)
     if user is None or cred is None:
         _verify(_DUMMY_HASH, password)
@@ -284,7 +284,7 @@ def open_session(ctx: Ctx, user: User, *, via: str, user_agent: str = "") -> New
 
 def sso_session(ctx: Ctx, uid: str, *, user_agent: str = "") -> NewSession:
     """A session for a user the single-sign-on proxy vouches for (they must exist here)."""
-    user = ctx.session.scalars(select(User).where(User.uid == uid.strip())).one_or_none()
+    user = find_user(ctx.session, uid)
     if user is None:
         raise SignInFailed(f"the single-sign-on user {uid!r} has no coursegate account", "uid")
     if user.status != "active":
