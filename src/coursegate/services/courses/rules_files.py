@@ -164,8 +164,9 @@ def _indent(text: str) -> int | str:
 
 def with_access(text: str | None, access: Mapping[str, Any], base: Mapping[str, Any]) -> str:
     """The file's text with its access keys replaced by ``access`` — the other keys kept, in
-    their order, new access keys last. Without the file (``text`` None): ``base`` (the keys the
-    store knows) with ``access``."""
+    their order, new access keys last — changing as little text as it can: what did not
+    change keeps its formatting, so the difference (and the commit) shows only the change.
+    Without the file (``text`` None): ``base`` (the keys the store knows) with ``access``."""
     data: Any = json.loads(text) if text is not None else dict(base)
     if not isinstance(data, dict):
         raise Invalid("the file does not hold a JSON object; correct it by hand first", "json")
@@ -178,7 +179,106 @@ def with_access(text: str | None, access: Mapping[str, Any], base: Mapping[str, 
     for key, value in access.items():
         if key in ASSESSMENT_ACCESS_KEYS and key not in out:
             out[key] = value
-    return json.dumps(out, indent=_indent(text or ""), ensure_ascii=False) + "\n"
+    indent = _indent(text or "")
+    if text is not None:
+        try:
+            span = _scan(text, 0)
+        except (ValueError, IndexError):
+            span = None
+        if span is not None:
+            patched = _patch(text, span, data, out, indent)
+            return text[: span.start] + patched + text[span.end :]
+    return json.dumps(out, indent=indent, ensure_ascii=False) + "\n"
+
+
+# -- changing a JSON text where its value changed, and nowhere else -------------------------
+
+_DECODER = json.JSONDecoder()
+_SPACE = " \t\n\r"
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    keys: dict[str, _Span] | None = None
+    items: list[_Span] | None = None
+
+
+def _skip(text: str, i: int) -> int:
+    while i < len(text) and text[i] in _SPACE:
+        i += 1
+    return i
+
+
+def _scan(text: str, i: int) -> _Span:
+    """Where the JSON value starting at ``i`` (after spaces) is, and where its parts are."""
+    i = _skip(text, i)
+    start = i
+    if text[i] == "{":
+        keys: dict[str, _Span] = {}
+        i = _skip(text, i + 1)
+        while text[i] != "}":
+            key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+            i = _skip(text, i)
+            if text[i] != ":":
+                raise ValueError("':' expected")
+            child = _scan(text, i + 1)
+            keys[key] = child
+            i = _skip(text, child.end)
+            if text[i] == ",":
+                i = _skip(text, i + 1)
+        return _Span(start, i + 1, keys=keys)
+    if text[i] == "[":
+        items: list[_Span] = []
+        i = _skip(text, i + 1)
+        while text[i] != "]":
+            child = _scan(text, i)
+            items.append(child)
+            i = _skip(text, child.end)
+            if text[i] == ",":
+                i = _skip(text, i + 1)
+        return _Span(start, i + 1, items=items)
+    _, end = _DECODER.raw_decode(text, i)
+    return _Span(start, end)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return json.dumps(a) == json.dumps(b)
+
+
+def _patch(text: str, span: _Span, old: Any, new: Any, indent: int | str) -> str:
+    """The text of ``span`` (holding ``old``) made to hold ``new``: unchanged parts as they
+    are written, changed parts written afresh at their place's indentation."""
+    if _same(old, new):
+        return text[span.start : span.end]
+    parts: list[tuple[_Span, Any, Any]] | None = None
+    if (
+        span.keys is not None
+        and isinstance(old, dict)
+        and isinstance(new, dict)
+        and list(old) == list(new) == list(span.keys)
+    ):
+        parts = [(span.keys[k], old[k], new[k]) for k in old]
+    elif (
+        span.items is not None
+        and isinstance(old, list)
+        and isinstance(new, list)
+        and len(old) == len(new) == len(span.items)
+    ):
+        parts = list(zip(span.items, old, new, strict=True))
+    if parts is None:
+        line = text.rfind("\n", 0, span.start) + 1
+        lead = text[line : line + len(text[line:]) - len(text[line:].lstrip(" \t"))]
+        fresh = json.dumps(new, indent=indent, ensure_ascii=False)
+        return fresh.replace("\n", "\n" + lead)
+    out: list[str] = []
+    pos = span.start
+    for child, a, b in parts:
+        out += [text[pos : child.start], _patch(text, child, a, b, indent)]
+        pos = child.end
+    out.append(text[pos : span.end])
+    return "".join(out)
 
 
 def unified_diff(old: str, new: str, shown: str) -> str:
