@@ -59,11 +59,27 @@ def test_a_user_is_created_lower_case_and_signs_in_with_any_case(store: Store) -
     )
     with store.factory() as s:
         assert s.scalars(select(User.uid)).all() == ["ana@example.edu"]
-    out = store.system(
-        AT, lambda c: signin.sign_in(c, "ANA@example.edu", "correct-horse")
-    )
+    out = store.system(AT, lambda c: signin.sign_in(c, "ANA@example.edu", "correct-horse"))
     assert isinstance(out, signin.SignInOutcome) and out.session is not None
     assert out.session.user.uid == "ana@example.edu"
+
+
+def test_the_sign_in_field_takes_the_email_of_a_user_whose_id_is_a_login_name(
+    store: Store,
+) -> None:
+    _domain(store)
+    store.system(
+        AT,
+        lambda c: create_user(
+            c, "jdoe", "Jane", "Jane.Doe@Example.edu", domain=DOM, password="correct-horse"
+        ),
+    )
+    out = store.system(AT, lambda c: signin.sign_in(c, "JANE.DOE@example.EDU", "correct-horse"))
+    assert isinstance(out, signin.SignInOutcome) and out.session is not None
+    assert out.session.user.uid == "jdoe"
+    wrong = store.system(AT, lambda c: signin.sign_in(c, "jane.doe@example.edu", "wrong-horse"))
+    assert isinstance(wrong, signin.SignInOutcome) and wrong.session is None
+    assert store.system(AT, lambda c: signin.sign_in(c, "JDOE", "correct-horse")).session is None  # type: ignore[attr-defined]
 
 
 def test_creating_a_differently_cased_existing_id_is_refused_in_words(store: Store) -> None:

@@ -193,7 +193,8 @@ def sign_in(
     address: str = LOCAL_ADDRESS,
     user_agent: str = "",
 ) -> SignInOutcome:
-    """Check a password and open a session.
+    """Check a password and open a session. ``uid`` is a user id (an email-shaped one in any
+    case, :func:`coursegate.roles.model.canonical_uid`) or, failing that, the user's email.
 
     Throttled first, per (client ``address``, account as typed): while the pair (or the
     address over every account) must wait, the answer is :class:`throttle.Throttled` and the
@@ -209,7 +210,7 @@ def sign_in(
     attempt = throttle.begin(ctx, address, uid)
     if attempt.refusal is not None:
         return SignInOutcome(None, attempt.refusal)
-    user = find_user(ctx.session, uid)
+    user = find_user(ctx.session, uid) or _by_email(ctx, uid)
     cred = None if user is None else ctx.session.get(Credential, user.id)
     if user is None or cred is None:
         _verify(_DUMMY_HASH, password)
@@ -231,6 +232,16 @@ def sign_in(
     session = open_session(ctx, user, via="password", user_agent=user_agent)
     history.record(ctx, "session.start", "user", user.uid, via="password")
     return SignInOutcome(session, None)
+
+
+def _by_email(ctx: Ctx, typed: str) -> User | None:
+    """The user whose authoritative email address (stored lower-case, unique) was typed in the
+    sign-in form's "Email or user id" field, when no user id matched. Forwarding aliases do
+    not count: they are addresses that forward, not the person's own."""
+    email = typed.strip().lower()
+    if "@" not in email:
+        return None
+    return ctx.session.scalars(select(User).where(User.email == email)).one_or_none()
 
 
 def frozen_error(uid: str) -> SignInFailed:

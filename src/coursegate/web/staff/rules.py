@@ -28,6 +28,7 @@ from coursegate.services.common.errors import Conflict
 from coursegate.services.courses import rules_files as F
 from coursegate.store.models import CourseInstance
 from coursegate.web import editor as E
+from coursegate.web import editor_simple as ES
 from coursegate.web.pages import (
     FORM,
     Pages,
@@ -58,7 +59,7 @@ class EditorState:
     changed: bool
     error: str = ""
     preview: Markup | None = None
-    simple: list[E.SimpleElement] = field(default_factory=list)
+    simple: list[ES.SimpleElement] = field(default_factory=list)
     simple_loose: list[Problem] = field(default_factory=list)
     value: dict[str, Any] = field(default_factory=dict)
 
@@ -77,8 +78,8 @@ def _editor_state(
     modern = isinstance(ac, list) and "allowAccess" not in value
     nodes = E.build_elements(ac) if modern and isinstance(ac, list) else []
     loose = E.attach(nodes, checked.problems) if nodes else list(checked.problems)
-    simple = E.simple_elements(ac) if modern and isinstance(ac, list) else []
-    simple_loose = E.attach_simple(simple, checked.problems) if simple else []
+    simple = ES.simple_elements(ac) if modern and isinstance(ac, list) else []
+    simple_loose = ES.attach_simple(simple, checked.problems) if simple else []
     preview = None
     if checked.source is not None and value != ctx.stored:
         tl = assessment_timeline(c.ctx, ci, aid, config=checked.source.config)
@@ -163,7 +164,7 @@ def _posted_value(form: FormData, ctx: EditorContext, *, op: str = "check") -> d
         value = _json_of(form)
         ac = value.get("accessControl")
         if isinstance(ac, list):
-            value = {**value, "accessControl": E.apply_simple(ac, flat)}
+            value = {**value, "accessControl": ES.apply_simple(ac, flat)}
         return value
     if op in ("from-json", "check-json") or text(form, "mode") == "json" or not flat.get("e0#"):
         return _json_of(form)
@@ -305,7 +306,7 @@ def rules_save(
     except CourseError as exc:
         st.problems = tuple(exc.problems)
         st.loose = E.attach(st.nodes, st.problems) if st.nodes else list(st.problems)
-        st.simple_loose = E.attach_simple(st.simple, st.problems) if st.simple else []
+        st.simple_loose = ES.attach_simple(st.simple, st.problems) if st.simple else []
         st.error = "the course did not validate with these rules: nothing was written"
         return _render_editor(request, c, ci, aid, st, 422, view=view)
     changed = len(saved.report.changes)
