@@ -49,7 +49,7 @@ def _hw2_due(page: Any, live: Live) -> str:
 
 
 def test_an_instructor_moves_a_due_date_and_the_student_sees_it(
-    browser: Any, live_any: Live, tmp_path: Path
+    browser: Any, live_any: Live, tmp_path: Path, shots: Path
 ) -> None:
     root = _writable_course(live_any, tmp_path)
     old = when(parse_date("2024-02-05T23:59:00", TZ)[0], TZ)
@@ -72,6 +72,7 @@ def test_an_instructor_moves_a_due_date_and_the_student_sees_it(
     assert '-        "due": { "date": "2024-02-05T23:59:00", "credit": 100 },' in diff
     assert '+        "due": { "date": "2024-02-06T18:00:00", "credit": 100 },' in diff
     assert '"2024-02-06T18:00:00"' not in (root / FILE).read_text()  # nothing written yet
+    page.screenshot(path=str(shots / "staff-rules-save-diff.png"), full_page=False)
     page.get_by_role("button", name="Save to the file and sync").click()
     page.wait_for_url("**/staff/rules/hw/hw2**")
     notice = page.get_by_role("status").inner_text()

@@ -70,6 +70,7 @@ def canonicalise_uids(conn: Connection) -> Canonicalised:
     """Give every user id its canonical form, except those in a clash (left as they are, and
     logged as warnings). Plain ``UPDATE``\\ s in the caller's transaction."""
     done = Canonicalised()
+    changes: list[dict[str, object]] = []
     for key, rows in sorted(_groups(conn).items()):
         if len(rows) > 1:
             clash = UidClash(key, tuple(sorted(uid for _, uid in rows)))
@@ -78,8 +79,15 @@ def canonicalise_uids(conn: Connection) -> Canonicalised:
             continue
         user_id, uid = rows[0]
         if uid != key:
-            conn.execute(sa.update(_USERS).where(_USERS.c.id == user_id).values(uid=key))
+            changes.append({"user_id": user_id, "canonical": key})
             done.renamed.append((uid, key))
+    if changes:  # one statement, many rows
+        conn.execute(
+            sa.update(_USERS)
+            .where(_USERS.c.id == sa.bindparam("user_id"))
+            .values(uid=sa.bindparam("canonical")),
+            changes,
+        )
     if done.renamed:
         log.info("user ids made canonical (lower case): %d", len(done.renamed))
     return done
