@@ -65,6 +65,7 @@ def test_an_instructor_moves_a_due_date_and_the_student_sees_it(
     assert page.get_by_text("Simple editor").first.is_visible()
     assert page.get_by_role("link", name="Full editor (every rule)").is_visible()
     page.get_by_label("Due date").first.fill("2024-02-06T18:00:00")
+    page.screenshot(path=str(shots / "staff-rules-simple.png"), full_page=True)
     page.get_by_role("button", name="Save…").click()
     page.wait_for_selector("#rules-diff")
     check_page(page)

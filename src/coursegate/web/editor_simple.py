@@ -65,7 +65,17 @@ def _simple_paths(i: int, element: Any) -> list[tuple[str, Leaf]]:
                 continue
             base = f"e{i}.dateControl.{key}.{n}"
             paths.append((f"{base}.date", Leaf("date", "date", f"{label} {n + 1}", DATE_HELP)))
-            paths.append((f"{base}.credit", Leaf("credit", "num", "Credit % until it")))
+            paths.append(
+                (
+                    f"{base}.credit",
+                    Leaf(
+                        "credit",
+                        "num",
+                        "Credit % until it",
+                        "percent of full credit until that date",
+                    ),
+                )
+            )
     return paths
 
 
