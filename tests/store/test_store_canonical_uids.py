@@ -167,3 +167,17 @@ def test_the_cli_reports_clashes_to_an_administrator(
     r = runner.invoke(app, ["db", "uid-clashes"])
     assert r.exit_code == 1
     assert "'Ana@Example.edu', 'ana@example.edu'" in r.output and "none was changed" in r.output
+
+
+def test_a_csv_import_stores_canonical_ids_and_is_the_same_file_in_any_case(store: Store) -> None:
+    from coursegate.services.people.user_import import import_users
+
+    _domain(store)
+    first = "uid,name,email\nBo@Example.EDU,Bo,bo@example.edu\n"
+    report = store.system(AT, lambda c: import_users(c, first, default_domain=DOM))
+    assert report.created == 1  # type: ignore[attr-defined]
+    again = "uid,name,email\nbo@example.edu,Bo,BO@example.edu\n"
+    report = store.system(AT, lambda c: import_users(c, again, default_domain=DOM))
+    assert report.created == 0 and report.unchanged == 1  # type: ignore[attr-defined]
+    with store.factory() as s:
+        assert s.scalars(select(User.uid)).all() == ["bo@example.edu"]
