@@ -14,7 +14,7 @@ from sqlalchemy import select
 from store_support import Store, utc
 from typer.testing import CliRunner
 
-from coursegate.roles.model import canonical_uid
+from coursegate.core.model import canonical_uid
 from coursegate.services.common.errors import Conflict
 from coursegate.services.common.places import ensure_domain
 from coursegate.services.people import signin
@@ -181,3 +181,14 @@ def test_a_csv_import_stores_canonical_ids_and_is_the_same_file_in_any_case(stor
     assert report.created == 0 and report.unchanged == 1  # type: ignore[attr-defined]
     with store.factory() as s:
         assert s.scalars(select(User.uid)).all() == ["bo@example.edu"]
+
+
+def test_legacy_rules_in_course_files_name_users_in_any_case() -> None:
+    from coursegate.core.instants import zone
+    from coursegate.courses.legacy_access import legacy_rules
+    from coursegate.courses.reader import Reader
+
+    r = Reader("infoAssessment.json", zone("America/Chicago"))
+    rules = legacy_rules(r, [{"uids": ["Ana@Example.EDU", "JDoe"], "credit": 100}], "$.allowAccess")
+    assert rules is not None and r.problems == []
+    assert rules[0].uids == frozenset({"ana@example.edu", "JDoe"})

@@ -24,7 +24,6 @@ __all__ = [
     "RoleAssignment",
     "SelectedRole",
     "User",
-    "canonical_uid",
     "check_role_name",
     "check_uid",
     "custom_role_name",
@@ -37,21 +36,6 @@ _UID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]{0,63}(@[A-Za-z0-9][A-Za-z0-9.\-
 """A user id: a login name, optionally with an ``@realm`` (institutional ids such as
 ``mwest@illinois.edu``, as PrairieLearn's UIDs are). It is an identifier, not the user's email
 address: the email is kept separately and may change; login is always by user id."""
-
-
-def canonical_uid(typed: str) -> str:
-    """A user id as stored and looked up: the spaces at its ends removed and, when it has the
-    shape of an email address (``name@realm``), lower-cased as a whole — the local part too.
-
-    People type their institutional id in whatever case their address book shows it
-    (``Ana@Example.EDU``); mail servers treat such addresses alike, no institution issues two
-    that differ only by case, and systems people sign in to every day (Canvas, Moodle)
-    lower-case the whole login. A user id without ``@`` (a Unix or Kerberos login name, a class
-    account) is kept as typed: those are case-sensitive where they come from. The one rule for
-    every place a user id is read from input (sign-in, forms, CSV files, the API, the command
-    line) and for migration 0008, which brought the stored ids to this form."""
-    uid = typed.strip()
-    return uid.lower() if "@" in uid else uid
 
 
 _ROLE_CODE = re.compile(r"[a-z][a-z0-9]{0,15}")

@@ -1,4 +1,4 @@
-"""User ids in their canonical form (:func:`coursegate.roles.model.canonical_uid`: an
+"""User ids in their canonical form (:func:`coursegate.core.model.canonical_uid`: an
 email-shaped id lower-cased as a whole), and the clashes that keep some from it.
 
 Migration 0008 brought every stored user id to its canonical form with plain ``UPDATE``\\ s (no
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from coursegate.roles.model import canonical_uid
+from coursegate.core.model import canonical_uid
 
 log = logging.getLogger("coursegate.store.canonical_uids")
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
 
+from coursegate.core.model import canonical_uid
 from coursegate.roles import Area
-from coursegate.roles.model import canonical_uid
 from coursegate.services.accounts import rules
 from coursegate.services.accounts.credentials import Issued
 from coursegate.services.common.authz import index_for, require

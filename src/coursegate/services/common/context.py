@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coursegate.core.instants import Instant, from_instant
-from coursegate.roles.model import canonical_uid
+from coursegate.core.model import canonical_uid
 from coursegate.services.common.errors import NotFound
 from coursegate.store.models import User
 
@@ -68,7 +68,7 @@ class Ctx:
 
 def find_user(session: Session, typed: str) -> User | None:
     """The user a user id read from input names, by its canonical form
-    (:func:`coursegate.roles.model.canonical_uid`: an email-shaped id in any case). A stored id
+    (:func:`coursegate.core.model.canonical_uid`: an email-shaped id in any case). A stored id
     exactly as typed wins: two users whose ids differ only by case (a clash migration 0008
     left alone and ``coursegate db uid-clashes`` reports) each stay reachable by their own."""
     exact = typed.strip()

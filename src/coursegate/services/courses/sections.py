@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from coursegate.core.model import canonical_uid
 from coursegate.roles import Area, AreaError
-from coursegate.roles.model import canonical_uid
 from coursegate.services.common.conflicts import flush_or_conflict, translate_conflicts
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Invalid, NotFound

@@ -194,7 +194,7 @@ def sign_in(
     user_agent: str = "",
 ) -> SignInOutcome:
     """Check a password and open a session. ``uid`` is a user id (an email-shaped one in any
-    case, :func:`coursegate.roles.model.canonical_uid`) or, failing that, the user's email.
+    case, :func:`coursegate.core.model.canonical_uid`) or, failing that, the user's email.
 
     Throttled first, per (client ``address``, account as typed): while the pair (or the
     address over every account) must wait, the answer is :class:`throttle.Throttled` and the

@@ -1,12 +1,12 @@
 """Lists of people as staff paste them: user ids separated by spaces, commas, semicolons or
-lines, each in its canonical form (:func:`coursegate.roles.model.canonical_uid`)."""
+lines, each in its canonical form (:func:`coursegate.core.model.canonical_uid`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from coursegate.roles.model import canonical_uid
+from coursegate.core.model import canonical_uid
 
 _SPLIT = re.compile(r"[\s,;]+")
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from coursegate.core.model import canonical_uid
 from coursegate.roles import AuthKind
-from coursegate.roles.model import canonical_uid, check_uid
+from coursegate.roles.model import check_uid
 from coursegate.services.common.context import Ctx
 from coursegate.store.models import (
     Domain,

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from coursegate.core.instants import Instant, format_instant
+from coursegate.core.model import canonical_uid
 from coursegate.roles import (
     Actor,
     Area,
@@ -30,7 +31,6 @@ from coursegate.roles import (
     assign,
 )
 from coursegate.roles import define_custom_role as core_define_custom_role
-from coursegate.roles.model import canonical_uid
 from coursegate.services.common.authz import require, unassigned_class_account
 from coursegate.services.common.conflicts import flush_or_conflict, translate_conflicts
 from coursegate.services.common.context import Ctx, find_user

@@ -5,7 +5,7 @@ Revises: 0007
 Create Date: 2026-12-06 09:00:00
 
 Sign-in and every other place a user id is read match email-shaped ids whatever their case
-(``coursegate.roles.model.canonical_uid``). This brings the stored ids to that form with plain
+(``coursegate.core.model.canonical_uid``). This brings the stored ids to that form with plain
 ``UPDATE``\\ s — no table is rebuilt, so the triggers of migration 0007 stay — and merges
 nothing: where two users' ids differ only by case, both rows stay untouched and the clash is
 logged as a warning (and reported again by ``coursegate db uid-clashes``).
