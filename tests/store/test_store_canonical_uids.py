@@ -192,3 +192,10 @@ def test_legacy_rules_in_course_files_name_users_in_any_case() -> None:
     rules = legacy_rules(r, [{"uids": ["Ana@Example.EDU", "JDoe"], "credit": 100}], "$.allowAccess")
     assert rules is not None and r.problems == []
     assert rules[0].uids == frozenset({"ana@example.edu", "JDoe"})
+
+
+def test_a_decision_request_names_its_user_in_any_case() -> None:
+    from coursegate.services.access.decisions.answers import read_question
+
+    q = read_question({"course": "CG 101", "user": {"uid": "Ana@Example.EDU"}}, "someone")
+    assert q.uid == "ana@example.edu"
