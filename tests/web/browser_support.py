@@ -115,7 +115,7 @@ def _serving(engine: Engine, tmp: Path) -> Iterator[Live]:
 def sign_in(page: Any, live: Live, uid: str, password: str) -> None:
     """Through the sign-in form, with the keyboard, as a person would."""
     page.goto(live.url("/sign-in"))
-    page.get_by_label("User id").fill(uid)
+    page.get_by_label("Email or user id").fill(uid)
     page.get_by_label("Password").fill(password)
     page.get_by_label("Password").press("Enter")
     page.wait_for_url("**/courses**")

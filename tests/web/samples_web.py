@@ -47,6 +47,11 @@ SAMPLES = [
     Sample("GET", CI + "/staff/assessments/{aid:path}", P + "/staff/assessments/hw/hw2", STAFF),
     Sample("GET", CI + "/staff/rules/{aid:path}", P + "/staff/rules/hw/hw2", EDITORS),
     Sample("POST", CI + "/staff/rules/{aid:path}", P + "/staff/rules/hw/hw2", EDITORS),
+    Sample("POST", CI + "/staff/rules-diff/{aid:path}", P + "/staff/rules-diff/hw/hw2", EDITORS),
+    Sample("POST", CI + "/staff/rules-save/{aid:path}", P + "/staff/rules-save/hw/hw2", EDITORS),
+    Sample(
+        "POST", CI + "/staff/rules-download/{aid:path}", P + "/staff/rules-download/hw/hw2", EDITORS
+    ),
     Sample("GET", CI + "/staff/matrix", P + "/staff/matrix", STAFF),
     Sample("GET", CI + "/staff/matrix.csv", P + "/staff/matrix.csv", STAFF),
     Sample("GET", CI + "/staff/exceptions", P + "/staff/exceptions", STAFF),

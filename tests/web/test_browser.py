@@ -133,7 +133,7 @@ def test_a_ta_views_as_a_student_and_cannot_reach_staff_pages(
 def test_the_rule_editor_checks_as_you_type(browser: Any, live: Live, shots: Path) -> None:
     page = new_page(browser)
     sign_in(page, live, demo.INSTRUCTOR.uid, demo.INSTRUCTOR.password)
-    page.goto(live.url(STAFF + "/rules/hw/hw2"))
+    page.goto(live.url(STAFF + "/rules/hw/hw2?view=full"))
     check_page(page)
     assert "No errors and no warnings." in page.locator("#rules-problems").inner_text()
     due = page.locator("#f-e0-dateControl-due-date")

@@ -332,9 +332,9 @@ def start_view_as(
     if c.web_session is None:
         raise Invalid("view-as needs a signed-in browser session, not an API token", "$")
     ci = find_course_instance(c.ctx, course, instance)
-    signin.start_view_as(c.ctx, c.web_session, body.uid, ci.id)
-    c.ctx = type(c.ctx)(c.ctx.session, c.ctx.actor, c.ctx.at, body.uid, ci.id)
-    request.state.viewing_as = body.uid
+    target = signin.start_view_as(c.ctx, c.web_session, body.uid, ci.id).uid
+    c.ctx = type(c.ctx)(c.ctx.session, c.ctx.actor, c.ctx.at, target, ci.id)
+    request.state.viewing_as = target
     return _session_out(c)
 
 

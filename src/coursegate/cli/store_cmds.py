@@ -1,4 +1,4 @@
-"""Commands about the store: ``sync`` and ``db upgrade|current``.
+"""Commands about the store: ``sync`` and ``db upgrade|current|uid-clashes``.
 
 Thin: open the database (``COURSEGATE_DATABASE_URL``, else the SQLite file under
 ``COURSEGATE_DATA_DIR``), call :mod:`coursegate.services.courses.sync` /
@@ -157,6 +157,40 @@ def db_upgrade_cmd() -> None:
     finally:
         engine.dispose()
     print(f"{_shown(engine)}: schema at revision {rev} (up to date)")
+    _print_uid_clashes(engine, hint=True)
+
+
+def _print_uid_clashes(engine: Engine, *, hint: bool = False) -> int:
+    """Print the user-id clashes (see :mod:`coursegate.store.canonical_uids`); how many."""
+    from coursegate.store.canonical_uids import uid_clashes
+
+    try:
+        with engine.connect() as conn:
+            clashes = uid_clashes(conn)
+    except SQLAlchemyError as exc:
+        _database_failure(engine, exc)
+    finally:
+        engine.dispose()
+    if hint and clashes:
+        print(
+            f"{len(clashes)} user-id clash(es) left as they were: see `coursegate db uid-clashes`"
+        )
+    elif not hint:
+        for clash in clashes:
+            print(clash.sentence())
+    return len(clashes)
+
+
+@db_app.command("uid-clashes")
+def db_uid_clashes_cmd() -> None:
+    """List the users whose user ids are one email-shaped id but for upper/lower case (such as
+    Ana@example.edu and ana@example.edu). Migration 0008 lower-cased every other email-shaped
+    user id and left these untouched, merging nothing. Exits with status 1 while any remain."""
+    engine = _engine()
+    found = _print_uid_clashes(engine)
+    if found:
+        raise typer.Exit(1)
+    print(f"{_shown(engine)}: no user-id clashes")
 
 
 @db_app.command("current")

@@ -23,6 +23,22 @@ from coursegate.core.frozen import quick_factory, quick_init
 from coursegate.core.instants import MAX_INSTANT, MIN_INSTANT, Instant
 
 
+def canonical_uid(typed: str) -> str:
+    """A user id as stored and looked up: the spaces at its ends removed and, when it has the
+    shape of an email address (``name@realm``), lower-cased as a whole — the local part too.
+
+    People type their institutional id in whatever case their address book shows it
+    (``Ana@Example.EDU``); mail servers treat such addresses alike, no institution issues two
+    that differ only by case, and systems people sign in to every day (Canvas, Moodle)
+    lower-case the whole login. A user id without ``@`` (a Unix or Kerberos login name, a class
+    account) is kept as typed: those are case-sensitive where they come from. The one rule for
+    every place a user id is read — sign-in, forms, CSV files, the API, the command line, the
+    ``uids`` of legacy rules in course files — and for migration 0008, which brought the stored
+    ids to this form."""
+    uid = typed.strip()
+    return uid.lower() if "@" in uid else uid
+
+
 class Role(IntEnum):
     """Course roles, ordered: a rule for "at least TA" admits instructors too."""
 

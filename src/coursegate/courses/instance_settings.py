@@ -16,7 +16,7 @@ from coursegate.core.course_instance import (
     Publishing,
     SelfEnrollment,
 )
-from coursegate.core.model import Role
+from coursegate.core.model import Role, canonical_uid
 from coursegate.courses import models as m
 from coursegate.courses.modern_access import modern_access
 from coursegate.courses.reader import Reader
@@ -98,7 +98,7 @@ def _legacy_policy(r: Reader, raw: Any, open_policy: CourseInstancePolicy) -> Co
         out.append(
             LegacyInstanceRule(
                 index=i,
-                uids=frozenset(rule.uids) if rule.uids is not None else None,
+                uids=frozenset(map(canonical_uid, rule.uids)) if rule.uids is not None else None,
                 role=Role.parse(rule.role) if rule.role else None,
                 start=start,
                 end=end,

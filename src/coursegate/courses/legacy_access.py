@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from coursegate.core.legacy_rules import LegacyRule
-from coursegate.core.model import Mode, Role
+from coursegate.core.model import Mode, Role, canonical_uid
 from coursegate.courses import models as m
 from coursegate.courses.reader import Reader
 
@@ -28,7 +28,7 @@ def legacy_rules(r: Reader, data: Any, path: str) -> tuple[LegacyRule, ...] | No
             LegacyRule(
                 index=i,
                 mode=Mode(rule.mode) if rule.mode else None,
-                uids=frozenset(rule.uids) if rule.uids is not None else None,
+                uids=frozenset(map(canonical_uid, rule.uids)) if rule.uids is not None else None,
                 role=Role.parse(rule.role) if rule.role else None,
                 start=start,
                 end=end,

@@ -57,6 +57,12 @@ class Settings:
     clock_start: str = ""
     """ISO instant the server's clock starts from (``make demo`` runs in the example term);
     empty: the real time. Time then runs at the normal pace."""
+    editor_writes: bool = False
+    """Let the access-rule editor's Save write course files (then sync them). Off: the editor
+    offers the file to download instead. Writes happen only in ``editor_course_dirs``."""
+    editor_course_dirs: tuple[str, ...] = ()
+    """The course directories (git working trees) Save may write into, comma separated; a
+    course is matched by its ``infoCourse.json`` name. The server never commits."""
 
     @staticmethod
     def load(environ: dict[str, str] | None = None) -> Settings:

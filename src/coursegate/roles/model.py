@@ -36,6 +36,8 @@ _UID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]{0,63}(@[A-Za-z0-9][A-Za-z0-9.\-
 """A user id: a login name, optionally with an ``@realm`` (institutional ids such as
 ``mwest@illinois.edu``, as PrairieLearn's UIDs are). It is an identifier, not the user's email
 address: the email is kept separately and may change; login is always by user id."""
+
+
 _ROLE_CODE = re.compile(r"[a-z][a-z0-9]{0,15}")
 _CUSTOM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]{0,63}")
 

@@ -46,7 +46,7 @@ def sign_in(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Resp
             status=422,
             next=target,
             uid=uid,
-            error="give your user id and your password",
+            error="give your email or user id, and your password",
         )
     outcome = signin.sign_in(
         c.ctx,

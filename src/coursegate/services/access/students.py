@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from coursegate.services.common import context
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import NotFound
 from coursegate.services.common.places import instance_label
@@ -36,7 +37,7 @@ def person(uid: str, name: str) -> str:
 
 def find_user(ctx: Ctx, uid: str, field_name: str = "uid") -> User:
     """The user ``uid``; :class:`NotFound` naming the field otherwise."""
-    found = ctx.session.scalars(select(User).where(User.uid == uid)).one_or_none()
+    found = context.find_user(ctx.session, uid)
     if found is None:
         raise NotFound(f"{field_name}: there is no user {uid!r}", field_name)
     return found

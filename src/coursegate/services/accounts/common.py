@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
 
+from coursegate.core.model import canonical_uid
 from coursegate.roles import Area
 from coursegate.services.accounts import rules
 from coursegate.services.accounts.credentials import Issued
@@ -86,7 +87,7 @@ def account(
         select(User, ClassAccount, AccountStem)
         .join(ClassAccount, ClassAccount.user_id == User.id)
         .join(AccountStem, AccountStem.id == ClassAccount.stem_id)
-        .where(User.uid == uid.strip())
+        .where(User.uid == canonical_uid(uid))
     ).one_or_none()
     if found is None or (ci is not None and found[1].course_instance_id != ci.id):
         where = f" in {instance_label(ci)}" if ci is not None else ""

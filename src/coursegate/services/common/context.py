@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coursegate.core.instants import Instant, from_instant
+from coursegate.core.model import canonical_uid
 from coursegate.services.common.errors import NotFound
 from coursegate.store.models import User
 
@@ -59,7 +60,19 @@ class Ctx:
         return self.actor == SYSTEM and self.acting_as is None
 
     def user(self, uid: str, field: str = "uid") -> User:
-        found = self.session.scalars(select(User).where(User.uid == uid)).one_or_none()
+        found = find_user(self.session, uid)
         if found is None:
             raise NotFound(f"there is no user {uid!r}", field)
         return found
+
+
+def find_user(session: Session, typed: str) -> User | None:
+    """The user a user id read from input names, by its canonical form
+    (:func:`coursegate.core.model.canonical_uid`: an email-shaped id in any case). A stored id
+    exactly as typed wins: two users whose ids differ only by case (a clash migration 0008
+    left alone and ``coursegate db uid-clashes`` reports) each stay reachable by their own."""
+    exact = typed.strip()
+    wanted = canonical_uid(exact)
+    forms = [exact] if wanted == exact else [exact, wanted]
+    found = {u.uid: u for u in session.scalars(select(User).where(User.uid.in_(forms)))}
+    return found.get(exact) or found.get(wanted)

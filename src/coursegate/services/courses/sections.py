@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from coursegate.core.model import canonical_uid
 from coursegate.roles import Area, AreaError
 from coursegate.services.common.conflicts import flush_or_conflict, translate_conflicts
 from coursegate.services.common.context import Ctx
@@ -177,11 +178,11 @@ def import_section_memberships(ctx: Ctx, course_instance_id: int, csv_text: str)
         s.name: s
         for s in ctx.session.scalars(select(Section).where(Section.course_instance_id == ci.id))
     }
-    users = _enrollment_by_uid(ctx, ci, sorted({row["uid"] for _, row in rows}))
+    users = _enrollment_by_uid(ctx, ci, sorted({canonical_uid(row["uid"]) for _, row in rows}))
     problems: list[CsvProblem] = []
     wanted: dict[tuple[int, int], tuple[str, str]] = {}
     for line, row in rows:
-        uid, name = row["uid"], row["section"]
+        uid, name = canonical_uid(row["uid"]), row["section"]
         found = users.get(uid)
         if found is None:
             problems.append(CsvProblem(line, "uid", f"there is no user {uid!r}"))

@@ -163,6 +163,12 @@ def _unchanged(ctx: Ctx, root: Path, dry_run: bool) -> SyncReport | None:
     return SyncReport(name, dry_run=dry_run, files_unchanged=True)
 
 
+def files_as_synced(ctx: Ctx, root: str | Path) -> bool:
+    """Whether every file of the course in ``root`` is exactly as last synced (a sync would
+    change nothing), judged by the stored fingerprints alone."""
+    return _unchanged(ctx, Path(root), dry_run=True) is not None
+
+
 # ------------------------------------------------------------------------------------ syncing
 
 

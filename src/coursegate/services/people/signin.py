@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from coursegate.core.instants import Instant
 from coursegate.roles import view_as
 from coursegate.services.common.authz import index_for, unassigned_class_account
-from coursegate.services.common.context import Ctx
+from coursegate.services.common.context import Ctx, find_user
 from coursegate.services.common.errors import Invalid, NotFound, Refused, ServiceError
 from coursegate.services.common.places import (
     course_instance_by_id,
@@ -115,7 +115,7 @@ def set_password(
     user = ctx.user(uid)
     if ctx.is_system:
         by = "system"
-    elif ctx.actor == uid:
+    elif ctx.actor == user.uid:
         refuse_in_view_as(ctx, "change their password")
         cred = ctx.session.get(Credential, user.id)
         if (
@@ -193,7 +193,8 @@ def sign_in(
     address: str = LOCAL_ADDRESS,
     user_agent: str = "",
 ) -> SignInOutcome:
-    """Check a password and open a session.
+    """Check a password and open a session. ``uid`` is a user id (an email-shaped one in any
+    case, :func:`coursegate.core.model.canonical_uid`) or, failing that, the user's email.
 
     Throttled first, per (client ``address``, account as typed): while the pair (or the
     address over every account) must wait, the answer is :class:`throttle.Throttled` and the
@@ -209,7 +210,7 @@ def sign_in(
     attempt = throttle.begin(ctx, address, uid)
     if attempt.refusal is not None:
         return SignInOutcome(None, attempt.refusal)
-    user = ctx.session.scalars(select(User).where(User.uid == uid.strip())).one_or_none()
+    user = find_user(ctx.session, uid) or _by_email(ctx, uid)
     cred = None if user is None else ctx.session.get(Credential, user.id)
     if user is None or cred is None:
         _verify(_DUMMY_HASH, password)
@@ -231,6 +232,16 @@ def sign_in(
     session = open_session(ctx, user, via="password", user_agent=user_agent)
     history.record(ctx, "session.start", "user", user.uid, via="password")
     return SignInOutcome(session, None)
+
+
+def _by_email(ctx: Ctx, typed: str) -> User | None:
+    """The user whose authoritative email address (stored lower-case, unique) was typed in the
+    sign-in form's "Email or user id" field, when no user id matched. Forwarding aliases do
+    not count: they are addresses that forward, not the person's own."""
+    email = typed.strip().lower()
+    if "@" not in email:
+        return None
+    return ctx.session.scalars(select(User).where(User.email == email)).one_or_none()
 
 
 def frozen_error(uid: str) -> SignInFailed:
@@ -284,7 +295,7 @@ def open_session(ctx: Ctx, user: User, *, via: str, user_agent: str = "") -> New
 
 def sso_session(ctx: Ctx, uid: str, *, user_agent: str = "") -> NewSession:
     """A session for a user the single-sign-on proxy vouches for (they must exist here)."""
-    user = ctx.session.scalars(select(User).where(User.uid == uid.strip())).one_or_none()
+    user = find_user(ctx.session, uid)
     if user is None:
         raise SignInFailed(f"the single-sign-on user {uid!r} has no coursegate account", "uid")
     if user.status != "active":

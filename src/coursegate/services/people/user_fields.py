@@ -7,8 +7,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from coursegate.core.model import canonical_uid
 from coursegate.roles import AuthKind
 from coursegate.roles.model import check_uid
 from coursegate.services.common.context import Ctx
@@ -86,9 +87,29 @@ def check_new_user(
 
 
 def _checked_uid(uid: str) -> str:
-    uid = uid.strip()
+    uid = canonical_uid(uid)
     check_uid(uid)
     return uid
+
+
+def uid_owner(ctx: Ctx, uid: str) -> str | None:
+    """The stored user id that ``uid`` (canonical) would be the same user as, if any: equal,
+    or — for an email-shaped id — equal but for case (a clash migration 0008 left alone)."""
+    if "@" not in uid:
+        return ctx.session.scalar(select(User.uid).where(User.uid == uid))
+    return ctx.session.scalar(
+        select(User.uid).where(func.lower(User.uid) == uid).order_by(User.uid != uid).limit(1)
+    )
+
+
+def uid_taken(uid: str, typed: str, owner: str) -> str:
+    """The sentence refusing a new user ``uid`` (typed as ``typed``) that ``owner`` has."""
+    if owner == typed.strip():
+        return f"there is already a user {owner!r}"
+    return (
+        f"there is already a user {owner!r}, and {typed.strip()!r} is the same user id: user"
+        " ids that are email addresses do not depend on upper or lower case"
+    )
 
 
 def _checked_domain(domain: str, domains: Iterable[str]) -> str:

@@ -18,8 +18,6 @@ Who may do what (always asked of the roles core through :func:`authz.require`):
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from coursegate.roles import Area
 from coursegate.services.common.authz import require
 from coursegate.services.common.conflicts import flush_or_conflict, translate_conflicts
@@ -38,6 +36,8 @@ from coursegate.services.people.user_fields import (
     domain_ids,
     email_owner,
     normalise_email,
+    uid_owner,
+    uid_taken,
 )
 from coursegate.store.models import (
     CourseInstance,
@@ -86,8 +86,9 @@ def create_user(
                 "password",
             )
         check_password_strength(password)
-    if ctx.session.scalar(select(User.id).where(User.uid == new.uid)) is not None:
-        raise Conflict(f"uid: there is already a user {new.uid!r}", "uid")
+    taken_by = uid_owner(ctx, new.uid)
+    if taken_by is not None:
+        raise Conflict(f"uid: {uid_taken(new.uid, uid, taken_by)}", "uid")
     owner = email_owner(ctx, new.email)
     if owner is not None:
         raise Conflict(f"email: {new.email} already belongs to {owner}", "email")

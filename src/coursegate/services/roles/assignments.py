@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from coursegate.core.instants import Instant, format_instant
+from coursegate.core.model import canonical_uid
 from coursegate.roles import (
     Actor,
     Area,
@@ -32,7 +33,7 @@ from coursegate.roles import (
 from coursegate.roles import define_custom_role as core_define_custom_role
 from coursegate.services.common.authz import require, unassigned_class_account
 from coursegate.services.common.conflicts import flush_or_conflict, translate_conflicts
-from coursegate.services.common.context import Ctx
+from coursegate.services.common.context import Ctx, find_user
 from coursegate.services.common.errors import Conflict, Invalid, NotFound, Refused
 from coursegate.services.common.places import (
     course_instance_by_id,
@@ -261,7 +262,7 @@ def _assignments_under(
         )
     )
     if uid:
-        query = query.where(User.uid == uid.strip())
+        query = query.where(User.uid.in_({uid.strip(), canonical_uid(uid)}))
     if role:
         query = query.where(RoleAssignmentRow.role == role.strip())
     query = query.order_by(RoleAssignmentRow.area, User.uid, RoleAssignmentRow.id)
@@ -423,7 +424,7 @@ def _with_standing(ctx: Ctx, uid: str, error: Refused | Invalid) -> Refused | In
     wiped), saying so: it holds nothing to revoke."""
     if error.field != "role":
         return error
-    held_by = ctx.session.scalars(select(User).where(User.uid == uid.strip())).one_or_none()
+    held_by = find_user(ctx.session, uid)
     standing = None if held_by is None else unassigned_class_account(ctx, held_by)
     if standing is None:
         return error

@@ -137,6 +137,6 @@ def view_as(
     uid = uid_from(text(form, "uid"))
     if c.web_session is None:
         raise Invalid("view-as needs a signed-in browser session", "uid")
-    signin.start_view_as(c.ctx, c.web_session, uid, ci.id)
+    uid = signin.start_view_as(c.ctx, c.web_session, uid, ci.id).uid  # as stored
     request.state.viewing_as = uid
     return redirect(request, ci_path(ci), f"You are now viewing the course as {uid}.")

@@ -47,7 +47,7 @@ from sqlalchemy.orm import contains_eager
 from coursegate.core.decision import AssessmentDecision, CourseInstanceDecision
 from coursegate.core.engine import AssessmentConfig, Facts, Student, timelines
 from coursegate.core.instants import DateError, Instant, format_instant, zone
-from coursegate.core.model import InstanceFacts, Mode, Role
+from coursegate.core.model import InstanceFacts, Mode, Role, canonical_uid
 from coursegate.core.timeline import Timeline
 from coursegate.courses.problems import CourseError
 from coursegate.services.access.decisions.cache import (
@@ -160,7 +160,7 @@ def read_question(raw: object, default_uid: str) -> Question:
         if given is not None:
             if not isinstance(given, str) or not given.strip():
                 raise Invalid(f"user.uid: must be a non-empty string, not {given!r}", "user.uid")
-            uid = given
+            uid = canonical_uid(given)  # Ana@Example.EDU asks about ana@example.edu
     mode = raw.get("mode", "Public")
     if mode not in ("Public", "Exam"):
         raise Invalid(f"mode: must be 'Public' or 'Exam', not {mode!r}", "mode")
