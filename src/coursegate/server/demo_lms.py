@@ -88,6 +88,8 @@ class Platform:
     page_size: int = 100
     tool_jwks: Callable[[], dict[str, Any]] | None = None
     """How it reads the tool's key set (default: over HTTP from ``tool``)."""
+    custom: dict[str, str] = field(default_factory=dict)
+    """The resource link's custom parameters (``assessment=hw/hw2`` opens one assessment)."""
     tokens: dict[str, str] = field(default_factory=dict)
     """Access tokens it gave, and their scopes."""
 
@@ -113,6 +115,7 @@ class Platform:
             CLAIM + "roles": person.roles,
             CLAIM + "context": dict(CONTEXT),
             CLAIM + "resource_link": {"id": "link-1", "title": "coursegate"},
+            CLAIM + "custom": dict(self.custom),
             NRPS_CLAIM: {
                 "context_memberships_url": f"{self.base}/nrps/{CONTEXT['id']}",
                 "service_versions": ["2.0"],

@@ -12,6 +12,7 @@ the refusal itself is written to the history.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -168,18 +169,30 @@ def launch(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Respo
 
 
 def landing(outcome: LaunchOutcome) -> str:
-    """Where a launch lands: the linked course instance (its staff pages for staff), the page
-    that links an LMS course (its instructor) or says it is not linked yet; one's courses when
-    the launch names no LMS course."""
+    """Where a launch lands: the linked course instance (its staff pages for staff) — or the
+    one assessment a link names (custom parameter ``assessment``) — the page that links an LMS
+    course (its instructor) or says it is not linked yet; one's courses when the launch names
+    no LMS course."""
     context = outcome.context
     if context is None:
         return "/courses"
     ci = context.course_instance
     if ci is None or outcome.membership.test_user:
         return f"/lti/contexts/{context.id}"
+    aid = outcome.launch.custom.get("assessment", "").strip("/")
+    parts = aid.split("/")
+    if aid and ASSESSMENT_ID.fullmatch(aid) and not {".", ".."} & set(parts):  # one assessment
+        if outcome.membership.is_staff:
+            return ci_path(ci, "staff", "assessments", aid)
+        return ci_path(ci, "assessments", aid)
     if outcome.membership.is_staff:
         return ci_path(ci, "staff")
     return ci_path(ci)
+
+
+ASSESSMENT_ID = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
+"""An assessment id as a link's custom parameter ``assessment`` names it (``hw/hw2``); the
+assessment's page then says what the student may do with it, or why not and until when."""
 
 
 @pages.get("/lti/contexts/{context_id}", policy=signed_in("an LMS course one launched from"))
