@@ -38,6 +38,8 @@ INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 TEST_USER = "http://purl.imsglobal.org/vocab/lis/v2/system/person#TestUser"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+AGS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 CONTEXT = {"id": "course-42", "label": "CG 101", "title": "Computing"}
 """The LMS's one course."""
 
@@ -92,6 +94,12 @@ class Platform:
     """The resource link's custom parameters (``assessment=hw/hw2`` opens one assessment)."""
     tokens: dict[str, str] = field(default_factory=dict)
     """Access tokens it gave, and their scopes."""
+    line_items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Its gradebook's columns, by URL."""
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    """Every score it took, in order, with its column's URL."""
+    refuse_scores: list[int] = field(default_factory=list)
+    """Statuses to answer the next score posts with (429, 503, ...), one each."""
 
     @property
     def issuer(self) -> str:
@@ -116,6 +124,10 @@ class Platform:
             CLAIM + "context": dict(CONTEXT),
             CLAIM + "resource_link": {"id": "link-1", "title": "coursegate"},
             CLAIM + "custom": dict(self.custom),
+            AGS_CLAIM: {
+                "scope": [AGS_SCOPE + "lineitem", AGS_SCOPE + "score"],
+                "lineitems": f"{self.base}/ags/{CONTEXT['id']}/lineitems",
+            },
             NRPS_CLAIM: {
                 "context_memberships_url": f"{self.base}/nrps/{CONTEXT['id']}",
                 "service_versions": ["2.0"],
@@ -217,6 +229,27 @@ class Platform:
             body = {"id": str(request.url), "context": dict(CONTEXT), "members": chunk}
             return JSONResponse(body, headers=headers)
 
+        def allowed(request: Request, scope: str) -> bool:
+            bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+            return scope in self.tokens.get(bearer, "")
+
+        async def lineitems(request: Request) -> Response:
+            if not allowed(request, AGS_SCOPE + "lineitem"):
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            body = await request.json()
+            url = f"{self.base}/ags/{CONTEXT['id']}/lineitems/{len(self.line_items) + 1}"
+            self.line_items[url] = {"id": url, **body}
+            return JSONResponse(self.line_items[url], status_code=201)
+
+        async def scores(request: Request) -> Response:
+            if not allowed(request, AGS_SCOPE + "score"):
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            if self.refuse_scores:
+                return Response("try later", status_code=self.refuse_scores.pop(0))
+            item = f"{self.base}/ags/{CONTEXT['id']}/lineitems/{request.path_params['n']}"
+            self.scores.append({"line_item": item, **(await request.json())})
+            return Response(status_code=204)
+
         async def course(request: Request) -> Response:
             who = request.path_params["who"]
             if who not in self.people:
@@ -252,6 +285,8 @@ class Platform:
                 Route("/course/{who}", course),
                 Route("/token", token, methods=["POST"]),
                 Route("/nrps/{context}", nrps),
+                Route("/ags/{context}/lineitems", lineitems, methods=["POST"]),
+                Route("/ags/{context}/lineitems/{n}/scores", scores, methods=["POST"]),
             ]
         )
 

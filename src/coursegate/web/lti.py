@@ -25,7 +25,7 @@ from coursegate.http.deps import CALLER, Caller
 from coursegate.http.policy import needs, public, signed_in
 from coursegate.lti.claims import LaunchRefused
 from coursegate.services.common.errors import Invalid, ServiceError
-from coursegate.services.lti import contexts, keys, platforms, roster_sync
+from coursegate.services.lti import contexts, grades, keys, platforms, roster_sync
 from coursegate.services.lti.launch import (
     LaunchOutcome,
     begin_login,
@@ -279,6 +279,59 @@ def roster_sync_now(request: Request, context_id: int, c: Caller = CALLER) -> Re
         again=lambda e: render(
             request, "lti_roster.html", status=e.status, plan=None, error=e, id=context_id
         ),
+    )
+
+
+GRADES = "/lti/contexts/{context_id}/grades"
+
+
+def _grades(
+    request: Request, c: Caller, context_id: int, error: ServiceError | None = None
+) -> HTMLResponse:
+    found = trying(c, lambda: grades.outbox(c.ctx, context_id))
+    if isinstance(found, ServiceError):
+        return render(
+            request, "lti_grades.html", status=found.status, error=found, context=None,
+            scores=[], id=context_id,
+        )  # fmt: skip
+    context, scores = found
+    return render(
+        request, "lti_grades.html", status=error.status if error else 200, error=error,
+        context=context, scores=scores, id=context_id,
+    )  # fmt: skip
+
+
+@pages.get(GRADES, policy=signed_in("staff see the scores sent to the LMS (vgr)"))
+def grades_page(request: Request, context_id: int, c: Caller = CALLER) -> HTMLResponse:
+    return _grades(request, c, context_id)
+
+
+@pages.post(GRADES, policy=signed_in("staff send scores to the LMS's gradebook (mgr)"))
+def grades_action(
+    request: Request, context_id: int, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    action = text(form, "action")
+    tokens = platform_tokens(request)
+
+    def act() -> str:
+        if action == "columns":
+            made = grades.create_line_items(c.ctx, context_id, tokens=tokens)
+            return f"{made} gradebook column(s) made in the LMS."
+        if action == "resend":
+            return f"{grades.resend_failed(c.ctx, context_id)} failed score(s) will be sent again."
+        if action == "send":
+            done = grades.sync_grades(c.ctx, context_id, tokens=tokens)
+            return (
+                f"Sent {done.sent}; {done.waiting} waiting to be tried again; {done.failed} failed."
+            )
+        raise Invalid("action: choose what to do", "action")
+
+    return act_then_redirect(
+        request,
+        c,
+        act,
+        back=GRADES.format(context_id=context_id),
+        again=lambda e: _grades(request, c, context_id, e),
     )
 
 
