@@ -129,6 +129,8 @@ ESCALATION: dict[tuple[str, str], Row] = {
     ("POST", "/lti/contexts/{context_id}/roster"): Row("course", "S T I O D R"),
     # scores to the LMS check mgr in the linked course instance (tests/lti/test_lti_grades.py)
     ("POST", "/lti/contexts/{context_id}/grades"): Row("course", "S T I O D R"),
+    # deep linking answers only the caller's own request, with mgr (test_lti_deep_linking.py)
+    ("POST", "/lti/deep-linking/{request_id}"): Row("self", "S T I O D R"),
     # -- course ----------------------------------------------------------------------------------
     ("DELETE", CI + "/accounts/{account}"): Row("course", "I D"),
     ("DELETE", CI + "/accounts/{account}/incomplete"): Row("course", "T I D"),

@@ -24,6 +24,8 @@ SAMPLES = [
     Sample("POST", "/lti/contexts/{context_id}/roster", "/lti/contexts/1/roster", SIGNED_IN),
     Sample("GET", "/lti/contexts/{context_id}/grades", "/lti/contexts/1/grades", SIGNED_IN),
     Sample("POST", "/lti/contexts/{context_id}/grades", "/lti/contexts/1/grades", SIGNED_IN),
+    Sample("GET", "/lti/deep-linking/{request_id}", "/lti/deep-linking/1", SIGNED_IN),
+    Sample("POST", "/lti/deep-linking/{request_id}", "/lti/deep-linking/1", SIGNED_IN),
     Sample("GET", "/admin/lti", "/admin/lti", NOBODY),
     Sample("POST", "/admin/lti", "/admin/lti", NOBODY),
     Sample("POST", "/admin/lti/rotate-key", "/admin/lti/rotate-key", NOBODY),

@@ -98,7 +98,12 @@ class Platform:
     """Its gradebook's columns, by URL."""
     scores: list[dict[str, Any]] = field(default_factory=list)
     """Every score it took, in order, with its column's URL."""
+    deep_linked: list[dict[str, Any]] = field(default_factory=list)
+    """The content items tools sent back (deep linking), verified."""
+    message_type: str = "LtiResourceLinkRequest"
+    """The next launch's message type (``LtiDeepLinkingRequest``: add content)."""
     refuse_scores: list[int] = field(default_factory=list)
+    deep_linked_data: Any = None
     """Statuses to answer the next score posts with (429, 503, ...), one each."""
 
     @property
@@ -116,7 +121,13 @@ class Platform:
             "nonce": nonce,
             "name": person.name,
             "email": person.email,
-            CLAIM + "message_type": "LtiResourceLinkRequest",
+            CLAIM + "message_type": self.message_type,
+            "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
+                "deep_link_return_url": f"{self.base}/deep-link-return",
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"],
+                "data": "opaque-data-42",
+            },
             CLAIM + "version": "1.3.0",
             CLAIM + "deployment_id": self.deployment_id,
             CLAIM + "target_link_uri": redirect_uri,
@@ -250,6 +261,24 @@ class Platform:
             self.scores.append({"line_item": item, **(await request.json())})
             return Response(status_code=204)
 
+        async def deep_link_return(request: Request) -> Response:
+            form = await request.form()
+            try:
+                keys = KeySet.import_key_set(self._tool_keys())  # type: ignore[arg-type]
+                claims = jwt.decode(str(form.get("JWT", "")), keys, algorithms=["RS256"]).claims
+            except Exception as exc:  # any bad response is the same refusal
+                return Response(f"bad deep-linking response: {exc}", status_code=400)
+            if claims.get("aud") != self.issuer or claims.get("iss") != self.client_id:
+                return Response("the response is not for this LMS", status_code=400)
+            items = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
+            self.deep_linked.extend(items)
+            self.deep_linked_data = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data")
+            titles = "".join(f"<li>{html.escape(str(i.get('title')))}</li>" for i in items)
+            return HTMLResponse(
+                f"<!doctype html><h1>Added to the course</h1><ul>{titles}</ul>",
+                headers=OWN_HEADERS,
+            )
+
         async def course(request: Request) -> Response:
             who = request.path_params["who"]
             if who not in self.people:
@@ -285,6 +314,7 @@ class Platform:
                 Route("/course/{who}", course),
                 Route("/token", token, methods=["POST"]),
                 Route("/nrps/{context}", nrps),
+                Route("/deep-link-return", deep_link_return, methods=["POST"]),
                 Route("/ags/{context}/lineitems", lineitems, methods=["POST"]),
                 Route("/ags/{context}/lineitems/{n}/scores", scores, methods=["POST"]),
             ]

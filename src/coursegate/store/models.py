@@ -720,3 +720,19 @@ class LtiScore(Base):
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[int] = mapped_column(BigInteger)
     sent_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LtiDeepLink(Base):
+    """A deep-linking request from an LMS (an instructor choosing coursegate content to add):
+    where to send the choice back, and the LMS's opaque ``data`` to return with it. Answered
+    once, by the staff member whose launch it was."""
+
+    __tablename__ = "lti_deep_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    deployment_id: Mapped[str] = mapped_column(String(200))
+    return_url: Mapped[str] = mapped_column(String(1000))
+    data: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    answered_at: Mapped[int | None] = mapped_column(BigInteger)

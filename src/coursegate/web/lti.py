@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -22,10 +22,11 @@ from starlette.datastructures import FormData
 
 from coursegate.http.client import session_cookie
 from coursegate.http.deps import CALLER, Caller
+from coursegate.http.headers import PAGE_CSP
 from coursegate.http.policy import needs, public, signed_in
 from coursegate.lti.claims import LaunchRefused
 from coursegate.services.common.errors import Invalid, ServiceError
-from coursegate.services.lti import contexts, grades, keys, platforms, roster_sync
+from coursegate.services.lti import contexts, deep_linking, grades, keys, platforms, roster_sync
 from coursegate.services.lti.launch import (
     LaunchOutcome,
     begin_login,
@@ -176,6 +177,8 @@ def landing(outcome: LaunchOutcome) -> str:
     context = outcome.context
     if context is None:
         return "/courses"
+    if outcome.deep_link_id is not None:
+        return f"/lti/deep-linking/{outcome.deep_link_id}"
     ci = context.course_instance
     if ci is None or outcome.membership.test_user:
         return f"/lti/contexts/{context.id}"
@@ -279,6 +282,52 @@ def roster_sync_now(request: Request, context_id: int, c: Caller = CALLER) -> Re
         again=lambda e: render(
             request, "lti_roster.html", status=e.status, plan=None, error=e, id=context_id
         ),
+    )
+
+
+DEEP = "/lti/deep-linking/{request_id}"
+
+
+def _deep(
+    request: Request, c: Caller, request_id: int, error: ServiceError | None = None
+) -> HTMLResponse:
+    found = trying(c, lambda: deep_linking.choice(c.ctx, request_id))
+    if isinstance(found, ServiceError):
+        return render(
+            request, "lti_deep_linking.html", status=found.status, error=found, choice=None,
+            id=request_id,
+        )  # fmt: skip
+    return render(
+        request, "lti_deep_linking.html", status=error.status if error else 200, error=error,
+        choice=found, id=request_id,
+    )  # fmt: skip
+
+
+@pages.get(DEEP, policy=signed_in("staff choose assessments to add to the LMS (mgr)"))
+def deep_page(request: Request, request_id: int, c: Caller = CALLER) -> HTMLResponse:
+    return _deep(request, c, request_id)
+
+
+@pages.post(DEEP, policy=signed_in("staff add assessments to the LMS as links (mgr)"))
+def deep_answer(
+    request: Request, request_id: int, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    chosen = [str(v) for v in form.getlist("assessments")][:200]
+    launch_url = platforms.tool_urls(base_url(request)).launch
+    done = trying(c, lambda: deep_linking.answer(c.ctx, request_id, chosen, launch_url))
+    if isinstance(done, ServiceError):
+        return _deep(request, c, request_id, done)
+    token, return_url = done
+    framers = " ".join(platforms.frame_origins(c.ctx.session)) or "'none'"
+    target = urlsplit(return_url)
+    csp = PAGE_CSP.replace("form-action 'self'", f"form-action {target.scheme}://{target.netloc}")
+    csp = csp.replace("frame-ancestors 'none'", f"frame-ancestors {framers}")
+    return render(
+        request,
+        "lti_autopost.html",
+        headers={"content-security-policy": csp, "x-frame-options": "SAMEORIGIN"},
+        action=return_url,
+        fields={"JWT": token},
     )
 
 

@@ -199,9 +199,30 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_lti_scores_line_item_id"), "lti_scores", ["line_item_id"])
     op.create_index(op.f("ix_lti_scores_status"), "lti_scores", ["status"])
+    op.create_table(
+        "lti_deep_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("deployment_id", sa.String(length=200), nullable=False),
+        sa.Column("return_url", sa.String(length=1000), nullable=False),
+        sa.Column("data", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("answered_at", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["lti_contexts.id"],
+            name=op.f("fk_lti_deep_links_context_id_lti_contexts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_lti_deep_links_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_deep_links")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("lti_deep_links")
     op.drop_index(op.f("ix_lti_scores_status"), table_name="lti_scores")
     op.drop_index(op.f("ix_lti_scores_line_item_id"), table_name="lti_scores")
     op.drop_table("lti_scores")
