@@ -127,6 +127,10 @@ ESCALATION: dict[tuple[str, str], Row] = {
     # the roster sync checks men in the linked course instance (tests/lti/test_lti_roster.py);
     # here, with no linked LMS course, everyone signed in is told there is none (404)
     ("POST", "/lti/contexts/{context_id}/roster"): Row("course", "S T I O D R"),
+    # scores to the LMS check mgr in the linked course instance (tests/lti/test_lti_grades.py)
+    ("POST", "/lti/contexts/{context_id}/grades"): Row("course", "S T I O D R"),
+    # deep linking answers only the caller's own request, with mgr (test_lti_deep_linking.py)
+    ("POST", "/lti/deep-linking/{request_id}"): Row("self", "S T I O D R"),
     # -- course ----------------------------------------------------------------------------------
     ("DELETE", CI + "/accounts/{account}"): Row("course", "I D"),
     ("DELETE", CI + "/accounts/{account}/incomplete"): Row("course", "T I D"),

@@ -54,7 +54,7 @@ def running(platform: Platform) -> Iterator[Platform]:
 
 def auto_post(page: str) -> tuple[str, dict[str, str]]:
     """The action and fields of the platform's auto-posting form."""
-    action = re.search(r'action="([^"]+)"', page)
+    action = re.search(r'action="([^"]+)"', page)  # the first form's
     assert action is not None, page
     fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page))
     return html.unescape(action.group(1)), {k: html.unescape(v) for k, v in fields.items()}

@@ -117,3 +117,18 @@ def test_only_the_offered_instructor_may_link_and_only_to_what_they_teach(lms: L
     refused = b2.post(r2.headers["location"], data={"csrf_token": token, "course_instance": "1"})
     assert refused.status_code == 403
     assert "only to a course instance you teach" in refused.text
+
+
+def test_a_link_to_one_assessment_opens_it_with_the_students_decision_first(lms: Lms) -> None:
+    _link(lms)
+    lms.platform.custom = {"assessment": "hw/hw2"}
+    b = lms.browser()
+    r = lms.launch("learner", browser=b)
+    assert r.headers["location"] == CI_PAGE + "/assessments/hw/hw2"
+    b.cookies.update(r.cookies)
+    page = b.get(r.headers["location"])
+    assert page.status_code == 200 and "Binary numbers" in page.text
+    staff = lms.launch("ta")
+    assert staff.headers["location"] == CI_PAGE + "/staff/assessments/hw/hw2"
+    lms.platform.custom = {"assessment": "../../admin"}
+    assert lms.launch("learner").headers["location"] == CI_PAGE

@@ -17,6 +17,7 @@ from coursegate.core.instants import MICROS, Instant
 from coursegate.http import errors
 from coursegate.http.client import session_cookie
 from coursegate.http.deps import VIEWING_AS_HEADER
+from coursegate.http.headers import API_CSP, API_CSP_HEADER, PAGE_CSP, PROTECTIVE
 from coursegate.http.kept_decisions import KeptDecisions
 from coursegate.http.schemas import MAX_BODY_BYTES, checked_input
 from coursegate.http.settings import Settings
@@ -190,30 +191,6 @@ def _mount_pages(app: FastAPI) -> None:
     from coursegate.web import mount
 
     mount(app)
-
-
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-"""Every HTML page: scripts and styles come from ``/static`` only — no inline script, event
-handler (``onclick=``), ``style=`` attribute or eval (htmx's ``hx-on`` and ``js:`` values would
-need it: the pages use neither). ``data:`` images for the empty favicon.
-
-LTI: a tool launched from a learning-management system is shown in the LMS's frame. The launch
-pages, and the pages of a session an LMS launch opened, set ``request.state.frame_ancestors``
-(the registered platforms' origins): :class:`ResponseHeaders` then puts those in
-``frame-ancestors`` and drops ``X-Frame-Options``; every other page stays unframeable."""
-
-API_CSP = "default-src 'none'; frame-ancestors 'none'"
-"""Everything else (JSON, calendars, CSS and scripts): nothing to load, nothing to frame."""
-API_CSP_HEADER = (b"content-security-policy", API_CSP.encode())
-PROTECTIVE = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-)
-"""The headers every answer carries."""
 
 
 class ResponseHeaders:

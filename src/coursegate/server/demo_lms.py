@@ -38,6 +38,8 @@ INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 TEST_USER = "http://purl.imsglobal.org/vocab/lis/v2/system/person#TestUser"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+AGS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 CONTEXT = {"id": "course-42", "label": "CG 101", "title": "Computing"}
 """The LMS's one course."""
 
@@ -88,8 +90,21 @@ class Platform:
     page_size: int = 100
     tool_jwks: Callable[[], dict[str, Any]] | None = None
     """How it reads the tool's key set (default: over HTTP from ``tool``)."""
+    custom: dict[str, str] = field(default_factory=dict)
+    """The resource link's custom parameters (``assessment=hw/hw2`` opens one assessment)."""
     tokens: dict[str, str] = field(default_factory=dict)
     """Access tokens it gave, and their scopes."""
+    line_items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Its gradebook's columns, by URL."""
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    """Every score it took, in order, with its column's URL."""
+    deep_linked: list[dict[str, Any]] = field(default_factory=list)
+    """The content items tools sent back (deep linking), verified."""
+    message_type: str = "LtiResourceLinkRequest"
+    """The next launch's message type (``LtiDeepLinkingRequest``: add content)."""
+    refuse_scores: list[int] = field(default_factory=list)
+    deep_linked_data: Any = None
+    """Statuses to answer the next score posts with (429, 503, ...), one each."""
 
     @property
     def issuer(self) -> str:
@@ -106,13 +121,24 @@ class Platform:
             "nonce": nonce,
             "name": person.name,
             "email": person.email,
-            CLAIM + "message_type": "LtiResourceLinkRequest",
+            CLAIM + "message_type": self.message_type,
+            "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
+                "deep_link_return_url": f"{self.base}/deep-link-return",
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"],
+                "data": "opaque-data-42",
+            },
             CLAIM + "version": "1.3.0",
             CLAIM + "deployment_id": self.deployment_id,
             CLAIM + "target_link_uri": redirect_uri,
             CLAIM + "roles": person.roles,
             CLAIM + "context": dict(CONTEXT),
             CLAIM + "resource_link": {"id": "link-1", "title": "coursegate"},
+            CLAIM + "custom": dict(self.custom),
+            AGS_CLAIM: {
+                "scope": [AGS_SCOPE + "lineitem", AGS_SCOPE + "score"],
+                "lineitems": f"{self.base}/ags/{CONTEXT['id']}/lineitems",
+            },
             NRPS_CLAIM: {
                 "context_memberships_url": f"{self.base}/nrps/{CONTEXT['id']}",
                 "service_versions": ["2.0"],
@@ -214,6 +240,45 @@ class Platform:
             body = {"id": str(request.url), "context": dict(CONTEXT), "members": chunk}
             return JSONResponse(body, headers=headers)
 
+        def allowed(request: Request, scope: str) -> bool:
+            bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+            return scope in self.tokens.get(bearer, "")
+
+        async def lineitems(request: Request) -> Response:
+            if not allowed(request, AGS_SCOPE + "lineitem"):
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            body = await request.json()
+            url = f"{self.base}/ags/{CONTEXT['id']}/lineitems/{len(self.line_items) + 1}"
+            self.line_items[url] = {"id": url, **body}
+            return JSONResponse(self.line_items[url], status_code=201)
+
+        async def scores(request: Request) -> Response:
+            if not allowed(request, AGS_SCOPE + "score"):
+                return JSONResponse({"error": "unauthorized"}, status_code=401)
+            if self.refuse_scores:
+                return Response("try later", status_code=self.refuse_scores.pop(0))
+            item = f"{self.base}/ags/{CONTEXT['id']}/lineitems/{request.path_params['n']}"
+            self.scores.append({"line_item": item, **(await request.json())})
+            return Response(status_code=204)
+
+        async def deep_link_return(request: Request) -> Response:
+            form = await request.form()
+            try:
+                keys = KeySet.import_key_set(self._tool_keys())  # type: ignore[arg-type]
+                claims = jwt.decode(str(form.get("JWT", "")), keys, algorithms=["RS256"]).claims
+            except Exception as exc:  # any bad response is the same refusal
+                return Response(f"bad deep-linking response: {exc}", status_code=400)
+            if claims.get("aud") != self.issuer or claims.get("iss") != self.client_id:
+                return Response("the response is not for this LMS", status_code=400)
+            items = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
+            self.deep_linked.extend(items)
+            self.deep_linked_data = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data")
+            titles = "".join(f"<li>{html.escape(str(i.get('title')))}</li>" for i in items)
+            return HTMLResponse(
+                f"<!doctype html><h1>Added to the course</h1><ul>{titles}</ul>",
+                headers=OWN_HEADERS,
+            )
+
         async def course(request: Request) -> Response:
             who = request.path_params["who"]
             if who not in self.people:
@@ -249,6 +314,9 @@ class Platform:
                 Route("/course/{who}", course),
                 Route("/token", token, methods=["POST"]),
                 Route("/nrps/{context}", nrps),
+                Route("/deep-link-return", deep_link_return, methods=["POST"]),
+                Route("/ags/{context}/lineitems", lineitems, methods=["POST"]),
+                Route("/ags/{context}/lineitems/{n}/scores", scores, methods=["POST"]),
             ]
         )
 

@@ -1,4 +1,5 @@
-"""Work the server does on its own, periodically (the class-account term-end schedule).
+"""Work the server does on its own, periodically (the class-account term-end schedule, and
+scores to the LMSs' gradebooks).
 
 ``start(app)`` is called when the server starts and returns the tasks to cancel when it stops.
 Every job is safe to run at any time, any number of times, by several servers at once.
@@ -32,11 +33,26 @@ def run_account_schedule(app: FastAPI) -> object:
     return run_schedule(app.state.sessions, site_of_app(app), at=clock())
 
 
+def run_lti_jobs(app: FastAPI) -> object:
+    """Scores to the LMSs' gradebooks: queue what changed and send what is due, for every
+    linked course with gradebook columns (:func:`coursegate.services.lti.grades.pump`)."""
+    from coursegate.services.lti.grades import pump
+    from coursegate.services.lti.tokens import PlatformTokens
+
+    clock: Callable[[], Instant] = app.state.clock
+    tokens = getattr(app.state, "lti_platform_tokens", None)
+    if tokens is None:
+        tokens = app.state.lti_platform_tokens = PlatformTokens()
+    return pump(app.state.sessions, tokens, at=clock())
+
+
 async def _every(app: FastAPI, seconds: int) -> None:
     while True:
         try:
             report = await asyncio.to_thread(run_account_schedule, app)
             log.debug("class-account schedule: %s", report)
+            report = await asyncio.to_thread(run_lti_jobs, app)
+            log.debug("LTI scores: %s", report)
         except asyncio.CancelledError:
             raise
         except Exception:  # a failed run is logged; the next one tries again

@@ -678,6 +678,61 @@ class LtiContext(Base):
     memberships_url: Mapped[str | None] = mapped_column(String(1000))
     """The LMS's roster service for this course (NRPS), as the last launch gave it."""
     roster_synced_at: Mapped[int | None] = mapped_column(BigInteger)
+    lineitems_url: Mapped[str | None] = mapped_column(String(1000))
+    """The LMS's gradebook columns for this course (AGS), as the last launch gave it."""
     created_at: Mapped[int] = mapped_column(BigInteger)
     platform: Mapped[LtiPlatform] = relationship()
     course_instance: Mapped[CourseInstance | None] = relationship()
+
+
+class LtiLineItem(Base):
+    """A column of the LMS's gradebook for one assessment of a linked course (AGS line item)."""
+
+    __tablename__ = "lti_line_items"
+    __table_args__ = (
+        UniqueConstraint("context_id", "assessment_id", name="uq_lti_line_items_context_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id"))
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    url: Mapped[str] = mapped_column(String(1000))
+    label: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class LtiScore(Base):
+    """A score to send to, or sent to, the LMS's gradebook: the outbox. Per (line item, user)
+    only the newest unsent score is sent; an older one is ``superseded`` (so the LMS never gets
+    two out of order). ``pending`` → ``sent``, or ``failed`` after the last try."""
+
+    __tablename__ = "lti_scores"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_item_id: Mapped[int] = mapped_column(ForeignKey("lti_line_items.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    score_given: Mapped[float] = mapped_column(Float)
+    score_maximum: Mapped[float] = mapped_column(Float)
+    activity_progress: Mapped[str] = mapped_column(String(20))
+    grading_progress: Mapped[str] = mapped_column(String(20))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LtiDeepLink(Base):
+    """A deep-linking request from an LMS (an instructor choosing coursegate content to add):
+    where to send the choice back, and the LMS's opaque ``data`` to return with it. Answered
+    once, by the staff member whose launch it was."""
+
+    __tablename__ = "lti_deep_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    deployment_id: Mapped[str] = mapped_column(String(200))
+    return_url: Mapped[str] = mapped_column(String(1000))
+    data: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    answered_at: Mapped[int | None] = mapped_column(BigInteger)

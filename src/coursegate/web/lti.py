@@ -12,8 +12,9 @@ the refusal itself is written to the history.
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -21,10 +22,11 @@ from starlette.datastructures import FormData
 
 from coursegate.http.client import session_cookie
 from coursegate.http.deps import CALLER, Caller
+from coursegate.http.headers import PAGE_CSP
 from coursegate.http.policy import needs, public, signed_in
 from coursegate.lti.claims import LaunchRefused
 from coursegate.services.common.errors import Invalid, ServiceError
-from coursegate.services.lti import contexts, keys, platforms, roster_sync
+from coursegate.services.lti import contexts, deep_linking, grades, keys, platforms, roster_sync
 from coursegate.services.lti.launch import (
     LaunchOutcome,
     begin_login,
@@ -168,18 +170,32 @@ def launch(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Respo
 
 
 def landing(outcome: LaunchOutcome) -> str:
-    """Where a launch lands: the linked course instance (its staff pages for staff), the page
-    that links an LMS course (its instructor) or says it is not linked yet; one's courses when
-    the launch names no LMS course."""
+    """Where a launch lands: the linked course instance (its staff pages for staff) — or the
+    one assessment a link names (custom parameter ``assessment``) — the page that links an LMS
+    course (its instructor) or says it is not linked yet; one's courses when the launch names
+    no LMS course."""
     context = outcome.context
     if context is None:
         return "/courses"
+    if outcome.deep_link_id is not None:
+        return f"/lti/deep-linking/{outcome.deep_link_id}"
     ci = context.course_instance
     if ci is None or outcome.membership.test_user:
         return f"/lti/contexts/{context.id}"
+    aid = outcome.launch.custom.get("assessment", "").strip("/")
+    parts = aid.split("/")
+    if aid and ASSESSMENT_ID.fullmatch(aid) and not {".", ".."} & set(parts):  # one assessment
+        if outcome.membership.is_staff:
+            return ci_path(ci, "staff", "assessments", aid)
+        return ci_path(ci, "assessments", aid)
     if outcome.membership.is_staff:
         return ci_path(ci, "staff")
     return ci_path(ci)
+
+
+ASSESSMENT_ID = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
+"""An assessment id as a link's custom parameter ``assessment`` names it (``hw/hw2``); the
+assessment's page then says what the student may do with it, or why not and until when."""
 
 
 @pages.get("/lti/contexts/{context_id}", policy=signed_in("an LMS course one launched from"))
@@ -266,6 +282,105 @@ def roster_sync_now(request: Request, context_id: int, c: Caller = CALLER) -> Re
         again=lambda e: render(
             request, "lti_roster.html", status=e.status, plan=None, error=e, id=context_id
         ),
+    )
+
+
+DEEP = "/lti/deep-linking/{request_id}"
+
+
+def _deep(
+    request: Request, c: Caller, request_id: int, error: ServiceError | None = None
+) -> HTMLResponse:
+    found = trying(c, lambda: deep_linking.choice(c.ctx, request_id))
+    if isinstance(found, ServiceError):
+        return render(
+            request, "lti_deep_linking.html", status=found.status, error=found, choice=None,
+            id=request_id,
+        )  # fmt: skip
+    return render(
+        request, "lti_deep_linking.html", status=error.status if error else 200, error=error,
+        choice=found, id=request_id,
+    )  # fmt: skip
+
+
+@pages.get(DEEP, policy=signed_in("staff choose assessments to add to the LMS (mgr)"))
+def deep_page(request: Request, request_id: int, c: Caller = CALLER) -> HTMLResponse:
+    return _deep(request, c, request_id)
+
+
+@pages.post(DEEP, policy=signed_in("staff add assessments to the LMS as links (mgr)"))
+def deep_answer(
+    request: Request, request_id: int, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    chosen = [str(v) for v in form.getlist("assessments")][:200]
+    launch_url = platforms.tool_urls(base_url(request)).launch
+    done = trying(c, lambda: deep_linking.answer(c.ctx, request_id, chosen, launch_url))
+    if isinstance(done, ServiceError):
+        return _deep(request, c, request_id, done)
+    token, return_url = done
+    framers = " ".join(platforms.frame_origins(c.ctx.session)) or "'none'"
+    target = urlsplit(return_url)
+    csp = PAGE_CSP.replace("form-action 'self'", f"form-action {target.scheme}://{target.netloc}")
+    csp = csp.replace("frame-ancestors 'none'", f"frame-ancestors {framers}")
+    return render(
+        request,
+        "lti_autopost.html",
+        headers={"content-security-policy": csp, "x-frame-options": "SAMEORIGIN"},
+        action=return_url,
+        fields={"JWT": token},
+    )
+
+
+GRADES = "/lti/contexts/{context_id}/grades"
+
+
+def _grades(
+    request: Request, c: Caller, context_id: int, error: ServiceError | None = None
+) -> HTMLResponse:
+    found = trying(c, lambda: grades.outbox(c.ctx, context_id))
+    if isinstance(found, ServiceError):
+        return render(
+            request, "lti_grades.html", status=found.status, error=found, context=None,
+            scores=[], id=context_id,
+        )  # fmt: skip
+    context, scores = found
+    return render(
+        request, "lti_grades.html", status=error.status if error else 200, error=error,
+        context=context, scores=scores, id=context_id,
+    )  # fmt: skip
+
+
+@pages.get(GRADES, policy=signed_in("staff see the scores sent to the LMS (vgr)"))
+def grades_page(request: Request, context_id: int, c: Caller = CALLER) -> HTMLResponse:
+    return _grades(request, c, context_id)
+
+
+@pages.post(GRADES, policy=signed_in("staff send scores to the LMS's gradebook (mgr)"))
+def grades_action(
+    request: Request, context_id: int, form: FormData = FORM, c: Caller = CALLER
+) -> Response:
+    action = text(form, "action")
+    tokens = platform_tokens(request)
+
+    def act() -> str:
+        if action == "columns":
+            made = grades.create_line_items(c.ctx, context_id, tokens=tokens)
+            return f"{made} gradebook column(s) made in the LMS."
+        if action == "resend":
+            return f"{grades.resend_failed(c.ctx, context_id)} failed score(s) will be sent again."
+        if action == "send":
+            done = grades.sync_grades(c.ctx, context_id, tokens=tokens)
+            return (
+                f"Sent {done.sent}; {done.waiting} waiting to be tried again; {done.failed} failed."
+            )
+        raise Invalid("action: choose what to do", "action")
+
+    return act_then_redirect(
+        request,
+        c,
+        act,
+        back=GRADES.format(context_id=context_id),
+        again=lambda e: _grades(request, c, context_id, e),
     )
 
 

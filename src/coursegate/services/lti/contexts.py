@@ -72,6 +72,9 @@ def note_context(
     row.label = launch.context.label[:100]
     if launch.nrps_url:
         row.memberships_url = launch.nrps_url[:1000]
+    lineitems = (launch.ags or {}).get("lineitems")
+    if isinstance(lineitems, str) and lineitems:
+        row.lineitems_url = lineitems[:1000]
     if row.course_instance_id is None and INSTRUCTOR in membership.roles:
         row.offered_to_user_id = user.id
         row.offered_at = ctx.at

@@ -27,10 +27,17 @@ from joserfc.jws import extract_compact
 from sqlalchemy import func, select
 
 from coursegate.core.instants import MICROS
-from coursegate.lti.claims import Launch, LaunchRefused, Registration, check_launch
+from coursegate.lti.claims import (
+    DEEP_LINKING_REQUEST,
+    Launch,
+    LaunchRefused,
+    Registration,
+    check_launch,
+)
 from coursegate.lti.membership import Membership, course_roles
 from coursegate.services.common.context import Ctx
 from coursegate.services.history import log as history
+from coursegate.services.lti import deep_linking
 from coursegate.services.lti.contexts import Applied, apply_roles, note_context
 from coursegate.services.lti.platform_keys import PlatformKeys
 from coursegate.services.lti.platforms import find_platform
@@ -130,6 +137,8 @@ class LaunchOutcome:
     new_user: bool
     context: LtiContext | None
     applied: Applied
+    deep_link_id: int | None = None
+    """A deep-linking launch by staff of the linked course: the request to answer."""
 
 
 def _login(ctx: Ctx, state: str, browser: str) -> LtiLogin:
@@ -228,9 +237,18 @@ def complete_launch(
         granted=list(applied.granted),
         enrolled=applied.enrolled,
     )
+    deep = None
+    if (
+        launch.message_type == DEEP_LINKING_REQUEST
+        and context is not None
+        and context.course_instance_id is not None
+        and membership.is_staff
+    ):
+        deep = deep_linking.remember(ctx, launch, context, user)
     return LaunchOutcome(
-        launch, membership, user, session, login.target_link_uri, new_user, context, applied
-    )
+        launch, membership, user, session, login.target_link_uri, new_user, context, applied,
+        deep.id if deep is not None else None,
+    )  # fmt: skip
 
 
 def person_for(

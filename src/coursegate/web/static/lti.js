@@ -16,3 +16,10 @@
     .then(function (d) { if (d.cookie) { go(); } else { offer(); } })
     .catch(go);
 })();
+
+// A page whose only purpose is to post back to the LMS (deep linking): post it at once.
+(function () {
+  "use strict";
+  var form = document.getElementById("lti-autopost");
+  if (form) { form.submit(); }
+})();

@@ -127,6 +127,7 @@ def upgrade() -> None:
         sa.Column("offered_at", sa.BigInteger(), nullable=True),
         sa.Column("memberships_url", sa.String(length=1000), nullable=True),
         sa.Column("roster_synced_at", sa.BigInteger(), nullable=True),
+        sa.Column("lineitems_url", sa.String(length=1000), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["platform_id"],
@@ -149,9 +150,83 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_lti_contexts_course_instance_id"), "lti_contexts", ["course_instance_id"]
     )
+    op.create_table(
+        "lti_line_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("assessment_id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("label", sa.String(length=300), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["lti_contexts.id"],
+            name=op.f("fk_lti_line_items_context_id_lti_contexts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["assessment_id"],
+            ["assessments.id"],
+            name=op.f("fk_lti_line_items_assessment_id_assessments"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_line_items")),
+        sa.UniqueConstraint("context_id", "assessment_id", name="uq_lti_line_items_context_id"),
+    )
+    op.create_table(
+        "lti_scores",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("line_item_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("score_given", sa.Float(), nullable=False),
+        sa.Column("score_maximum", sa.Float(), nullable=False),
+        sa.Column("activity_progress", sa.String(length=20), nullable=False),
+        sa.Column("grading_progress", sa.String(length=20), nullable=False),
+        sa.Column("timestamp", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("tries", sa.Integer(), nullable=False),
+        sa.Column("next_try_at", sa.BigInteger(), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("sent_at", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["line_item_id"],
+            ["lti_line_items.id"],
+            name=op.f("fk_lti_scores_line_item_id_lti_line_items"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_lti_scores_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_scores")),
+    )
+    op.create_index(op.f("ix_lti_scores_line_item_id"), "lti_scores", ["line_item_id"])
+    op.create_index(op.f("ix_lti_scores_status"), "lti_scores", ["status"])
+    op.create_table(
+        "lti_deep_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("context_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("deployment_id", sa.String(length=200), nullable=False),
+        sa.Column("return_url", sa.String(length=1000), nullable=False),
+        sa.Column("data", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("answered_at", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["context_id"],
+            ["lti_contexts.id"],
+            name=op.f("fk_lti_deep_links_context_id_lti_contexts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_lti_deep_links_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_deep_links")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("lti_deep_links")
+    op.drop_index(op.f("ix_lti_scores_status"), table_name="lti_scores")
+    op.drop_index(op.f("ix_lti_scores_line_item_id"), table_name="lti_scores")
+    op.drop_table("lti_scores")
+    op.drop_table("lti_line_items")
     op.drop_index(op.f("ix_lti_contexts_course_instance_id"), table_name="lti_contexts")
     op.drop_table("lti_contexts")
     op.drop_index(op.f("ix_lti_identities_user_id"), table_name="lti_identities")
