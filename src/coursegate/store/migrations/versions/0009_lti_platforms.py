@@ -1,7 +1,7 @@
 """LMS platforms (LTI 1.3): registrations, deployments, keys, logins, identities, contexts
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 09:00:00
 
 coursegate as an LTI 1.3 tool (coursegate.services.lti): the platforms an administrator
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
