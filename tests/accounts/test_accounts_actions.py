@@ -41,7 +41,7 @@ def test_staff_list_their_class_accounts(two: AccWorld) -> None:
     ]
     with pytest.raises(Refused):
         two.run(OTHER, lambda c: service.list_accounts(c, two.site, "CG 101", ci))
-    with pytest.raises(Refused, match="mau"):
+    with pytest.raises(Refused, match="“manage accounts and sign-in”"):
         two.run(INSTRUCTOR, lambda c: service.list_accounts(c, two.site, "CG 101", None))
     assert len(two.run(ADMIN, lambda c: service.list_accounts(c, two.site, "CG 101", None))) == 3
 

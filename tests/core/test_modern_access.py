@@ -139,7 +139,7 @@ def test_before_release_listed_shows_the_title_without_access() -> None:
     }
     d = assess(cfg, "2024-01-05T00:00")
     assert d["listed"] and not d["access"]
-    assert "100% from" in d["credit_text"]
+    assert d["credit_text"] == "opens 00:00, Wed, Jan 10 at 100%"
 
 
 def test_duration_capped_by_end_of_submittable_run() -> None:

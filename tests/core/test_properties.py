@@ -159,7 +159,9 @@ instances = st.sampled_from(
 
 
 def normal_text(d: AssessmentDecision) -> tuple[object, ...]:
-    text = d.credit_text.split(" now;")[0]
+    """The decision as direct evaluation words it: the compiled timeline says when credit
+    opens ("opens 08:00, Mon, Feb 5 at 100%") where one instant alone can only say "None"."""
+    text = "None" if d.credit_text.startswith("opens ") else d.credit_text.split(" now;")[0]
     return (*substance(d), text, d.exam_access_end)
 
 

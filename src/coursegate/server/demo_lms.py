@@ -187,136 +187,135 @@ class Platform:
 
     # -- its HTTP endpoints ------------------------------------------------------------------
 
+    async def _jwks(self, request: Request) -> Response:
+        self.jwks_fetches += 1
+        if self.jwks_down:
+            return Response("down for maintenance", status_code=503)
+        keys = [k.as_dict(private=False) for k in [self.key, *self.published]]
+        return JSONResponse({"keys": keys})
+
+    async def _auth(self, request: Request) -> Response:
+        q = dict(request.query_params)
+        if q.get("client_id") != self.client_id or q.get("login_hint") not in self.people:
+            return Response("unknown client or person", status_code=400)
+        token = self.id_token(q)
+        form = (
+            "<!doctype html><title>Launching…</title>"
+            f'<form id="f" method="post" action="{html.escape(q["redirect_uri"])}">'
+            f'<input type="hidden" name="id_token" value="{html.escape(token)}">'
+            f'<input type="hidden" name="state" value="{html.escape(q["state"])}">'
+            '<noscript><button type="submit">Continue</button></noscript>'
+            f"</form><script>{AUTO_POST}</script>"
+        )
+        return HTMLResponse(form, headers=OWN_HEADERS)
+
+    async def _token(self, request: Request) -> Response:
+        form = await request.form()
+        assertion = str(form.get("client_assertion", ""))
+        try:
+            keys = KeySet.import_key_set(self._tool_keys())  # type: ignore[arg-type]
+            claims = jwt.decode(assertion, keys, algorithms=["RS256"]).claims
+        except Exception as exc:  # any bad assertion is the same refusal
+            return JSONResponse({"error": "invalid_client", "why": str(exc)}, status_code=401)
+        if claims.get("iss") != self.client_id or claims.get("aud") != self.base + "/token":
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        issued = secrets.token_urlsafe(24)
+        self.tokens[issued] = str(form.get("scope", ""))
+        return JSONResponse({"access_token": issued, "token_type": "Bearer", "expires_in": 3600})
+
+    async def _nrps(self, request: Request) -> Response:
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if "contextmembership" not in self.tokens.get(bearer, ""):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        everyone = self.members()
+        page = int(request.query_params.get("page", "0"))
+        chunk = everyone[page * self.page_size : (page + 1) * self.page_size]
+        headers = {"content-type": "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"}
+        if (page + 1) * self.page_size < len(everyone):
+            nxt = f"{self.base}/nrps/{CONTEXT['id']}?page={page + 1}"
+            headers["link"] = f'<{nxt}>; rel="next"'
+        body = {"id": str(request.url), "context": dict(CONTEXT), "members": chunk}
+        return JSONResponse(body, headers=headers)
+
+    def _allowed(self, request: Request, scope: str) -> bool:
+        bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+        return scope in self.tokens.get(bearer, "")
+
+    async def _lineitems(self, request: Request) -> Response:
+        if not self._allowed(request, AGS_SCOPE + "lineitem"):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        body = await request.json()
+        url = f"{self.base}/ags/{CONTEXT['id']}/lineitems/{len(self.line_items) + 1}"
+        self.line_items[url] = {"id": url, **body}
+        return JSONResponse(self.line_items[url], status_code=201)
+
+    async def _scores(self, request: Request) -> Response:
+        if not self._allowed(request, AGS_SCOPE + "score"):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        if self.refuse_scores:
+            return Response("try later", status_code=self.refuse_scores.pop(0))
+        item = f"{self.base}/ags/{CONTEXT['id']}/lineitems/{request.path_params['n']}"
+        self.scores.append({"line_item": item, **(await request.json())})
+        return Response(status_code=204)
+
+    async def _deep_link_return(self, request: Request) -> Response:
+        form = await request.form()
+        try:
+            keys = KeySet.import_key_set(self._tool_keys())  # type: ignore[arg-type]
+            claims = jwt.decode(str(form.get("JWT", "")), keys, algorithms=["RS256"]).claims
+        except Exception as exc:  # any bad response is the same refusal
+            return Response(f"bad deep-linking response: {exc}", status_code=400)
+        if claims.get("aud") != self.issuer or claims.get("iss") != self.client_id:
+            return Response("the response is not for this LMS", status_code=400)
+        items = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
+        self.deep_linked.extend(items)
+        self.deep_linked_data = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data")
+        titles = "".join(f"<li>{html.escape(str(i.get('title')))}</li>" for i in items)
+        return HTMLResponse(
+            f"<!doctype html><h1>Added to the course</h1><ul>{titles}</ul>",
+            headers=OWN_HEADERS,
+        )
+
+    async def _course(self, request: Request) -> Response:
+        who = request.path_params["who"]
+        if who not in self.people:
+            return Response("no such person", status_code=404)
+        params = self.login_params(who, self.tool + "/lti/launch")
+        src = html.escape(self.tool + "/lti/login?" + urlencode(params))
+        return HTMLResponse(
+            "<!doctype html><title>Demo LMS: Computing</title>"
+            f"<h1>Demo LMS — {CONTEXT['title']} (as {html.escape(self.people[who].name)})</h1>"
+            f'<iframe id="tool" title="coursegate" src="{src}" width="1100" height="760">'
+            "</iframe>",
+            headers=OWN_HEADERS,
+        )
+
+    async def _home(self, request: Request) -> Response:
+        links = "".join(
+            f'<li><a href="course/{html.escape(k)}">Launch coursegate as '
+            f"{html.escape(p.name)}</a></li>"
+            for k, p in self.people.items()
+        )
+        return HTMLResponse(
+            "<!doctype html><title>Demo LMS</title><h1>Demo LMS</h1>"
+            f"<p>The course {CONTEXT['title']} ({CONTEXT['label']}) shows coursegate in a "
+            f"frame, launched over LTI 1.3.</p><ul>{links}</ul>",
+            headers=OWN_HEADERS,
+        )
+
     def app(self) -> Starlette:
-        async def jwks(request: Request) -> Response:
-            self.jwks_fetches += 1
-            if self.jwks_down:
-                return Response("down for maintenance", status_code=503)
-            keys = [k.as_dict(private=False) for k in [self.key, *self.published]]
-            return JSONResponse({"keys": keys})
-
-        async def auth(request: Request) -> Response:
-            q = dict(request.query_params)
-            if q.get("client_id") != self.client_id or q.get("login_hint") not in self.people:
-                return Response("unknown client or person", status_code=400)
-            token = self.id_token(q)
-            form = (
-                "<!doctype html><title>Launching…</title>"
-                f'<form id="f" method="post" action="{html.escape(q["redirect_uri"])}">'
-                f'<input type="hidden" name="id_token" value="{html.escape(token)}">'
-                f'<input type="hidden" name="state" value="{html.escape(q["state"])}">'
-                '<noscript><button type="submit">Continue</button></noscript>'
-                f"</form><script>{AUTO_POST}</script>"
-            )
-            return HTMLResponse(form, headers=OWN_HEADERS)
-
-        async def token(request: Request) -> Response:
-            form = await request.form()
-            assertion = str(form.get("client_assertion", ""))
-            try:
-                keys = KeySet.import_key_set(self._tool_keys())  # type: ignore[arg-type]
-                claims = jwt.decode(assertion, keys, algorithms=["RS256"]).claims
-            except Exception as exc:  # any bad assertion is the same refusal
-                return JSONResponse({"error": "invalid_client", "why": str(exc)}, status_code=401)
-            if claims.get("iss") != self.client_id or claims.get("aud") != self.base + "/token":
-                return JSONResponse({"error": "invalid_client"}, status_code=401)
-            issued = secrets.token_urlsafe(24)
-            self.tokens[issued] = str(form.get("scope", ""))
-            return JSONResponse(
-                {"access_token": issued, "token_type": "Bearer", "expires_in": 3600}
-            )
-
-        async def nrps(request: Request) -> Response:
-            bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
-            if "contextmembership" not in self.tokens.get(bearer, ""):
-                return JSONResponse({"error": "unauthorized"}, status_code=401)
-            everyone = self.members()
-            page = int(request.query_params.get("page", "0"))
-            chunk = everyone[page * self.page_size : (page + 1) * self.page_size]
-            headers = {"content-type": "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"}
-            if (page + 1) * self.page_size < len(everyone):
-                nxt = f"{self.base}/nrps/{CONTEXT['id']}?page={page + 1}"
-                headers["link"] = f'<{nxt}>; rel="next"'
-            body = {"id": str(request.url), "context": dict(CONTEXT), "members": chunk}
-            return JSONResponse(body, headers=headers)
-
-        def allowed(request: Request, scope: str) -> bool:
-            bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
-            return scope in self.tokens.get(bearer, "")
-
-        async def lineitems(request: Request) -> Response:
-            if not allowed(request, AGS_SCOPE + "lineitem"):
-                return JSONResponse({"error": "unauthorized"}, status_code=401)
-            body = await request.json()
-            url = f"{self.base}/ags/{CONTEXT['id']}/lineitems/{len(self.line_items) + 1}"
-            self.line_items[url] = {"id": url, **body}
-            return JSONResponse(self.line_items[url], status_code=201)
-
-        async def scores(request: Request) -> Response:
-            if not allowed(request, AGS_SCOPE + "score"):
-                return JSONResponse({"error": "unauthorized"}, status_code=401)
-            if self.refuse_scores:
-                return Response("try later", status_code=self.refuse_scores.pop(0))
-            item = f"{self.base}/ags/{CONTEXT['id']}/lineitems/{request.path_params['n']}"
-            self.scores.append({"line_item": item, **(await request.json())})
-            return Response(status_code=204)
-
-        async def deep_link_return(request: Request) -> Response:
-            form = await request.form()
-            try:
-                keys = KeySet.import_key_set(self._tool_keys())  # type: ignore[arg-type]
-                claims = jwt.decode(str(form.get("JWT", "")), keys, algorithms=["RS256"]).claims
-            except Exception as exc:  # any bad response is the same refusal
-                return Response(f"bad deep-linking response: {exc}", status_code=400)
-            if claims.get("aud") != self.issuer or claims.get("iss") != self.client_id:
-                return Response("the response is not for this LMS", status_code=400)
-            items = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
-            self.deep_linked.extend(items)
-            self.deep_linked_data = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data")
-            titles = "".join(f"<li>{html.escape(str(i.get('title')))}</li>" for i in items)
-            return HTMLResponse(
-                f"<!doctype html><h1>Added to the course</h1><ul>{titles}</ul>",
-                headers=OWN_HEADERS,
-            )
-
-        async def course(request: Request) -> Response:
-            who = request.path_params["who"]
-            if who not in self.people:
-                return Response("no such person", status_code=404)
-            params = self.login_params(who, self.tool + "/lti/launch")
-            src = html.escape(self.tool + "/lti/login?" + urlencode(params))
-            return HTMLResponse(
-                "<!doctype html><title>Demo LMS: Computing</title>"
-                f"<h1>Demo LMS — {CONTEXT['title']} (as {html.escape(self.people[who].name)})</h1>"
-                f'<iframe id="tool" title="coursegate" src="{src}" width="1100" height="760">'
-                "</iframe>",
-                headers=OWN_HEADERS,
-            )
-
-        async def home(request: Request) -> Response:
-            links = "".join(
-                f'<li><a href="course/{html.escape(k)}">Launch coursegate as '
-                f"{html.escape(p.name)}</a></li>"
-                for k, p in self.people.items()
-            )
-            return HTMLResponse(
-                "<!doctype html><title>Demo LMS</title><h1>Demo LMS</h1>"
-                f"<p>The course {CONTEXT['title']} ({CONTEXT['label']}) shows coursegate in a "
-                f"frame, launched over LTI 1.3.</p><ul>{links}</ul>",
-                headers=OWN_HEADERS,
-            )
-
+        """Its HTTP endpoints, as one application."""
         return Starlette(
             routes=[
-                Route("/", home),
-                Route("/jwks", jwks),
-                Route("/auth", auth),
-                Route("/course/{who}", course),
-                Route("/token", token, methods=["POST"]),
-                Route("/nrps/{context}", nrps),
-                Route("/deep-link-return", deep_link_return, methods=["POST"]),
-                Route("/ags/{context}/lineitems", lineitems, methods=["POST"]),
-                Route("/ags/{context}/lineitems/{n}/scores", scores, methods=["POST"]),
+                Route("/", self._home),
+                Route("/jwks", self._jwks),
+                Route("/auth", self._auth),
+                Route("/course/{who}", self._course),
+                Route("/token", self._token, methods=["POST"]),
+                Route("/nrps/{context}", self._nrps),
+                Route("/deep-link-return", self._deep_link_return, methods=["POST"]),
+                Route("/ags/{context}/lineitems", self._lineitems, methods=["POST"]),
+                Route("/ags/{context}/lineitems/{n}/scores", self._scores, methods=["POST"]),
             ]
         )
 

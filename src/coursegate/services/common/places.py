@@ -19,6 +19,7 @@ from coursegate.services.common.errors import (
     NotFound,
 )
 from coursegate.store.models import (
+    Assessment,
     Course,
     CourseInstance,
     Domain,
@@ -118,3 +119,17 @@ def place_of(ctx: Ctx, area: Area) -> str:
     found = instance_at(ctx, area)
     name = instance_title(found) if found is not None else area.path
     return f"section {area.section} of {name}" if area.kind is AreaKind.SECTION else name
+
+
+def live_assessment(ctx: Ctx, ci: CourseInstance, aid: str) -> Assessment:
+    """The assessment ``aid`` of a course instance, unless it was retired (404 otherwise)."""
+    row = ctx.session.scalars(
+        select(Assessment).where(
+            Assessment.course_instance_id == ci.id,
+            Assessment.aid == aid,
+            Assessment.retired_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"assessment: {instance_label(ci)} has no assessment {aid!r}", "assessment")
+    return row

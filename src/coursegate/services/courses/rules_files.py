@@ -28,18 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from coursegate.courses.problems import CourseError
 from coursegate.services.common.authz import require
 from coursegate.services.common.context import SYSTEM, Ctx
 from coursegate.services.common.errors import Conflict, Invalid, NotFound, Refused
-from coursegate.services.common.places import instance_area, instance_label
+from coursegate.services.common.places import instance_area, instance_label, live_assessment
 from coursegate.services.courses.state import ASSESSMENT_ACCESS_KEYS
 from coursegate.services.courses.sync import files_as_synced, sync_course
 from coursegate.services.courses.sync_report import SyncReport
 from coursegate.services.history.log import record
-from coursegate.store.models import Assessment, Course, CourseInstance
+from coursegate.store.models import Course, CourseInstance
 
 MAX_FILE = 1_000_000
 """An ``infoAssessment.json`` larger than this is not read here (``coursegate validate`` says
@@ -327,15 +325,7 @@ def save_rules(
     :func:`digest` of the file the person saw the diff of. Raises :class:`CourseError` (the
     file put back as it was) when the course then fails to validate or sync."""
     require(ctx, "opa", instance_area(ci), f"change the access rules of {aid}")
-    row = ctx.session.scalars(
-        select(Assessment).where(
-            Assessment.course_instance_id == ci.id,
-            Assessment.aid == aid,
-            Assessment.retired_at.is_(None),
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"assessment: {instance_label(ci)} has no assessment {aid!r}", "assessment")
+    live_assessment(ctx, ci, aid)  # 404 unless it is a live assessment
     target = rules_file(ctx, ci, aid, writes)
     if target.why_not or target.root is None or target.text is None or target.path is None:
         raise Refused(f"Save cannot write {target.shown}: {target.why_not}", "json")

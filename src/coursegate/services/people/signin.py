@@ -237,11 +237,14 @@ def sign_in(
 def _by_email(ctx: Ctx, typed: str) -> User | None:
     """The user whose authoritative email address (stored lower-case, unique) was typed in the
     sign-in form's "Email or user id" field, when no user id matched. Forwarding aliases do
-    not count: they are addresses that forward, not the person's own."""
+    not count: they are addresses that forward, not the person's own; nor do class accounts,
+    whose address is their current holder's — a recycled account is signed in to by its name."""
     email = typed.strip().lower()
     if "@" not in email:
         return None
-    return ctx.session.scalars(select(User).where(User.email == email)).one_or_none()
+    return ctx.session.scalars(
+        select(User).where(User.email == email, User.class_account.is_(False))
+    ).one_or_none()
 
 
 def frozen_error(uid: str) -> SignInFailed:

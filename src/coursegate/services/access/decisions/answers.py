@@ -1,5 +1,7 @@
 """Decision requests over HTTP — ``POST /api/v1/decisions`` and its batch form — answered from
-stored state.
+stored state. One cohesive thing: the five stages of a stored decision, kept together so that
+the general way, the kept way (``kept.py``) and the grouped batch (``batch.py``) share each
+stage rather than copy it.
 
 The request is the one of ``coursegate decide`` (docs/decisions.md) with ``course`` naming a
 course in the database; everything the store knows about the user is filled in here, and a

@@ -25,8 +25,7 @@ from coursegate.services.access.staff.publishing import (
 )
 from coursegate.services.access.view_permissions import require_view_all, require_view_student
 from coursegate.services.common.context import Ctx
-from coursegate.services.common.errors import NotFound
-from coursegate.services.common.places import instance_label
+from coursegate.services.common.places import live_assessment
 from coursegate.services.courses.state import read_instance
 from coursegate.store.models import (
     Assessment,
@@ -133,15 +132,7 @@ class EditorContext:
 def editor_context(ctx: Ctx, ci: CourseInstance, aid: str) -> EditorContext:
     """Needs ``vst`` (the routes ask for ``opa`` to edit)."""
     require_view_all(ctx, ci)
-    row = ctx.session.scalars(
-        select(Assessment).where(
-            Assessment.course_instance_id == ci.id,
-            Assessment.aid == aid,
-            Assessment.retired_at.is_(None),
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"assessment: {instance_label(ci)} has no assessment {aid!r}", "assessment")
+    row = live_assessment(ctx, ci, aid)
     state = read_instance(ctx.session, ci)
     return EditorContext(row, state.settings, state.tz, dict(row.access))
 
