@@ -120,6 +120,9 @@ ESCALATION: dict[tuple[str, str], Row] = {
     ("POST", "/admin/sign-ins/throttle"): Row("system", "D R"),
     # -- LMS platforms (LTI): registering one decides who may sign in through it -------------
     ("POST", "/admin/lti"): Row("system", "R"),
+    ("POST", "/api/v1/lti/platforms"): Row("system", "R"),
+    ("POST", "/api/v1/lti/platforms/{platform_id}/deployments"): Row("system", "R"),
+    ("POST", "/api/v1/lti/keys/rotate"): Row("system", "R"),
     ("POST", "/admin/lti/rotate-key"): Row("system", "R"),
     ("POST", "/lti/login"): Row("public", "A S T I O D R IS IT TS"),
     ("POST", "/lti/launch"): Row("public", "A S T I O D R IS IT TS"),

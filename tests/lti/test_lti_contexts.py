@@ -59,6 +59,8 @@ def _link(lms: Lms, browser: Any = None) -> None:
     ci_id = page.text.split('name="course_instance" value="')[1].split('"')[0]
     done = b.post(r.headers["location"], data={"csrf_token": token, "course_instance": ci_id})
     assert done.status_code == 303 and done.headers["location"] == CI_PAGE + "/staff"
+    staff = b.get(CI_PAGE + "/staff").text
+    assert "/lti/contexts/1/roster" in staff and "/lti/contexts/1/grades" in staff
     assert lms.history("lti.context_linked")[0]["context"] == "course-42"
 
 

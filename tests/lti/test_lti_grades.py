@@ -110,8 +110,16 @@ def test_the_servers_job_sends_changed_scores(lms: Lms) -> None:
     _score(lms, 77)
     lms.world.app.state.lti_platform_tokens = None
     report = run_lti_jobs(lms.world.app)
-    assert report == {"sent": 1, "waiting": 0, "failed": 0}
+    assert report == {
+        "scores": {"sent": 1, "waiting": 0, "failed": 0},
+        "rosters": {"synced": 1, "failed": 0},  # the linked course, never synced before
+    }
     assert [s["scoreGiven"] for s in lms.platform.scores] == [77]
+    again = run_lti_jobs(lms.world.app)  # within the day: the roster is not synced again
+    assert again == {
+        "scores": {"sent": 0, "waiting": 0, "failed": 0},
+        "rosters": {"synced": 0, "failed": 0},
+    }
 
 
 def test_students_may_not_see_or_send(lms: Lms) -> None:

@@ -15,6 +15,7 @@ from coursegate.api import (
     exam_networks,
     exceptions,
     history,
+    lti,
     reservations,
     roles,
     ssh_keys,
@@ -43,4 +44,5 @@ ROUTERS: list[Routes] = [
     accounts_admin.routes,
     ssh_keys.routes,
     exam_networks.routes,
+    lti.routes,
 ]

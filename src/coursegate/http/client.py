@@ -30,3 +30,10 @@ def client_address(request: Request) -> str:
         request.headers.getlist(settings.forwarded_header) if settings.forwarded_header else []
     )
     return str(settings.client_address(peer, forwarded))
+
+
+def public_base_url(request: Request) -> str:
+    """This server's address as browsers and LMSs reach it: the ``public_url`` setting, else
+    the request's own."""
+    configured = str(getattr(request.app.state.settings, "public_url", "") or "")
+    return configured.rstrip("/") or str(request.base_url).rstrip("/")

@@ -51,6 +51,9 @@ class Settings:
     public_url: str = ""
     """This server's address as browsers and LMSs reach it (``https://coursegate.example.edu``):
     the LTI tool's URLs are made from it. Empty: each request's own address."""
+    lti_roster_sync_hours: int = 24
+    """How often the server syncs each linked LMS course's roster on its own (0: never; staff
+    can always sync on demand)."""
     demo_lms: bool = False
     """Serve the demo LMS at ``/demo-lms`` (``make demo`` only): an LTI 1.3 platform to launch
     coursegate from."""

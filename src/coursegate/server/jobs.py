@@ -34,16 +34,23 @@ def run_account_schedule(app: FastAPI) -> object:
 
 
 def run_lti_jobs(app: FastAPI) -> object:
-    """Scores to the LMSs' gradebooks: queue what changed and send what is due, for every
-    linked course with gradebook columns (:func:`coursegate.services.lti.grades.pump`)."""
+    """LMS work: scores to the gradebooks — queue what changed and send what is due, for every
+    linked course with gradebook columns (:func:`coursegate.services.lti.grades.pump`) — and the
+    rosters of linked courses synced every ``lti_roster_sync_hours``."""
     from coursegate.services.lti.grades import pump
+    from coursegate.services.lti.roster_sync import sync_due
     from coursegate.services.lti.tokens import PlatformTokens
 
     clock: Callable[[], Instant] = app.state.clock
     tokens = getattr(app.state, "lti_platform_tokens", None)
     if tokens is None:
         tokens = app.state.lti_platform_tokens = PlatformTokens()
-    return pump(app.state.sessions, tokens, at=clock())
+    scores = pump(app.state.sessions, tokens, at=clock())
+    hours = int(app.state.settings.lti_roster_sync_hours)
+    if hours <= 0:
+        return {"scores": scores}
+    rosters = sync_due(app.state.sessions, tokens, at=clock(), every=hours * 3600 * 1_000_000)
+    return {"scores": scores, "rosters": rosters}
 
 
 async def _every(app: FastAPI, seconds: int) -> None:

@@ -20,7 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from coursegate.http.client import session_cookie
+from coursegate.http.client import public_base_url, session_cookie
 from coursegate.http.deps import CALLER, Caller
 from coursegate.http.headers import PAGE_CSP
 from coursegate.http.policy import needs, public, signed_in
@@ -54,10 +54,8 @@ ADMIN = "/admin/lti"
 
 
 def base_url(request: Request) -> str:
-    """This server's address as the LMS reaches it: the ``public_url`` setting, else the
-    request's own."""
-    configured = str(getattr(request.app.state.settings, "public_url", "") or "")
-    return configured.rstrip("/") or str(request.base_url).rstrip("/")
+    """This server's address as the LMS reaches it (:func:`public_base_url`)."""
+    return public_base_url(request)
 
 
 def platform_keys(request: Request) -> PlatformKeys:

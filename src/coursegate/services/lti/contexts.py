@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from coursegate.lti.claims import Launch
 from coursegate.lti.membership import (
@@ -242,4 +243,16 @@ def context_view(ctx: Ctx, context_row_id: int) -> ContextView:
         offered=offered,
         choices=choices,
         test_user=identity.test_user,
+    )
+
+
+def linked_lms_courses(session: Session, course_instance_id: int) -> list[LtiContext]:
+    """The LMS courses linked to a course instance (its staff pages link their roster and
+    grades pages)."""
+    return list(
+        session.scalars(
+            select(LtiContext)
+            .where(LtiContext.course_instance_id == course_instance_id)
+            .order_by(LtiContext.id)
+        )
     )

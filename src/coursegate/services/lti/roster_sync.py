@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from coursegate.lti.claims import LaunchRefused
 from coursegate.lti.roster import Change, Member, Person, RosterPlan, plan_roster
@@ -29,6 +30,7 @@ from coursegate.services.history import log as history
 from coursegate.services.lti.launch import new_people, person_for
 from coursegate.services.lti.tokens import PlatformTokens, PlatformUnavailable
 from coursegate.services.people.grants import grant_role, revoke_role
+from coursegate.store.db import transaction
 from coursegate.store.models import (
     Enrollment,
     LtiContext,
@@ -249,3 +251,31 @@ def _apply_one(ctx: Ctx, context: LtiContext, change: Change, members: dict[str,
     elif change.kind == "end_roles":
         for role in sorted(change.roles):
             revoke_role(system, uid, role, area, reason=reason)
+
+
+def sync_due(
+    factory: sessionmaker[Session], tokens: PlatformTokens, *, at: int, every: int
+) -> dict[str, int]:
+    """The server's schedule: sync every linked course whose roster was last synced ``every``
+    microseconds ago or more (or never), each in a transaction of its own, as the operator (the
+    history says so). An LMS that is down is tried again at the next run."""
+    with transaction(factory) as s:
+        due = [
+            c.id
+            for c in s.scalars(
+                select(LtiContext).where(
+                    LtiContext.course_instance_id.is_not(None),
+                    LtiContext.memberships_url.is_not(None),
+                )
+            )
+            if c.roster_synced_at is None or at - c.roster_synced_at >= every
+        ]
+    done = {"synced": 0, "failed": 0}
+    for context_id in due:
+        try:
+            with transaction(factory) as s:
+                sync_roster(Ctx(s, SYSTEM, at), context_id, tokens=tokens, dry_run=False)
+            done["synced"] += 1
+        except ServiceError:
+            done["failed"] += 1
+    return done

@@ -32,6 +32,7 @@ from coursegate.services.access.staff.assessments import (
 from coursegate.services.access.staff.timeline_lanes import assessment_timeline
 from coursegate.services.common.errors import Invalid
 from coursegate.services.courses.roster_views import list_roster
+from coursegate.services.lti.contexts import linked_lms_courses
 from coursegate.services.people import signin
 from coursegate.web import editor as E
 from coursegate.web.pages import (
@@ -62,6 +63,7 @@ def overview(request: Request, course: str, instance: str, c: Caller = CALLER) -
         "staff_overview.html",
         ov=staff_overview(c.ctx, ci),
         short_name=short_name,
+        lms_courses=linked_lms_courses(c.ctx.session, ci.id),
         **staff_common(c, ci, "staff"),
     )
 
