@@ -139,6 +139,11 @@ def when(t: Instant | None, tz: tzinfo, relative_to: Instant | None = None) -> s
     return format_for_people(t, tz, relative_to=relative_to)
 
 
+def now_words(at: Instant, tz: tzinfo) -> str:
+    """The page's "now", to the minute: its seconds never matter to the person reading."""
+    return when(at - at % 60_000_000, tz)
+
+
 @pass_context
 def page_when(
     context: Context, t: Instant | None, tz: tzinfo, relative_to: Instant | None = None
@@ -214,6 +219,7 @@ ENV.filters["privilege"] = privilege_name
 ENV.filters["privileges"] = privileges_words
 ENV.filters["role"] = role_name
 ENV.globals["when"] = page_when
+ENV.globals["now_words"] = now_words
 ENV.globals["zone_words"] = zone_words
 
 
