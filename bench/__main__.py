@@ -24,7 +24,7 @@ BENCHMARKS = (
     ("bench.bench_web", "the pages: the matrix page of 800 students x 60 assessments"),
     ("bench.bench_matrix_page", "the matrix page: 800 x 60 with attempts, paged, sorted, CSV"),
     ("bench.bench_cli", "the command line: cold decide, timeline and validate"),
-    ("bench.bench_lti", "LTI 1.3: a launch (verify and session), first and again"),
+    ("bench.bench_lti", "LTI 1.3: a launch (verify and session); a roster sync of 2,000"),
 )
 
 
