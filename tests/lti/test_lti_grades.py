@@ -108,7 +108,9 @@ def test_the_servers_job_sends_changed_scores(lms: Lms) -> None:
     b = _staff(lms)
     _post(b, "columns")
     _score(lms, 77)
-    lms.world.app.state.lti_platform_tokens = None
+    from coursegate.services.lti.tokens import PlatformTokens
+
+    lms.world.app.state.lti_platform_tokens = PlatformTokens()  # none kept from the pages
     report = run_lti_jobs(lms.world.app)
     assert report == {
         "scores": {"sent": 1, "waiting": 0, "failed": 0},

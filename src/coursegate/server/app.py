@@ -21,6 +21,8 @@ from coursegate.http.headers import API_CSP, API_CSP_HEADER, PAGE_CSP, PROTECTIV
 from coursegate.http.kept_decisions import KeptDecisions
 from coursegate.http.schemas import MAX_BODY_BYTES, checked_input
 from coursegate.http.settings import Settings
+from coursegate.services.lti.platform_keys import PlatformKeys
+from coursegate.services.lti.tokens import PlatformTokens
 from coursegate.store.db import make_engine, session_factory
 
 Scope = MutableMapping[str, Any]
@@ -87,6 +89,9 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.clock = clock
+    # What the process keeps of the LMSs it talks to: their key sets and access tokens.
+    app.state.lti_platform_keys = PlatformKeys()
+    app.state.lti_platform_tokens = PlatformTokens()
     errors.install(app)
     from coursegate.api import ROUTERS
 

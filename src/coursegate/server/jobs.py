@@ -39,12 +39,9 @@ def run_lti_jobs(app: FastAPI) -> object:
     rosters of linked courses synced every ``lti_roster_sync_hours``."""
     from coursegate.services.lti.grades import pump
     from coursegate.services.lti.roster_sync import sync_due
-    from coursegate.services.lti.tokens import PlatformTokens
 
     clock: Callable[[], Instant] = app.state.clock
-    tokens = getattr(app.state, "lti_platform_tokens", None)
-    if tokens is None:
-        tokens = app.state.lti_platform_tokens = PlatformTokens()
+    tokens = app.state.lti_platform_tokens
     scores = pump(app.state.sessions, tokens, at=clock())
     hours = int(app.state.settings.lti_roster_sync_hours)
     if hours <= 0:

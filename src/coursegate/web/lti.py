@@ -59,11 +59,9 @@ def base_url(request: Request) -> str:
 
 
 def platform_keys(request: Request) -> PlatformKeys:
-    state = request.app.state
-    kept = getattr(state, "lti_platform_keys", None)
-    if kept is None:
-        kept = state.lti_platform_keys = PlatformKeys()
-    return kept
+    """The platforms' key sets this process keeps (made with the app)."""
+    keys_: PlatformKeys = request.app.state.lti_platform_keys
+    return keys_
 
 
 def _browser_cookie(request: Request, value: str, *, max_age: int) -> str:
@@ -237,11 +235,9 @@ def link(request: Request, context_id: int, form: FormData = FORM, c: Caller = C
 
 
 def platform_tokens(request: Request) -> PlatformTokens:
-    state = request.app.state
-    kept = getattr(state, "lti_platform_tokens", None)
-    if kept is None:
-        kept = state.lti_platform_tokens = PlatformTokens()
-    return kept
+    """The access tokens to platforms' services this process keeps (made with the app)."""
+    tokens: PlatformTokens = request.app.state.lti_platform_tokens
+    return tokens
 
 
 ROSTER = "/lti/contexts/{context_id}/roster"

@@ -281,6 +281,14 @@ def person_for(
         user, how = owner, "email"
     else:
         user, how = _new_user(ctx, platform, sub, name, email), "created"
+    _link(ctx, platform, sub, user, how, test_user=test_user)
+    return user, how == "created"
+
+
+def _link(
+    ctx: Ctx, platform: LtiPlatform, sub: str, user: User, how: str, *, test_user: bool
+) -> None:
+    """Record that the platform's ``sub`` is ``user`` here (``how``: created or email)."""
     ctx.session.add(
         LtiIdentity(
             platform_id=platform.id,
@@ -295,7 +303,6 @@ def person_for(
     history.record(
         ctx, "lti.identity_linked", "user", user.uid, platform=platform.name, linked_by=how
     )
-    return user, how == "created"
 
 
 def new_people(
@@ -324,16 +331,7 @@ def new_people(
         taken.add(email)
     ctx.session.flush()
     for sub, user in made.items():
-        ctx.session.add(
-            LtiIdentity(
-                platform_id=platform.id, sub=sub, user_id=user.id, linked_by="created",
-                test_user=False, created_at=ctx.at, last_launch_at=ctx.at,
-            )
-        )  # fmt: skip
-        history.record(
-            ctx, "lti.identity_linked", "user", user.uid, platform=platform.name,
-            linked_by="created",
-        )  # fmt: skip
+        _link(ctx, platform, sub, user, "created", test_user=False)
     ctx.session.flush()
     return made
 

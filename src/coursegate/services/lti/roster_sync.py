@@ -125,7 +125,7 @@ def _people(ctx: Ctx, context: LtiContext) -> list[Person]:
         )
     }
     out = []
-    for user_id in set(links) | enrolled | (set(teaching) & set(links)):
+    for user_id in set(links) | enrolled:
         link = links.get(user_id)
         out.append(
             Person(
