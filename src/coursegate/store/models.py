@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -579,6 +580,9 @@ class LtiPlatform(Base):
     email address (only where the platform verifies addresses)."""
     allow_administrator: Mapped[bool] = mapped_column(Boolean, default=False)
     """The LMS's Administrator context role gives domain coordinator here."""
+    allow_author: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The LMS's ContentDeveloper context role gives the Author role in the platform's domain
+    (to people of that domain): the seed's Author edits every course of its domain."""
     created_at: Mapped[int] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(200))
     removed_at: Mapped[int | None] = mapped_column(BigInteger)
