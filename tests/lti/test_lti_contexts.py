@@ -10,7 +10,7 @@ from lti_support import Lms
 from sqlalchemy import select, update
 
 from coursegate.cli import demo_world as demo
-from coursegate.store.models import Enrollment, LtiPlatform, RoleAssignmentRow, User
+from coursegate.store.models import Domain, Enrollment, LtiPlatform, RoleAssignmentRow, User
 
 CI_PAGE = "/courses/CG%20101/instances/Sp24"
 
@@ -134,3 +134,51 @@ def test_a_link_to_one_assessment_opens_it_with_the_students_decision_first(lms:
     assert staff.headers["location"] == CI_PAGE + "/staff/assessments/hw/hw2"
     lms.platform.custom = {"assessment": "../../admin"}
     assert lms.launch("learner").headers["location"] == CI_PAGE
+
+
+DEVELOPER = "http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper"
+
+
+def _allow_author(lms: Lms) -> None:
+    with lms.world.ctx() as ctx:
+        ctx.session.execute(
+            update(LtiPlatform).where(LtiPlatform.id == lms.platform_id).values(allow_author=True)
+        )
+
+
+def test_a_content_developer_becomes_an_author_only_where_the_platform_may_say_so(
+    lms: Lms,
+) -> None:
+    _link(lms)
+    lms.platform.people["dev"] = Person("sub-dev", "Dev", "dev@lms.example.edu", [DEVELOPER])
+    lms.launch("dev")
+    [first] = [h for h in lms.history("lti.launch") if h["roles"] == [] and h["ignored_roles"]]
+    assert first["ignored_roles"] == [DEVELOPER] and first["granted"] == []
+    assert not _roles(lms, "dev@lms.example.edu")
+    _allow_author(lms)
+    lms.launch("dev")
+    assert _roles(lms, "dev@lms.example.edu") == {("au", "/exampleuniversity/")}
+    lms.launch("dev")  # nothing given twice
+    assert len(_roles(lms, "dev@lms.example.edu")) == 1
+
+
+def test_an_author_is_never_made_in_another_domain(lms: Lms) -> None:
+    """The demo instructor (linked by email) belongs to another domain than the platform's."""
+    _link(lms)
+    _allow_author(lms)
+    with lms.world.ctx() as ctx:
+        elsewhere = Domain(name="elsewhere")
+        ctx.session.add(elsewhere)
+        ctx.session.flush()
+        ctx.session.execute(
+            update(LtiPlatform)
+            .where(LtiPlatform.id == lms.platform_id)
+            .values(domain_id=elsewhere.id)
+        )
+    lms.platform.people["ivy"] = Person(
+        "sub-ivy", "Ivy", demo.INSTRUCTOR.uid, [INSTRUCTOR, DEVELOPER]
+    )
+    before = _roles(lms, demo.INSTRUCTOR.uid)
+    r = lms.launch("ivy")
+    assert r.status_code == 303, r.text  # the launch goes on, as the instructor
+    assert not any(role == "au" for role, _ in _roles(lms, demo.INSTRUCTOR.uid) - before)

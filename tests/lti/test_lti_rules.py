@@ -134,7 +134,8 @@ CONTEXT_ROLES = [
         ([MEMBERSHIP + "Instructor"], False, {"in"}),
         ([MEMBERSHIP + "Instructor", INSTRUCTOR_SUB + "TeachingAssistant"], False, {"ta"}),
         (["Learner"], False, {"st"}),
-        ([MEMBERSHIP + "ContentDeveloper"], False, {"au"}),
+        ([MEMBERSHIP + "ContentDeveloper"], False, set()),
+        ([MEMBERSHIP + "ContentDeveloper"], True, {"au"}),
         ([MEMBERSHIP + "Administrator"], False, set()),
         ([MEMBERSHIP + "Administrator"], True, {"dc"}),
         ([MEMBERSHIP + "Mentor"], False, set()),
@@ -142,15 +143,26 @@ CONTEXT_ROLES = [
     ],
 )
 def test_roles_map_as_the_table_says(lti: list[str], allow: bool, given_roles: set[str]) -> None:
-    assert course_roles(tuple(lti), allow_administrator=allow).roles == given_roles
+    got = course_roles(tuple(lti), allow_administrator=allow, allow_author=allow).roles
+    assert got == given_roles
 
 
-@given(st.lists(st.sampled_from(CONTEXT_ROLES), max_size=6), st.booleans())
-def test_roles_are_never_invented(lti: list[str], allow: bool) -> None:
-    m = course_roles(tuple(lti), allow_administrator=allow)
+def test_the_two_consents_are_separate() -> None:
+    both = (MEMBERSHIP + "Administrator", MEMBERSHIP + "ContentDeveloper")
+    only_dc = course_roles(both, allow_administrator=True, allow_author=False)
+    only_au = course_roles(both, allow_administrator=False, allow_author=True)
+    assert (only_dc.roles, only_au.roles) == ({"dc"}, {"au"})
+    assert only_dc.ignored == (MEMBERSHIP + "ContentDeveloper",)
+
+
+@given(st.lists(st.sampled_from(CONTEXT_ROLES), max_size=6), st.booleans(), st.booleans())
+def test_roles_are_never_invented(lti: list[str], allow: bool, author: bool) -> None:
+    m = course_roles(tuple(lti), allow_administrator=allow, allow_author=author)
     assert m.test_user == (TEST_USER in lti)
     if "dc" in m.roles:
         assert allow and MEMBERSHIP + "Administrator" in lti
+    if "au" in m.roles:
+        assert author and MEMBERSHIP + "ContentDeveloper" in lti
     if "in" in m.roles:
         assert "ta" not in m.roles
     if not any("Learner" in r for r in lti):

@@ -33,6 +33,7 @@ class PlatformIn(BaseModel):
     deployment_ids: list[str] = Field(default_factory=list, max_length=100)
     match_email: bool = False
     allow_administrator: bool = False
+    allow_author: bool = False
 
 
 class PlatformOut(BaseModel):
@@ -47,6 +48,7 @@ class PlatformOut(BaseModel):
     domain: str
     match_email: bool
     allow_administrator: bool
+    allow_author: bool
 
 
 class DeploymentIn(BaseModel):
@@ -78,6 +80,7 @@ def _out(p: LtiPlatform) -> PlatformOut:
         domain=p.domain.name,
         match_email=p.match_email,
         allow_administrator=p.allow_administrator,
+        allow_author=p.allow_author,
     )
 
 

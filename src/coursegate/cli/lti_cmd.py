@@ -37,6 +37,7 @@ def _view(p: Any) -> dict[str, Any]:
         "domain": p.domain.name,
         "match_email": p.match_email,
         "allow_administrator": p.allow_administrator,
+        "allow_author": p.allow_author,
     }
 
 
@@ -67,6 +68,13 @@ def add_platform_cmd(
             "--allow-administrator", help="The LMS's Administrator role makes a domain coordinator."
         ),
     ] = False,
+    allow_author: Annotated[
+        bool,
+        typer.Option(
+            "--allow-author",
+            help="The LMS's ContentDeveloper role gives the Author role in the domain.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Register an LMS platform."""
@@ -83,6 +91,7 @@ def add_platform_cmd(
         deployment_ids=tuple(deployment or ()),
         match_email=match_email,
         allow_administrator=allow_administrator,
+        allow_author=allow_author,
     )
     view = _run(lambda ctx: _view(register_platform(ctx, new)))
     print(json.dumps(view, indent=2) if as_json else _line(view))

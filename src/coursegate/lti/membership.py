@@ -8,7 +8,9 @@ LTI role (context membership)                          coursegate role (LON-CAPA
 ``membership#TeachingAssistant``)                      instructor, though the principal role
                                                        Instructor comes with it, as the spec says
 ``membership#Learner``                                 student (``st``)
-``membership#ContentDeveloper``                        author (``au``)
+``membership#ContentDeveloper``                        Author (``au``) in the person's own domain,
+                                                       only where the administrator allowed it for
+                                                       the platform
 ``membership#Administrator``                           domain coordinator (``dc``), only where the
                                                        administrator allowed it for the platform
 anything else (Mentor, Manager, Member, institution    nothing: a role the LMS does not send is
@@ -20,6 +22,11 @@ The system role ``system/person#TestUser`` marks a test student ("view as studen
 Test Student): such a launch works but is marked, and never counts in rosters or metrics.
 Simple names (``Instructor``, ``Learner``), which LTI 1.3 still allows for context roles, are
 read as the full URIs.
+
+Two LMS roles reach beyond the LMS course, so each needs the administrator's consent for the
+platform: the seed's domain coordinator runs a whole domain, and its Author (the LON-CAPA role
+for making content; coursegate has no author role scoped to one course) edits and syncs every
+course of its domain. Without that consent the role is ignored, and the launch page says so.
 """
 
 from __future__ import annotations
@@ -71,14 +78,20 @@ def _name(uri: str) -> str | None:
     return None
 
 
-def course_roles(lti_roles: tuple[str, ...], *, allow_administrator: bool) -> Membership:
+def course_roles(
+    lti_roles: tuple[str, ...], *, allow_administrator: bool, allow_author: bool = False
+) -> Membership:
     """The coursegate roles for the LTI roles of one launch or roster member."""
     names = {uri: _name(uri) for uri in lti_roles}
     given: set[str] = set()
     ignored: list[str] = []
     for uri, name in names.items():
         code = _PRINCIPAL.get(name) if name is not None else None
-        if code is None or (code == DOMAIN_COORDINATOR and not allow_administrator):
+        if (
+            code is None
+            or (code == DOMAIN_COORDINATOR and not allow_administrator)
+            or (code == AUTHOR and not allow_author)
+        ):
             if uri != TEST_USER:
                 ignored.append(uri)
             continue

@@ -10,6 +10,8 @@ course instance's people and lists each change.
   launch or a sync). For an account that existed before and was linked by email, a missing role
   is reported, never taken away: coursegate's own grants are not the LMS's to undo.
 - The LMS's test student never joins and never counts.
+- Roles beyond the course (domain coordinator, Author) are given by launches only: a sync
+  neither gives nor ends them.
 """
 
 from __future__ import annotations

@@ -446,6 +446,7 @@ def register(request: Request, form: FormData = FORM, c: Caller = CALLER) -> Res
         ),
         match_email=text(form, "match_email") == "1",
         allow_administrator=text(form, "allow_administrator") == "1",
+        allow_author=text(form, "allow_author") == "1",
     )
 
     def act() -> str:

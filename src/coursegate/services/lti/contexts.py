@@ -5,9 +5,12 @@ course instances they teach here (instructor or course coordinator), and every l
 from that LMS course lands in it. A launch into a linked course applies the roles the LMS sent
 at once — Learner enrolls (with the Student role), TeachingAssistant and Instructor give those
 roles in the course instance, Administrator (where the platform may) gives domain coordinator
-in the platform's domain. Roles the LMS did not send are not invented, and a launch takes none
-away (the roster sync ends enrollments of those who left). The LMS's test student is never
-enrolled: it would count in the roster; staff see what a student sees with View as.
+in the platform's domain, ContentDeveloper (where the platform may) gives the Author role in
+the platform's domain to people of that domain (the seed grants an Author only in their own
+domain; someone linked by email from another domain is given nothing, and the history says so).
+Roles the LMS did not send are not invented, and a launch takes none away (the roster sync ends
+enrollments of those who left). The LMS's test student is never enrolled: it would count in the
+roster; staff see what a student sees with View as.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from coursegate.lti.claims import Launch
 from coursegate.lti.membership import (
+    AUTHOR,
     DOMAIN_COORDINATOR,
     INSTRUCTOR,
     STUDENT,
@@ -122,6 +126,11 @@ def apply_roles(ctx: Ctx, context: LtiContext, user: User, membership: Membershi
         if not _holds(ctx, user, ("dc",), domain):
             grant_role(system, user.uid, "dc", domain, reason=reason)
             granted.append("dc")
+    if AUTHOR in membership.roles and user.domain_id == context.platform.domain_id:
+        domain = Area.of_domain(context.platform.domain.name).path
+        if not _holds(ctx, user, (AUTHOR,), domain):
+            grant_role(system, user.uid, AUTHOR, domain, reason=reason)
+            granted.append(AUTHOR)
     return Applied(tuple(granted), enrolled)
 
 

@@ -212,7 +212,11 @@ def complete_launch(
     )
     launch = check_launch(claims, registration, nonce=login.nonce, at_seconds=ctx.at // MICROS)
     login.used_at = ctx.at
-    membership = course_roles(launch.roles, allow_administrator=platform.allow_administrator)
+    membership = course_roles(
+        launch.roles,
+        allow_administrator=platform.allow_administrator,
+        allow_author=platform.allow_author,
+    )
     user, new_user = person_for(
         ctx, platform, launch.sub, launch.name, launch.email, test_user=membership.test_user
     )
@@ -233,6 +237,7 @@ def complete_launch(
         context=launch.context.id if launch.context else None,
         resource_link=launch.resource_link_id,
         roles=sorted(membership.roles),
+        ignored_roles=list(membership.ignored),
         test_user=membership.test_user,
         granted=list(applied.granted),
         enrolled=applied.enrolled,

@@ -34,6 +34,7 @@ class NewPlatform:
     deployment_ids: tuple[str, ...] = ()
     match_email: bool = False
     allow_administrator: bool = False
+    allow_author: bool = False
 
 
 def _url(value: str, field: str, *, allow_http: bool) -> str:
@@ -90,6 +91,7 @@ def register_platform(ctx: Ctx, new: NewPlatform) -> LtiPlatform:
         domain_id=domain.id,
         match_email=new.match_email,
         allow_administrator=new.allow_administrator,
+        allow_author=new.allow_author,
         created_at=ctx.at,
         created_by=ctx.actor,
     )
@@ -106,6 +108,7 @@ def register_platform(ctx: Ctx, new: NewPlatform) -> LtiPlatform:
         deployments=list(new.deployment_ids),
         match_email=new.match_email,
         allow_administrator=new.allow_administrator,
+        allow_author=new.allow_author,
     )
     return row
 
