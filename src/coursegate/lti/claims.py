@@ -9,8 +9,10 @@ administrator who set the platform up understands. Nothing here reads the clock 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -86,6 +88,32 @@ class Launch:
     nrps_url: str | None = None
     ags: Mapping[str, Any] | None = None
     deep_linking: Mapping[str, Any] | None = None
+
+    @property
+    def course_days(self) -> tuple[date | None, date | None]:
+        """The LMS course's first and last days, where the launch sends them: the custom
+        parameters ``course_start`` and ``course_end``, which the tool's registration asks the
+        LMS to fill in (Canvas: ``$Canvas.course.startAt``; Moodle and others:
+        ``$CourseSection.timeFrame.begin``). A value the LMS left as the variable's name, or
+        that names no day, is no date."""
+        return lms_day(self.custom.get("course_start", "")), lms_day(
+            self.custom.get("course_end", "")
+        )
+
+
+_LMS_DAY = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})(?![\d])")
+
+
+def lms_day(text: str) -> date | None:
+    """The day an LMS's date (``2027-01-11``, ``2027-01-11T06:00:00Z``,
+    ``2027-01-11 06:00:00 UTC``) begins with, or None."""
+    found = _LMS_DAY.match(text)
+    if found is None:
+        return None
+    try:
+        return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        return None
 
 
 def _text(claims: Mapping[str, Any], key: str, *, required: bool, what: str) -> str:

@@ -683,6 +683,11 @@ class LtiContext(Base):
     """The LMS's roster service for this course (NRPS), as the last launch gave it."""
     roster_synced_at: Mapped[int | None] = mapped_column(BigInteger)
     lineitems_url: Mapped[str | None] = mapped_column(String(1000))
+    first_day: Mapped[str | None] = mapped_column(String(10))
+    last_day: Mapped[str | None] = mapped_column(String(10))
+    """The LMS course's dates (``YYYY-MM-DD``), where its launches send them (the custom
+    parameters ``course_start`` and ``course_end``): a course instance made from a template at
+    the first launch takes them."""
     """The LMS's gradebook columns for this course (AGS), as the last launch gave it."""
     created_at: Mapped[int] = mapped_column(BigInteger)
     platform: Mapped[LtiPlatform] = relationship()

@@ -13,6 +13,7 @@ the refusal itself is written to the history.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -26,6 +27,7 @@ from coursegate.http.headers import PAGE_CSP
 from coursegate.http.policy import needs, public, signed_in
 from coursegate.lti.claims import LaunchRefused
 from coursegate.services.common.errors import Invalid, ServiceError
+from coursegate.services.courses.new_instance import NewInstance
 from coursegate.services.lti import contexts, deep_linking, grades, keys, platforms, roster_sync
 from coursegate.services.lti.launch import (
     LaunchOutcome,
@@ -45,6 +47,7 @@ from coursegate.web.pages import (
     text,
     trying,
 )
+from coursegate.web.staff.rules import course_file_writes
 
 pages = Pages(tags=["pages: LMS (LTI 1.3)"])
 
@@ -196,10 +199,32 @@ assessment's page then says what the student may do with it, or why not and unti
 
 @pages.get("/lti/contexts/{context_id}", policy=signed_in("an LMS course one launched from"))
 def context_page(request: Request, context_id: int, c: Caller = CALLER) -> Response:
-    view = contexts.context_view(c.ctx, context_id)
+    view = contexts.context_view(c.ctx, context_id, course_file_writes(request))
     if view.linked is not None and not view.test_user:
         return RedirectResponse(ci_path(view.linked), status_code=303)
-    return render(request, "lti_context.html", view=view, ci_path=ci_path, error=None)
+    return render(request, "lti_context.html", view=view, ci_path=ci_path, error=None, form={})
+
+
+def _day(form: FormData, name: str) -> date:
+    raw = text(form, name)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        what = "first" if name == "first_day" else "last"
+        raise Invalid(f"{name}: give the {what} day of the term as YYYY-MM-DD", name) from None
+
+
+def _new_instance(form: FormData) -> NewInstance:
+    raw = text(form, "template")
+    if not raw.isdigit():
+        raise Invalid("template: choose the course instance to start from", "template")
+    return NewInstance(
+        template_id=int(raw),
+        short_name=text(form, "short_name").strip(),
+        long_name=text(form, "long_name").strip(),
+        first=_day(form, "first_day"),
+        last=_day(form, "last_day"),
+    )
 
 
 @pages.post(
@@ -208,15 +233,26 @@ def context_page(request: Request, context_id: int, c: Caller = CALLER) -> Respo
 )
 def link(request: Request, context_id: int, form: FormData = FORM, c: Caller = CALLER) -> Response:
     raw = text(form, "course_instance")
+    writes = course_file_writes(request)
 
     def act() -> str:
+        if text(form, "action") == "create":
+            row = contexts.create_and_link(c.ctx, context_id, _new_instance(form), writes)
+            ci = row.course_instance
+            made = f"{ci.short_name} ({ci.long_name})" if ci else "the course instance"
+            return (
+                f"Made {made} from your course instance and linked it: launches from "
+                f"{row.title or row.context_id} now land here. Check its dates, then commit its "
+                "files in git."
+            )
         if not raw.isdigit():
             raise Invalid("course_instance: choose one of your course instances", "course_instance")
         row = contexts.link_context(c.ctx, context_id, int(raw))
         return f"Linked: launches from {row.title or row.context_id} now land here."
 
     def again(error: ServiceError) -> Response:
-        view = contexts.context_view(c.ctx, context_id)
+        view = contexts.context_view(c.ctx, context_id, writes)
+        fields = ("template", "short_name", "long_name", "first_day", "last_day")
         return render(
             request,
             "lti_context.html",
@@ -224,6 +260,7 @@ def link(request: Request, context_id: int, form: FormData = FORM, c: Caller = C
             view=view,
             ci_path=ci_path,
             error=error,
+            form={k: text(form, k) for k in fields},
         )
 
     done = trying(c, act)

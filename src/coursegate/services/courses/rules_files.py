@@ -91,14 +91,14 @@ def _course_name(root: Path) -> str | None:
     return str(data.get("name", "")) or root.resolve().name
 
 
-def _git_tree(root: Path) -> bool:
+def git_tree(root: Path) -> bool:
     """Whether ``root`` is inside a git working tree (a ``.git`` folder, or a ``.git`` file of a
     linked worktree, in it or above it). No git command is run."""
     here = root.resolve()
     return any((p / ".git").exists() for p in (here, *here.parents))
 
 
-def _course_root(course: Course, writes: CourseFileWrites) -> tuple[Path | None, bool]:
+def course_root(course: Course, writes: CourseFileWrites) -> tuple[Path | None, bool]:
     """The course's directory and whether it is one the server may write to."""
     synced = Path(course.source_path) if course.source_path else None
     for folder in writes.course_dirs:
@@ -128,7 +128,7 @@ def rules_file(ctx: Ctx, ci: CourseInstance, aid: str, writes: CourseFileWrites)
     shown = file_of(ci, aid)
     if course is None:
         raise NotFound(f"{instance_label(ci)} has no course", "course")
-    root, allowed = _course_root(course, writes)
+    root, allowed = course_root(course, writes)
     text = None if root is None else _read(root / shown, root)
     why = ""
     if not writes.enabled:
@@ -141,7 +141,7 @@ def rules_file(ctx: Ctx, ci: CourseInstance, aid: str, writes: CourseFileWrites)
             f"the directory of the course {course.name} is not among the course directories"
             " this server may write to (the setting editor_course_dirs)"
         )
-    elif not _git_tree(root):
+    elif not git_tree(root):
         why = f"the course directory {root} is not a git working tree; the server writes only there"
     elif text is None:
         why = f"{shown} cannot be read in {root} (missing, not a regular file, or too large)"
@@ -150,7 +150,7 @@ def rules_file(ctx: Ctx, ci: CourseInstance, aid: str, writes: CourseFileWrites)
     return RulesFile(shown, root, text, why)
 
 
-def _indent(text: str) -> int | str:
+def json_indent(text: str) -> int | str:
     """The indentation the file uses (two spaces when it cannot tell)."""
     for line in text.splitlines()[1:]:
         stripped = line.lstrip(" \t")
@@ -177,7 +177,7 @@ def with_access(text: str | None, access: Mapping[str, Any], base: Mapping[str, 
     for key, value in access.items():
         if key in ASSESSMENT_ACCESS_KEYS and key not in out:
             out[key] = value
-    indent = _indent(text or "")
+    indent = json_indent(text or "")
     if text is not None:
         try:
             span = _scan(text, 0)

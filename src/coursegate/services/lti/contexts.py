@@ -16,10 +16,13 @@ roster; staff see what a student sees with View as.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from coursegate.courses.problems import CourseError
+from coursegate.courses.rollover import suggested_name
 from coursegate.lti.claims import Launch
 from coursegate.lti.membership import (
     AUTHOR,
@@ -33,7 +36,9 @@ from coursegate.roles import Area
 from coursegate.services.common.context import SYSTEM, Ctx
 from coursegate.services.common.errors import Invalid, NotFound, Refused
 from coursegate.services.common.places import instance_area, instance_label
+from coursegate.services.courses import new_instance
 from coursegate.services.courses.enrollment import enroll
+from coursegate.services.courses.rules_files import CourseFileWrites
 from coursegate.services.history import log as history
 from coursegate.services.people.grants import grant_role
 from coursegate.store.models import (
@@ -77,6 +82,11 @@ def note_context(
     row.label = launch.context.label[:100]
     if launch.nrps_url:
         row.memberships_url = launch.nrps_url[:1000]
+    first, last = launch.course_days
+    if first is not None:
+        row.first_day = first.isoformat()
+    if last is not None:
+        row.last_day = last.isoformat()
     lineitems = (launch.ags or {}).get("lineitems")
     if isinstance(lineitems, str) and lineitems:
         row.lineitems_url = lineitems[:1000]
@@ -208,6 +218,59 @@ def link_context(ctx: Ctx, context_row_id: int, course_instance_id: int) -> LtiC
     return row
 
 
+def create_and_link(
+    ctx: Ctx, context_row_id: int, new: new_instance.NewInstance, writes: CourseFileWrites
+) -> LtiContext:
+    """Make a course instance from one the caller teaches, for the LMS course offered to them
+    (with its dates), and link the LMS course to it (:mod:`coursegate.services.courses.
+    new_instance`: the caller becomes its instructor)."""
+    row, choices = linkable(ctx, context_row_id)
+    if not any(c.id == new.template_id for c in choices):
+        raise Refused(
+            "you may start a course instance only from one you teach here (instructor or "
+            "course coordinator)",
+            "template",
+        )
+    try:
+        made = new_instance.create_from_template(ctx, new, writes)
+    except CourseError as exc:
+        said = "; ".join(str(p) for p in exc.problems[:5])
+        more = f" (and {len(exc.problems) - 5} more)" if len(exc.problems) > 5 else ""
+        raise Invalid(
+            f"the new course instance does not validate, so nothing was written: {said}{more}",
+            "template",
+        ) from None
+    return link_context(ctx, row.id, made.instance.id)
+
+
+@dataclass(frozen=True)
+class NewTerm:
+    """What the form that makes a course instance for the LMS course starts with."""
+
+    short_name: str
+    long_name: str
+    first_day: str
+    last_day: str
+    why_not: str
+    """Empty when this server may write the new course instance; else why not."""
+
+
+def _new_term(
+    ctx: Ctx, row: LtiContext, choices: tuple[CourseInstance, ...], writes: CourseFileWrites
+) -> NewTerm | None:
+    if not choices:
+        return None
+    first = date.fromisoformat(row.first_day) if row.first_day else None
+    why = new_instance.where(ctx, choices[0], writes).why_not
+    return NewTerm(
+        short_name=suggested_name(first) if first else "",
+        long_name=row.title or row.label or "",
+        first_day=row.first_day or "",
+        last_day=row.last_day or "",
+        why_not=why,
+    )
+
+
 @dataclass(frozen=True)
 class ContextView:
     """What ``/lti/contexts/{id}`` shows the caller."""
@@ -220,9 +283,13 @@ class ContextView:
     """The caller may link it now (their launch, within the hour, unlinked)."""
     choices: tuple[CourseInstance, ...]
     test_user: bool
+    new_term: NewTerm | None = None
+    """The form that makes a course instance from one of ``choices`` (when offered)."""
 
 
-def context_view(ctx: Ctx, context_row_id: int) -> ContextView:
+def context_view(
+    ctx: Ctx, context_row_id: int, writes: CourseFileWrites | None = None
+) -> ContextView:
     """The LMS course for someone who launched from its platform (others: not found)."""
     row = ctx.session.get(LtiContext, context_row_id)
     user = ctx.user(ctx.actor)
@@ -252,6 +319,7 @@ def context_view(ctx: Ctx, context_row_id: int) -> ContextView:
         offered=offered,
         choices=choices,
         test_user=identity.test_user,
+        new_term=_new_term(ctx, row, choices, writes or CourseFileWrites()) if offered else None,
     )
 
 

@@ -251,5 +251,9 @@ def canvas_config(base_url: str, title: str = "coursegate") -> dict[str, Any]:
                 },
             }
         ],
-        "custom_fields": {},
+        "custom_fields": {
+            # the LMS course's dates, for a course instance made at the first launch
+            "course_start": "$Canvas.course.startAt",
+            "course_end": "$Canvas.course.endAt",
+        },
     }

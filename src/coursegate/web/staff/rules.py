@@ -99,7 +99,7 @@ def _editor_state(
     )
 
 
-def _writes(request: Request) -> F.CourseFileWrites:
+def course_file_writes(request: Request) -> F.CourseFileWrites:
     settings = request.app.state.settings
     return F.CourseFileWrites(bool(settings.editor_writes), tuple(settings.editor_course_dirs))
 
@@ -124,7 +124,7 @@ def _render_editor(
 ) -> HTMLResponse:
     common = staff_common(c, ci, "staff")
     ci_pub, a_pub = publishing_of(c.ctx, ci, aid)
-    target = F.rules_file(c.ctx, ci, aid, _writes(request))
+    target = F.rules_file(c.ctx, ci, aid, course_file_writes(request))
     data = {
         "st": st,
         "aid": aid,
@@ -264,7 +264,7 @@ def _confirm(
     refused = _refuse_errors(request, c, ci, aid, st, view)
     if refused is not None:
         return refused
-    target = F.rules_file(c.ctx, ci, aid, _writes(request))
+    target = F.rules_file(c.ctx, ci, aid, course_file_writes(request))
     stored = editor_context(c.ctx, ci, aid).stored
     if target.text is not None:
         old, new = target.text, F.with_access(target.text, st.value, {})
@@ -300,7 +300,8 @@ def rules_save(
     if refused is not None:
         return refused
     try:
-        saved = F.save_rules(c.ctx, ci, aid, st.value, text(form, "base"), _writes(request))
+        writes = course_file_writes(request)
+        saved = F.save_rules(c.ctx, ci, aid, st.value, text(form, "base"), writes)
     except Conflict as exc:
         return _confirm(request, c, ci, aid, st, view, error=exc.message, status=409)
     except CourseError as exc:
@@ -337,7 +338,7 @@ def rules_download(
     refused = _refuse_errors(request, c, ci, aid, st, view)
     if refused is not None:
         return refused
-    target = F.rules_file(c.ctx, ci, aid, _writes(request))
+    target = F.rules_file(c.ctx, ci, aid, course_file_writes(request))
     if target.text is not None:
         body, name = F.with_access(target.text, st.value, {}), "infoAssessment.json"
     else:
