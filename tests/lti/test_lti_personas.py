@@ -466,3 +466,26 @@ def test_a_tas_own_deep_linking_request_is_refused_with_the_privilege_in_words(l
     assert _written(lms) == before
     page = _client(lms, "T").get(f"/lti/deep-linking/{own_id}")
     assert page.status_code == 403 and "“change grades”" in _said(page.text)
+
+
+def test_bs_instructor_links_their_own_lms_course_only_to_what_they_teach(lms: Lms) -> None:
+    """An LMS course offered to B's instructor (their own launch) may be linked to B, never to
+    A: refused with a sentence, nothing written."""
+    scene = _scene(lms)
+    with lms.world.ctx() as ctx:
+        other = ctx.user(demo.OTHER_INSTRUCTOR.uid)
+        theirs = LtiContext(
+            platform_id=lms.platform_id, context_id="course-99", title="Computing (B)",
+            offered_to_user_id=other.id, offered_at=ctx.at, created_at=ctx.at,
+        )  # fmt: skip
+        ctx.session.add(theirs)
+        ctx.session.flush()
+        theirs_id = theirs.id
+    before = _written(lms)
+    with pytest.raises(ServiceError) as refused, _as(lms, "O") as ctx:
+        contexts.link_context(ctx, theirs_id, scene.sp24)
+    assert refused.value.status == 403
+    assert "only to a course instance you teach" in refused.value.message
+    assert _written(lms) == before
+    with _as(lms, "O") as ctx:
+        assert contexts.link_context(ctx, theirs_id, scene.fa14).course_instance_id == scene.fa14
