@@ -41,6 +41,7 @@ from coursegate.services.courses.enrollment import enroll
 from coursegate.services.courses.rules_files import CourseFileWrites
 from coursegate.services.history import log as history
 from coursegate.services.people.grants import grant_role
+from coursegate.services.people.persons import refuse_in_view_as
 from coursegate.store.models import (
     CourseInstance,
     LtiContext,
@@ -189,7 +190,9 @@ def _offered(ctx: Ctx, context_row_id: int) -> LtiContext:
 
 
 def link_context(ctx: Ctx, context_row_id: int, course_instance_id: int) -> LtiContext:
-    """Link the LMS course offered to the caller to a course instance they teach."""
+    """Link the LMS course offered to the caller to a course instance they teach (never while
+    viewing as someone: the offer and the teaching roles are the real user's)."""
+    refuse_in_view_as(ctx, "link an LMS course to a course instance")
     row, choices = linkable(ctx, context_row_id)
     ci = next((c for c in choices if c.id == course_instance_id), None)
     if ci is None:
