@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from coursegate.cli import demo_world as demo
 from coursegate.courses.problems import CourseError, Problem
 from coursegate.services.common.context import Ctx
+from coursegate.services.common.errors import Refused
 from coursegate.services.common.places import instance_area
 from coursegate.services.courses.new_instance import NewInstance, create_from_template
 from coursegate.services.courses.rules_files import CourseFileWrites
@@ -203,4 +204,28 @@ def test_without_the_setting_the_page_says_why_and_a_post_is_refused(
         },
     )  # fmt: skip
     assert done.status_code == 403 and "editor_writes is off" in done.text
+    assert not (course / "courseInstances" / NEW).exists()
+
+
+def test_viewing_as_a_student_makes_nothing(lms: Lms, course: Path) -> None:
+    with lms.world.ctx() as ctx:
+        sp24 = ctx.session.scalars(
+            select(CourseInstance).where(CourseInstance.short_name == "Sp24")
+        ).one()
+        viewing = Ctx(ctx.session, demo.INSTRUCTOR.uid, ctx.at, demo.STUDENTS[0].uid, sp24.id)
+        new = NewInstance(sp24.id, NEW, "Fall 2024", date(2024, 8, 26), date(2024, 12, 13))
+        with pytest.raises(Refused, match="while viewing as"):
+            create_from_template(viewing, new, _writes(course))
+    assert not (course / "courseInstances" / NEW).exists()
+
+
+def test_a_ta_may_not_make_one_from_their_course(lms: Lms, course: Path) -> None:
+    with lms.world.ctx() as ctx:
+        sp24 = ctx.session.scalars(
+            select(CourseInstance).where(CourseInstance.short_name == "Sp24")
+        ).one()
+        ta = Ctx(ctx.session, demo.TA.uid, ctx.at)
+        new = NewInstance(sp24.id, NEW, "Fall 2024", date(2024, 8, 26), date(2024, 12, 13))
+        with pytest.raises(Refused, match="make a course instance from CG 101"):
+            create_from_template(ta, new, _writes(course))
     assert not (course / "courseInstances" / NEW).exists()

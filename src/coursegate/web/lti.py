@@ -370,8 +370,9 @@ def _grades(
 ) -> HTMLResponse:
     found = trying(c, lambda: grades.outbox(c.ctx, context_id))
     if isinstance(found, ServiceError):
+        shown = error or found  # a refused action says why it was refused, not why the page is
         return render(
-            request, "lti_grades.html", status=found.status, error=found, context=None,
+            request, "lti_grades.html", status=shown.status, error=shown, context=None,
             scores=[], id=context_id,
         )  # fmt: skip
     context, scores = found

@@ -175,10 +175,10 @@ def refused(ctx: Ctx, privilege: str, area: Area, what: str, why: str) -> Refuse
 
 _VERBS = frozenset(
     {
-        "act", "assign", "block", "change", "correct", "create", "define", "delete", "enroll",
-        "freeze", "grant", "invite", "list", "lock", "manage", "move", "put", "read", "record",
-        "recycle", "remove", "reset", "see", "send", "set", "thaw", "unblock", "unlock", "view",
-        "wipe", "withdraw",
+        "act", "add", "assign", "block", "change", "correct", "create", "define", "delete",
+        "enroll", "freeze", "grant", "invite", "link", "list", "lock", "make", "manage", "move",
+        "put", "read", "record", "recycle", "remove", "resend", "reset", "see", "send", "set",
+        "sync", "thaw", "unblock", "unlock", "view", "wipe", "withdraw",
     }
 )  # fmt: skip
 

@@ -47,6 +47,7 @@ from coursegate.services.courses.rules_files import (
 from coursegate.services.courses.sync import files_as_synced, sync_course
 from coursegate.services.history.log import record
 from coursegate.services.people.grants import grant_role
+from coursegate.services.people.persons import refuse_in_view_as
 from coursegate.store.models import Course, CourseInstance
 
 SHORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
@@ -232,9 +233,12 @@ def create_from_template(
     writes: CourseFileWrites,
     *,
     sync: Callable[[Ctx, Path], Any] = sync_course,
+    then: Callable[[CourseInstance], object] = lambda made: None,
 ) -> Made:
     """Write the new course instance next to its template and sync it (see the module), in
-    the caller's transaction; the caller becomes its instructor."""
+    the caller's transaction; the caller becomes its instructor. ``then`` finishes the work
+    with the new course instance; if it fails, the files are removed as well."""
+    refuse_in_view_as(ctx, "make a course instance")
     template = ctx.session.get(CourseInstance, new.template_id)
     if template is None or template.retired_at is not None:
         raise NotFound("there is no such course instance to start from", "template")
@@ -273,6 +277,7 @@ def create_from_template(
                 instance_area(made).path,
                 reason=f"made {made.short_name} from {template.short_name}",
             )
+            then(made)
     except BaseException as exc:
         shutil.rmtree(target, ignore_errors=True)
         if isinstance(exc, CourseError):

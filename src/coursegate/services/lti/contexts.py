@@ -234,8 +234,11 @@ def create_and_link(
             "course coordinator)",
             "template",
         )
+    linked: list[LtiContext] = []
     try:
-        made = new_instance.create_from_template(ctx, new, writes)
+        new_instance.create_from_template(
+            ctx, new, writes, then=lambda made: linked.append(link_context(ctx, row.id, made.id))
+        )
     except CourseError as exc:
         said = "; ".join(str(p) for p in exc.problems[:5])
         more = f" (and {len(exc.problems) - 5} more)" if len(exc.problems) > 5 else ""
@@ -243,7 +246,7 @@ def create_and_link(
             f"the new course instance does not validate, so nothing was written: {said}{more}",
             "template",
         ) from None
-    return link_context(ctx, row.id, made.instance.id)
+    return linked[0]
 
 
 @dataclass(frozen=True)
