@@ -33,9 +33,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running(platform: Platform) -> Iterator[Platform]:
+def running(platform: Platform, host: str = "127.0.0.1") -> Iterator[Platform]:
+    """Serve ``platform`` on a free port of 127.0.0.1, addressed as ``host`` (``localhost``:
+    another site than a tool on ``127.0.0.1``, for a browser)."""
     port = _free_port()
-    platform.base = f"http://127.0.0.1:{port}"
+    platform.base = f"http://{host}:{port}"
     server = uvicorn.Server(
         uvicorn.Config(platform.app(), host="127.0.0.1", port=port, log_level="warning")
     )

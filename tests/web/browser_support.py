@@ -78,19 +78,27 @@ class Live:
 
 
 @contextmanager
-def live_server(tmp: Path, backend: str = "sqlite") -> Iterator[Live]:
+def live_server(
+    tmp: Path, backend: str = "sqlite", *, cookie_secure: bool = False
+) -> Iterator[Live]:
     """The demo world behind a real uvicorn server (plain HTTP on 127.0.0.1, so the session
     cookie is not marked Secure, as ``make demo`` does), on ``backend`` ("sqlite", or
-    "postgresql" in a schema of its own when ``COURSEGATE_TEST_DATABASE_URL`` is set)."""
-    with migrated_database(backend, tmp, "browser") as db, _serving(db.engine, tmp) as live:
+    "postgresql" in a schema of its own when ``COURSEGATE_TEST_DATABASE_URL`` is set).
+    ``cookie_secure``: the cookies as an HTTPS deployment sets them (Secure, and the LTI
+    launch's SameSite=None), which Chromium keeps from http://127.0.0.1 too (loopback counts
+    as a secure context)."""
+    with (
+        migrated_database(backend, tmp, "browser") as db,
+        _serving(db.engine, tmp, cookie_secure=cookie_secure) as live,
+    ):
         yield live
 
 
 @contextmanager
-def _serving(engine: Engine, tmp: Path) -> Iterator[Live]:
+def _serving(engine: Engine, tmp: Path, *, cookie_secure: bool = False) -> Iterator[Live]:
     world = build_world(engine, session_factory(engine), tmp)
     settings = Settings(
-        cookie_secure=False,
+        cookie_secure=cookie_secure,
         data_dir=str(tmp),
         secret_key="browser-test-secret",
         home_root=str(tmp / "home"),

@@ -8,7 +8,8 @@
   var go = function () { window.location.replace(box.dataset.continue); };
   var offer = function () {
     document.getElementById("lti-wait").hidden = true;
-    document.getElementById("lti-continue").hidden = true;
+    // Its paragraph, not the link: a .button's display would show a [hidden] link anyway.
+    document.getElementById("lti-go").hidden = true;
     document.getElementById("lti-new-window").hidden = false;
   };
   fetch(box.dataset.check, { credentials: "include", cache: "no-store" })
