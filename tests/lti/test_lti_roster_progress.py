@@ -228,6 +228,19 @@ def test_one_run_of_a_course_at_a_time_and_a_stale_one_gives_way(lms: Lms) -> No
     assert _runs(lms)[1].error == roster_runs.STOPPED
 
 
+def test_a_run_is_a_dry_run_or_a_sync(lms: Lms) -> None:
+    b = _instructor(lms)
+    wrong = _start(b, "delete_everyone")
+    assert wrong.status_code == 422
+    assert "choose to check the LMS&#39;s roster or to sync it" in wrong.text
+    assert _runs(lms) == []
+    page = b.get(ROSTER)
+    plain = b.post(ROSTER, data={"csrf_token": _csrf(page.text)})  # no action: a sync
+    assert plain.status_code == 303
+    [run] = _runs(lms)
+    assert not run.dry_run
+
+
 def test_only_staff_who_manage_enrollment_start_or_read_a_run(lms: Lms) -> None:
     b = _instructor(lms)
     assert _start(b, "dry_run").status_code == 303

@@ -280,8 +280,14 @@ def roster_sync_now(
 ) -> Response:
     """Start a run — ``action=dry_run``: what a sync would change; otherwise the sync — and
     follow it on its page; it runs once this request has committed."""
-    dry_run = text(form, "action") == "dry_run"
-    done = trying(c, lambda: roster_runs.start_run(c.ctx, context_id, dry_run=dry_run))
+    action = text(form, "action") or "sync"
+
+    def start() -> roster_runs.RunView:
+        if action not in ("dry_run", "sync"):
+            raise Invalid("action: choose to check the LMS's roster or to sync it", "action")
+        return roster_runs.start_run(c.ctx, context_id, dry_run=action == "dry_run")
+
+    done = trying(c, start)
     if isinstance(done, ServiceError):
         return _roster(request, c, context_id, done)
     app = request.app
