@@ -130,6 +130,10 @@ ESCALATION: dict[tuple[str, str], Row] = {
     # the roster sync checks men in the linked course instance (tests/lti/test_lti_roster.py);
     # here, with no linked LMS course, everyone signed in is told there is none (404)
     ("POST", "/lti/contexts/{context_id}/roster"): Row("course", "S T I O D R"),
+    # a roster sync's run (its page and its progress, the names and addresses of the LMS's
+    # members) is shown only to those with men there (tests/lti/test_lti_roster_progress.py)
+    ("GET", "/lti/contexts/{context_id}/roster/runs/{run_id}"): Row("course", "S T I O D R"),
+    ("GET", "/lti/contexts/{context_id}/roster/runs/{run_id}.json"): Row("course", "S T I O D R"),
     # scores to the LMS check mgr in the linked course instance (tests/lti/test_lti_grades.py)
     ("POST", "/lti/contexts/{context_id}/grades"): Row("course", "S T I O D R"),
     # deep linking answers only the caller's own request, with mgr (test_lti_deep_linking.py)

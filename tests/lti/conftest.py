@@ -34,5 +34,8 @@ def lms(world: World) -> Iterator[Lms]:
     """A test LMS, running and registered (one deployment), with a learner, an instructor,
     a TA and a test student."""
     platform = Platform(now=lambda: world.clock.now // 1_000_000)
+    # Roster syncs the page follows run at once, in the request's background task (no thread
+    # to wait for); tests/lti/test_lti_roster_progress.py tries the server's thread too.
+    world.app.state.lti_roster_runner = lambda job: job()
     with running(platform):
         yield lms_for(world, platform)

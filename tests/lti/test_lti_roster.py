@@ -40,6 +40,29 @@ def _csrf(page: str) -> str:
     return page.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]
 
 
+def _run(b: Any, action: str) -> Any:
+    """Start a run from the roster page (``dry_run`` or ``sync``: the conftest runs it at once)
+    and open the run's page, where its outcome is."""
+    page = b.get("/lti/contexts/1/roster")
+    assert page.status_code == 200, page.text
+    started = b.post(
+        "/lti/contexts/1/roster", data={"csrf_token": _csrf(page.text), "action": action}
+    )
+    assert started.status_code == 303, started.text
+    assert "/lti/contexts/1/roster/runs/" in started.headers["location"]
+    done = b.get(started.headers["location"])
+    assert done.status_code == 200, done.text
+    return done
+
+
+def dry_run(b: Any) -> Any:
+    return _run(b, "dry_run")
+
+
+def sync(b: Any) -> Any:
+    return _run(b, "sync")
+
+
 def test_a_dry_run_shows_the_changes_and_writes_nothing_then_a_sync_applies_them(
     lms: Lms,
 ) -> None:
@@ -48,31 +71,30 @@ def test_a_dry_run_shows_the_changes_and_writes_nothing_then_a_sync_applies_them
     lms.platform.roster = [*(_member(i) for i in range(4)), _member(9, [LEARNER, TEST_USER])]
     with lms.world.ctx() as ctx:
         before = ctx.session.scalar(select(func.count()).select_from(Enrollment))
-    page = b.get("/lti/contexts/1/roster")
-    assert page.status_code == 200, page.text
-    summary = page.text.split("<p>")[1].split("</p>")[0]
+    page = dry_run(b)
+    summary = page.text.split('<p id="roster-summary">')[1].split("</p>")[0]
     assert "5 members in the LMS: 4 join" in summary, summary
     assert "1 test student(s) ignored" in summary, summary
     with lms.world.ctx() as ctx:
         assert ctx.session.scalar(select(func.count()).select_from(Enrollment)) == before
-    done = b.post("/lti/contexts/1/roster", data={"csrf_token": _csrf(page.text)})
+    assert "Sync now: make these changes" in page.text
+    done = b.post("/lti/contexts/1/roster", data={"csrf_token": _csrf(page.text), "action": "sync"})
     assert done.status_code == 303, done.text
+    assert "Roster synced. 5 members in the LMS: 4 join" in b.get(done.headers["location"]).text
     assert all(_enrolled(lms, f"m{i}@lms.example.edu") for i in range(4))
     assert not _enrolled(lms, "")  # the test student made no account
     # Again: nothing to change.
-    assert "nothing to change" in b.get("/lti/contexts/1/roster").text
+    assert "nothing to change" in dry_run(b).text
 
 
 def test_departures_end_enrollments_and_role_changes_apply(lms: Lms) -> None:
     b = _instructor(lms)
     lms.platform.roster = [_member(1), _member(2), _member(3)]
-    page = b.get("/lti/contexts/1/roster")
-    b.post("/lti/contexts/1/roster", data={"csrf_token": _csrf(page.text)})
+    sync(b)
     # m1 left the LMS course, m2 is Inactive, m3 is a TA now (and no longer a learner).
     lms.platform.roster = [_member(2, status="Inactive"), _member(3, [INSTRUCTOR, TA])]
-    page = b.get("/lti/contexts/1/roster")
-    assert "3 leave, 1 role changes" in page.text
-    b.post("/lti/contexts/1/roster", data={"csrf_token": _csrf(page.text)})
+    assert "3 leave, 1 role changes" in dry_run(b).text
+    sync(b)
     assert not _enrolled(lms, "m1@lms.example.edu")
     assert not _enrolled(lms, "m2@lms.example.edu")
     assert any(role == "ta" for role, _ in _roles(lms, "m3@lms.example.edu"))

@@ -22,6 +22,18 @@ SAMPLES = [
     Sample("POST", "/lti/contexts/{context_id}", "/lti/contexts/1", SIGNED_IN),
     Sample("GET", "/lti/contexts/{context_id}/roster", "/lti/contexts/1/roster", SIGNED_IN),
     Sample("POST", "/lti/contexts/{context_id}/roster", "/lti/contexts/1/roster", SIGNED_IN),
+    Sample(
+        "GET",
+        "/lti/contexts/{context_id}/roster/runs/{run_id}",
+        "/lti/contexts/1/roster/runs/1",
+        SIGNED_IN,
+    ),
+    Sample(
+        "GET",
+        "/lti/contexts/{context_id}/roster/runs/{run_id}.json",
+        "/lti/contexts/1/roster/runs/1.json",
+        SIGNED_IN,
+    ),
     Sample("GET", "/lti/contexts/{context_id}/grades", "/lti/contexts/1/grades", SIGNED_IN),
     Sample("POST", "/lti/contexts/{context_id}/grades", "/lti/contexts/1/grades", SIGNED_IN),
     Sample("GET", "/lti/deep-linking/{request_id}", "/lti/deep-linking/1", SIGNED_IN),

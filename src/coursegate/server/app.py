@@ -92,6 +92,10 @@ def create_app(
     # What the process keeps of the LMSs it talks to: their key sets and access tokens.
     app.state.lti_platform_keys = PlatformKeys()
     app.state.lti_platform_tokens = PlatformTokens()
+    # How roster syncs that a page follows run in the background (tests: at once).
+    from coursegate.server.jobs import in_thread
+
+    app.state.lti_roster_runner = in_thread
     errors.install(app)
     from coursegate.api import ROUTERS
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 
 from fastapi import FastAPI
@@ -22,6 +23,14 @@ from fastapi import FastAPI
 from coursegate.core.instants import Instant
 
 log = logging.getLogger("coursegate.jobs")
+
+
+def in_thread(job: Callable[[], None]) -> threading.Thread:
+    """Run ``job`` in a thread of its own (a roster sync a page follows: tens of seconds of
+    reading the LMS, longer than a request should take); the app's ``lti_roster_runner``."""
+    thread = threading.Thread(target=job, name="coursegate: roster run", daemon=True)
+    thread.start()
+    return thread
 
 
 def run_account_schedule(app: FastAPI) -> object:

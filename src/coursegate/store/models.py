@@ -694,6 +694,33 @@ class LtiContext(Base):
     course_instance: Mapped[CourseInstance | None] = relationship()
 
 
+class LtiRosterRun(Base):
+    """A roster sync (or dry run) of a linked LMS course, followed by its page: started by
+    ``started_by``, ``running`` while it reads the LMS's membership list (``pages`` and
+    ``members`` read so far, ``updated_at`` at each page) and while it applies the plan
+    (``step``), then ``done`` — the summary, and the plan as JSON — or ``failed`` with the
+    sentence that says why. A run not updated for a while is stale (its server stopped)."""
+
+    __tablename__ = "lti_roster_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    context_id: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id"), index=True)
+    started_by: Mapped[str] = mapped_column(String(200))
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(20))
+    """``running``, ``done`` or ``failed``."""
+    step: Mapped[str] = mapped_column(String(20), default="reading")
+    """While running: ``reading`` the LMS's list, or ``applying`` the plan."""
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    members: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger)
+    summary: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    context: Mapped[LtiContext] = relationship()
+
+
 class LtiLineItem(Base):
     """A column of the LMS's gradebook for one assessment of a linked course (AGS line item)."""
 

@@ -12,12 +12,13 @@ the refusal itself is written to the history.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import Request
+from fastapi import BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -28,7 +29,7 @@ from coursegate.http.policy import needs, public, signed_in
 from coursegate.lti.claims import LaunchRefused
 from coursegate.services.common.errors import Invalid, ServiceError
 from coursegate.services.courses.new_instance import NewInstance
-from coursegate.services.lti import contexts, deep_linking, grades, keys, platforms, roster_sync
+from coursegate.services.lti import contexts, deep_linking, grades, keys, platforms, roster_runs
 from coursegate.services.lti.launch import (
     LaunchOutcome,
     begin_login,
@@ -278,42 +279,93 @@ def platform_tokens(request: Request) -> PlatformTokens:
 
 
 ROSTER = "/lti/contexts/{context_id}/roster"
+RUN = ROSTER + "/runs/{run_id}"
 
 
-@pages.get(ROSTER, policy=signed_in("staff see what a roster sync from the LMS would change"))
-def roster_page(request: Request, context_id: int, c: Caller = CALLER) -> Response:
-    """The dry run: the LMS's roster read now, and every change a sync would make."""
-    done = trying(
-        c,
-        lambda: roster_sync.sync_roster(
-            c.ctx, context_id, tokens=platform_tokens(request), dry_run=True
-        ),
-    )
-    if isinstance(done, ServiceError):
+def roster_runner(request: Request) -> roster_runs.Runner:
+    """How this process runs a roster sync in the background (made with the app: a thread of
+    its own; tests replace it with one that runs it at once)."""
+    runner: roster_runs.Runner = request.app.state.lti_roster_runner
+    return runner
+
+
+def _roster(
+    request: Request, c: Caller, context_id: int, error: ServiceError | None = None
+) -> HTMLResponse:
+    """The roster page: the course's latest runs, and a dry run to start."""
+    found = trying(c, lambda: roster_runs.recent_runs(c.ctx, context_id))
+    if isinstance(found, ServiceError):
         return render(
-            request, "lti_roster.html", status=done.status, plan=None, error=done, id=context_id
+            request, "lti_roster.html", status=found.status, runs=None, error=found, id=context_id
         )
-    return render(request, "lti_roster.html", plan=done, error=None, id=context_id)
+    status = error.status if error else 200
+    return render(request, "lti_roster.html", status=status, runs=found, error=error, id=context_id)
+
+
+@pages.get(ROSTER, policy=signed_in("staff see the roster syncs from the LMS and start one"))
+def roster_page(request: Request, context_id: int, c: Caller = CALLER) -> Response:
+    return _roster(request, c, context_id)
 
 
 @pages.post(ROSTER, policy=signed_in("staff sync the roster from the LMS (men in the course)"))
-def roster_sync_now(request: Request, context_id: int, c: Caller = CALLER) -> Response:
-    def act() -> str:
-        plan = roster_sync.sync_roster(
-            c.ctx, context_id, tokens=platform_tokens(request), dry_run=False
-        )
-        skipped = f" Skipped: {'; '.join(plan.notes)}" if plan.notes else ""
-        return f"Roster synced. {plan.summary()}.{skipped}"
+def roster_sync_now(
+    request: Request,
+    context_id: int,
+    tasks: BackgroundTasks,
+    form: FormData = FORM,
+    c: Caller = CALLER,
+) -> Response:
+    """Start a run — ``action=dry_run``: what a sync would change; otherwise the sync — and
+    follow it on its page; it runs once this request has committed."""
+    action = text(form, "action") or "sync"
 
-    return act_then_redirect(
-        request,
-        c,
-        act,
-        back=ROSTER.format(context_id=context_id),
-        again=lambda e: render(
-            request, "lti_roster.html", status=e.status, plan=None, error=e, id=context_id
-        ),
+    def start() -> roster_runs.RunView:
+        if action not in ("dry_run", "sync"):
+            raise Invalid("action: choose to check the LMS's roster or to sync it", "action")
+        return roster_runs.start_run(c.ctx, context_id, dry_run=action == "dry_run")
+
+    done = trying(c, start)
+    if isinstance(done, ServiceError):
+        return _roster(request, c, context_id, done)
+    app = request.app
+    job = functools.partial(
+        roster_runs.execute_run,
+        app.state.sessions,
+        platform_tokens(request),
+        done.id,
+        clock=app.state.clock,
     )
+    tasks.add_task(roster_runner(request), job)
+    return redirect(request, RUN.format(context_id=context_id, run_id=done.id))
+
+
+@pages.get(
+    RUN + ".json",
+    policy=signed_in("staff follow a roster sync from the LMS (men in the course)"),
+    response_class=JSONResponse,
+)
+def roster_run_json(context_id: int, run_id: int, c: Caller = CALLER) -> JSONResponse:
+    """Where the run is (the run page's script asks every second or two)."""
+    found = trying(c, lambda: roster_runs.read_run(c.ctx, context_id, run_id))
+    if isinstance(found, ServiceError):
+        body: dict[str, Any] = {"error": found.to_json()}
+        return JSONResponse(body, status_code=found.status, headers={"cache-control": "no-store"})
+    return JSONResponse(found.to_json(), headers={"cache-control": "no-store"})
+
+
+@pages.get(RUN, policy=signed_in("staff follow a roster sync from the LMS (men in the course)"))
+def roster_run_page(request: Request, context_id: int, run_id: int, c: Caller = CALLER) -> Response:
+    """The run's progress while it runs (the page refreshes itself), then what it changed —
+    or, for a dry run, would change."""
+    found = trying(c, lambda: roster_runs.read_run(c.ctx, context_id, run_id))
+    if isinstance(found, ServiceError):
+        return render(
+            request, "lti_roster_run.html", status=found.status, run=None, error=found,
+            id=context_id,
+        )  # fmt: skip
+    response = render(request, "lti_roster_run.html", run=found, error=None, id=context_id)
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 DEEP = "/lti/deep-linking/{request_id}"

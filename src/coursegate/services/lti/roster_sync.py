@@ -139,16 +139,9 @@ def _people(ctx: Ctx, context: LtiContext) -> list[Person]:
     return out
 
 
-def sync_roster(
-    ctx: Ctx,
-    context_row_id: int,
-    *,
-    tokens: PlatformTokens,
-    dry_run: bool,
-    get: Get = _get,
-    progress: Progress | None = None,
-) -> RosterPlan:
-    """Read the LMS's roster of a linked course and show (dry run) or apply the changes."""
+def linked_context(ctx: Ctx, context_row_id: int) -> LtiContext:
+    """The linked LMS course whose roster ``ctx``'s caller may sync (``men`` in its course
+    instance), with its roster service offered."""
     context = ctx.session.get(LtiContext, context_row_id)
     if context is None or context.course_instance is None:
         raise NotFound("there is no linked LMS course with that id", "context")
@@ -161,33 +154,66 @@ def sync_roster(
             "check that the tool may read rosters (Names and Role Provisioning)",
             "context",
         )
-    token = tokens.token(ctx, context.platform, (SCOPE,))
+    return context
+
+
+def fetch_roster(
+    url: str, token: str, platform: str, *, get: Get = _get, progress: Progress | None = None
+) -> list[Member]:
+    """:func:`fetch_members`, its failures said as :class:`PlatformUnavailable`."""
     try:
-        members = fetch_members(context.memberships_url, token, get=get, progress=progress)
+        return fetch_members(url, token, get=get, progress=progress)
     except (httpx.HTTPError, ValueError, TypeError) as exc:
         raise PlatformUnavailable(
-            f"{context.platform.name}'s roster could not be read at {context.memberships_url} "
-            f"({type(exc).__name__}: {exc})",
+            f"{platform}'s roster could not be read at {url} ({type(exc).__name__}: {exc})",
             "context",
         ) from None
+
+
+def sync_roster(
+    ctx: Ctx,
+    context_row_id: int,
+    *,
+    tokens: PlatformTokens,
+    dry_run: bool,
+    get: Get = _get,
+    progress: Progress | None = None,
+) -> RosterPlan:
+    """Read the LMS's roster of a linked course and show (dry run) or apply the changes."""
+    context = linked_context(ctx, context_row_id)
+    assert context.memberships_url is not None
+    token = tokens.token(ctx, context.platform, (SCOPE,))
+    members = fetch_roster(
+        context.memberships_url, token, context.platform.name, get=get, progress=progress
+    )
+    return plan_and_apply(ctx, context, members, dry_run=dry_run)
+
+
+def plan_and_apply(
+    ctx: Ctx, context: LtiContext, members: list[Member], *, dry_run: bool
+) -> RosterPlan:
+    """Compare the LMS's ``members`` with the course instance, and — unless a dry run — apply
+    the plan in ``ctx``'s transaction (and say so in the history)."""
+    ci = context.course_instance
+    assert ci is not None
     plan = plan_roster(
         members, _people(ctx, context), allow_administrator=context.platform.allow_administrator
     )
-    if not dry_run:
-        skipped = _apply(ctx, context, plan, {m.sub: m for m in members})
-        plan = replace(plan, notes=tuple(skipped))
-        context.roster_synced_at = ctx.at
-    if not dry_run:
-        history.record(
-            ctx,
-            "lti.roster_synced",
-            "course_instance",
-            instance_label(ci),
-            course_instance_id=ci.id,
-            platform=context.platform.name,
-            summary=plan.summary(),
-            skipped=list(plan.notes),
-        )
+    if dry_run:
+        return plan
+    skipped = _apply(ctx, context, plan, {m.sub: m for m in members})
+    plan = replace(plan, notes=tuple(skipped))
+    context.roster_synced_at = ctx.at
+    history.record(
+        ctx,
+        "lti.roster_synced",
+        "course_instance",
+        instance_label(ci),
+        course_instance_id=ci.id,
+        platform=context.platform.name,
+        summary=plan.summary(),
+        skipped=list(plan.notes),
+    )
     return plan
 
 
