@@ -383,9 +383,9 @@ def _words(persona: str, action: str, method: str, status: str) -> str:
             "context link": "is not waiting for you" if persona in "OTS" else "no such LMS course",
         }[next(k for k in ("deep-linking", "context view", "context link") if action.startswith(k))]
     if action.startswith("grades"):
-        # the grades page shows again after a refused action, and it is the page's own
-        # refusal (“view grades”) that shows to someone who may not see it either
-        return PRIVILEGE_WORDS["grades page"][0]
+        # the grades page shows again after a refused action, saying why the action was
+        # refused (“change grades”), not why the page is (“view grades”)
+        return PRIVILEGE_WORDS["grades page" if method == "GET" else "grades"][0]
     return PRIVILEGE_WORDS[next(k for k in PRIVILEGE_WORDS if action.startswith(k))][0]
 
 
@@ -433,8 +433,10 @@ def test_a_domain_coordinator_syncs_the_roster_through_the_pages(lms: Lms) -> No
     c = _client(lms, "D")
     page = c.get(ROSTER)
     assert page.status_code == 200, page.text
-    assert "members in the LMS" in page.text
-    done = c.post(ROSTER, data={}, follow_redirects=False)
+    token = page.text.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]
+    run = c.post(ROSTER, data={"csrf_token": token, "action": "dry_run"}, follow_redirects=True)
+    assert run.status_code == 200 and "members in the LMS" in run.text, run.text
+    done = c.post(ROSTER, data={"csrf_token": token, "action": "sync"}, follow_redirects=False)
     assert done.status_code == 303, done.text
     assert lms.history("lti.roster_synced")
 
