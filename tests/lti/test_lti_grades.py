@@ -98,6 +98,7 @@ def test_a_score_the_lms_rejects_fails_and_can_be_resent(lms: Lms) -> None:
     _post(b, "send")
     assert "failed" in b.get(GRADES).text
     _post(b, "resend")
+    assert [h["scores"] for h in lms.history("lti.scores_resent")] == [1]
     _post(b, "send")
     assert [s["scoreGiven"] for s in lms.platform.scores] == [60]
 

@@ -291,6 +291,12 @@ def resend_failed(ctx: Ctx, context_row_id: int) -> int:
     for r in rows:
         r.status, r.tries, r.next_try_at = "pending", 0, ctx.at
     ctx.session.flush()
+    ci = context.course_instance
+    assert ci is not None
+    history.record(
+        ctx, "lti.scores_resent", "course_instance", instance_label(ci), course_instance_id=ci.id,
+        platform=context.platform.name, scores=len(rows),
+    )  # fmt: skip
     return len(rows)
 
 
