@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     Float,
     ForeignKey,
     Index,
@@ -24,7 +25,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     false,
+    or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -158,6 +161,14 @@ class RoleAssignmentRow(Base):
     end_at: Mapped[int | None] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[int] = mapped_column(BigInteger)
+
+    @classmethod
+    def in_force(cls, at: int) -> ColumnElement[bool]:
+        """The SQL condition "this role is held at ``at``": started (or no start), not ended."""
+        return and_(
+            or_(cls.start_at.is_(None), cls.start_at <= at),
+            or_(cls.end_at.is_(None), cls.end_at > at),
+        )
 
 
 class CustomRoleRow(Base):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from coursegate.roles import Area
 from coursegate.services.access.students import ENROLLED
@@ -50,16 +50,13 @@ def my_course_instances(ctx: Ctx) -> list[MyCourseInstance]:
             )
         ).all()
     )
-    areas = [
-        a
-        for a, end in ctx.session.execute(
-            select(RoleAssignmentRow.area, RoleAssignmentRow.end_at).where(
-                RoleAssignmentRow.user_id == me.id,
-                or_(RoleAssignmentRow.start_at.is_(None), RoleAssignmentRow.start_at <= ctx.at),
+    areas = list(
+        ctx.session.scalars(
+            select(RoleAssignmentRow.area).where(
+                RoleAssignmentRow.user_id == me.id, RoleAssignmentRow.in_force(ctx.at)
             )
-        ).all()
-        if end is None or end > ctx.at
-    ]
+        )
+    )
     out: list[MyCourseInstance] = []
     rows = ctx.session.scalars(
         select(CourseInstance)

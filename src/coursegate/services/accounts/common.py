@@ -292,8 +292,7 @@ def staff_of(ctx: Ctx, ci: CourseInstance, roles: Sequence[str], at: int) -> lis
             .where(
                 RoleAssignmentRow.role.in_(list(roles)),
                 or_(RoleAssignmentRow.area == area, RoleAssignmentRow.area.startswith(area + "/")),
-                or_(RoleAssignmentRow.start_at.is_(None), RoleAssignmentRow.start_at <= at),
-                or_(RoleAssignmentRow.end_at.is_(None), RoleAssignmentRow.end_at > at),
+                RoleAssignmentRow.in_force(at),
             )
             .order_by(User.uid)
             .distinct()

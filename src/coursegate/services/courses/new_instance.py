@@ -41,8 +41,8 @@ from coursegate.services.common.places import instance_area, instance_label
 from coursegate.services.courses.rules_files import (
     CourseFileWrites,
     course_root,
-    git_tree,
     json_indent,
+    why_not_writable,
 )
 from coursegate.services.courses.sync import files_as_synced, sync_course
 from coursegate.services.history.log import record
@@ -79,20 +79,9 @@ def where(ctx: Ctx, template: CourseInstance, writes: CourseFileWrites) -> Where
     if course is None:
         raise NotFound(f"{instance_label(template)} has no course", "template")
     root, allowed = course_root(course, writes)
-    why = ""
-    if not writes.enabled:
-        why = (
-            "this server does not write course files (the setting editor_writes is off): add "
-            "the course instance to your course directory in git and sync it, then link it"
-        )
-    elif root is None or not allowed:
-        why = (
-            f"the directory of the course {course.name} is not among the course directories "
-            "this server may write to (the setting editor_course_dirs)"
-        )
-    elif not git_tree(root):
-        why = f"the course directory {root} is not a git working tree; the server writes only there"
-    elif not os.access(root / "courseInstances", os.W_OK):
+    instead = "add the course instance to your course directory in git and sync it, then link it"
+    why = why_not_writable(course, root, allowed, writes, instead)
+    if not why and root is not None and not os.access(root / "courseInstances", os.W_OK):
         why = f"the server may not write in {root / 'courseInstances'} (file permissions)"
     return Where(root if not why else None, why)
 

@@ -112,6 +112,27 @@ def course_root(course: Course, writes: CourseFileWrites) -> tuple[Path | None, 
     return None, False
 
 
+def why_not_writable(
+    course: Course, root: Path | None, allowed: bool, writes: CourseFileWrites, instead: str
+) -> str:
+    """Why the server may not write in the course's directory (``root``, ``allowed`` by
+    :func:`course_root`), in a sentence ending with what to do ``instead``; "" when it may."""
+    if not writes.enabled:
+        return (
+            f"this server does not write course files (the setting editor_writes is off): {instead}"
+        )
+    if root is None or not allowed:
+        return (
+            f"the directory of the course {course.name} is not among the course directories"
+            " this server may write to (the setting editor_course_dirs)"
+        )
+    if not git_tree(root):
+        return (
+            f"the course directory {root} is not a git working tree; the server writes only there"
+        )
+    return ""
+
+
 def _read(path: Path, root: Path) -> str | None:
     try:
         inside = path.resolve().is_relative_to(root.resolve())
@@ -130,19 +151,10 @@ def rules_file(ctx: Ctx, ci: CourseInstance, aid: str, writes: CourseFileWrites)
         raise NotFound(f"{instance_label(ci)} has no course", "course")
     root, allowed = course_root(course, writes)
     text = None if root is None else _read(root / shown, root)
-    why = ""
-    if not writes.enabled:
-        why = (
-            "this server does not write course files (the setting editor_writes is off):"
-            " download the file, put it in your course directory and commit it"
-        )
-    elif root is None or not allowed:
-        why = (
-            f"the directory of the course {course.name} is not among the course directories"
-            " this server may write to (the setting editor_course_dirs)"
-        )
-    elif not git_tree(root):
-        why = f"the course directory {root} is not a git working tree; the server writes only there"
+    instead = "download the file, put it in your course directory and commit it"
+    why = why_not_writable(course, root, allowed, writes, instead)
+    if why or root is None:
+        pass
     elif text is None:
         why = f"{shown} cannot be read in {root} (missing, not a regular file, or too large)"
     elif not (os.access(root / shown, os.W_OK) and os.access((root / shown).parent, os.W_OK)):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coursegate.courses.problems import CourseError
@@ -106,8 +106,7 @@ def _holds(ctx: Ctx, user: User, roles: tuple[str, ...], area: str) -> bool:
                 RoleAssignmentRow.user_id == user.id,
                 RoleAssignmentRow.role.in_(roles),
                 RoleAssignmentRow.area == area,
-                or_(RoleAssignmentRow.start_at.is_(None), RoleAssignmentRow.start_at <= ctx.at),
-                or_(RoleAssignmentRow.end_at.is_(None), RoleAssignmentRow.end_at > ctx.at),
+                RoleAssignmentRow.in_force(ctx.at),
             )
             .limit(1)
         )
@@ -149,15 +148,15 @@ def linkable(ctx: Ctx, context_row_id: int) -> tuple[LtiContext, list[CourseInst
     """The LMS course offered to the caller, and the course instances they may link it to."""
     row = _offered(ctx, context_row_id)
     user = ctx.user(ctx.actor)
-    areas = {
-        r.area
-        for r in ctx.session.scalars(
-            select(RoleAssignmentRow).where(
-                RoleAssignmentRow.user_id == user.id, RoleAssignmentRow.role.in_(TEACHING)
+    areas = set(
+        ctx.session.scalars(
+            select(RoleAssignmentRow.area).where(
+                RoleAssignmentRow.user_id == user.id,
+                RoleAssignmentRow.role.in_(TEACHING),
+                RoleAssignmentRow.in_force(ctx.at),
             )
         )
-        if (r.start_at is None or r.start_at <= ctx.at) and (r.end_at is None or r.end_at > ctx.at)
-    }
+    )
     instances = [
         ci
         for ci in ctx.session.scalars(

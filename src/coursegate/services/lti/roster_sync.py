@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from coursegate.lti.claims import LaunchRefused
@@ -113,8 +113,7 @@ def _people(ctx: Ctx, context: LtiContext) -> list[Person]:
         select(RoleAssignmentRow.user_id, RoleAssignmentRow.role).where(
             RoleAssignmentRow.area == area,
             RoleAssignmentRow.role.in_(("ta", "in")),
-            or_(RoleAssignmentRow.start_at.is_(None), RoleAssignmentRow.start_at <= ctx.at),
-            or_(RoleAssignmentRow.end_at.is_(None), RoleAssignmentRow.end_at > ctx.at),
+            RoleAssignmentRow.in_force(ctx.at),
         )
     ):
         teaching.setdefault(user_id, set()).add(role)

@@ -10,7 +10,7 @@ viewing as someone (view-as is for seeing). Every switch is recorded in the hist
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from coursegate.services.common.context import Ctx
 from coursegate.services.common.errors import Invalid, Refused
@@ -30,8 +30,7 @@ def holds_instructor_role(ctx: Ctx, user_id: int) -> bool:
         .where(
             RoleAssignmentRow.user_id == user_id,
             RoleAssignmentRow.role.in_(INSTRUCTOR_ROLES),
-            or_(RoleAssignmentRow.start_at.is_(None), RoleAssignmentRow.start_at <= ctx.at),
-            or_(RoleAssignmentRow.end_at.is_(None), RoleAssignmentRow.end_at > ctx.at),
+            RoleAssignmentRow.in_force(ctx.at),
         )
         .limit(1)
     ).first()
