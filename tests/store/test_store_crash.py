@@ -65,7 +65,7 @@ def test_import_killed_part_way_leaves_nothing_and_rerun_completes(
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
-        while not marker.exists():
+        while not marker.exists() or not marker.read_text():  # opened, then written
             assert child.poll() is None, child.stderr.read().decode()  # type: ignore[union-attr]
             assert time.monotonic() < deadline, "the import never got to writing"
             time.sleep(0.05)

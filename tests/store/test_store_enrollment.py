@@ -352,13 +352,16 @@ def test_two_open_transactions_one_wins_one_conflicts(world: Store) -> None:
     def run(name: str, actor: str) -> None:
         try:
             with world.factory() as s, s.begin():
-                s.scalars(select(Enrollment).where(Enrollment.user_id == out1)).one()
+                # Held: the session's identity map keeps only what is referenced, so an
+                # unreferenced copy may be collected and the write would read afresh.
+                held = s.scalars(select(Enrollment).where(Enrollment.user_id == out1)).one()
                 loaded.wait(timeout=10)
                 ctx = Ctx(s, actor, AT)
                 if name == "block":
                     block(ctx, sp24, "out1")
                 else:
                     join_invitation(ctx, sp24)
+                assert held.version == 2  # this transaction's own write
             outcomes[name] = "ok"
         except Conflict:
             outcomes[name] = "conflict"
