@@ -459,7 +459,10 @@ def test_roster_sections_roles_and_history(world: World, pages: Any) -> None:
         {"uid": "other@example.edu", "role": "ep", "area": "/exampleuniversity/CG_101.Sp24"},
     )
     assert "ends now" in notice(ins.follow(r).text)
+    assert 'class="small">Revoke' in ins.get(STAFF + "/roles").text
     ta: PageClient = pages("ta")
+    ta_roles = ta.get(STAFF + "/roles").text  # a TA grants nothing: no Revoke offered
+    assert 'class="small">Revoke' not in ta_roles and "in force" in text_of(ta_roles)
     r = ta.post(
         STAFF + "/roles/grant",
         {"uid": "dan@example.edu", "role": "ta", "area": "/exampleuniversity/CG_101.Sp24"},

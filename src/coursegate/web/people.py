@@ -22,7 +22,7 @@ from coursegate.services.access.staff.people import (
     role_grants,
     sections_of,
 )
-from coursegate.services.common.authz import allowed
+from coursegate.services.common.authz import allowed, holds_at_all
 from coursegate.services.common.errors import Invalid, ServiceError
 from coursegate.services.common.places import course_zone, instance_area, instance_title, place_of
 from coursegate.services.courses import enrollment as N
@@ -305,6 +305,13 @@ def _roles_page(
     for g in grants:
         if g.area not in places:
             places[g.area] = place_of(c.ctx, Area.parse(g.area))
+    # Revoke is offered where the viewer holds the role's grant privilege (the service decides
+    # each revocation again, with its conditions): a TA, who grants nothing, sees no button.
+    revocable = {
+        (role, where)
+        for role, where in {(g.role, g.area) for g in grants}
+        if holds_at_all(c.ctx, TABLE.grant_privilege(role), Area.parse(where))
+    }
     return render(
         request,
         "staff_roles.html",
@@ -314,6 +321,7 @@ def _roles_page(
         choices=choices,
         areas=areas,
         places=places,
+        revocable=revocable,
         privilege_codes=sorted(TABLE.privileges),
         error=error,
         filled=filled or {},
