@@ -86,6 +86,15 @@ def where(ctx: Ctx, template: CourseInstance, writes: CourseFileWrites) -> Where
     return Where(root if not why else None, why)
 
 
+def _named(ctx: Ctx, course_id: int, short_name: str) -> CourseInstance | None:
+    """The course's course instance of that short name, if any."""
+    return ctx.session.scalars(
+        select(CourseInstance).where(
+            CourseInstance.course_id == course_id, CourseInstance.short_name == short_name
+        )
+    ).first()
+
+
 def _check(ctx: Ctx, new: NewInstance, template: CourseInstance) -> None:
     if not SHORT_NAME.fullmatch(new.short_name):
         raise Invalid(
@@ -111,12 +120,7 @@ def _check(ctx: Ctx, new: NewInstance, template: CourseInstance) -> None:
         raise Invalid(
             "last_day: a term of more than three years is surely a typing error", "last_day"
         )
-    clash = ctx.session.scalars(
-        select(CourseInstance).where(
-            CourseInstance.course_id == template.course_id,
-            CourseInstance.short_name == new.short_name,
-        )
-    ).first()
+    clash = _named(ctx, template.course_id, new.short_name)
     if clash is not None:
         raise Conflict(
             f"short_name: the course already has a course instance {new.short_name!r} "
@@ -253,12 +257,8 @@ def create_from_template(
     try:
         with ctx.session.begin_nested():
             sync(operator, root)
-            made = ctx.session.scalars(
-                select(CourseInstance).where(
-                    CourseInstance.course_id == template.course_id,
-                    CourseInstance.short_name == new.short_name,
-                )
-            ).one()
+            made = _named(ctx, template.course_id, new.short_name)
+            assert made is not None  # the sync just made it
             grant_role(
                 operator,
                 ctx.actor,

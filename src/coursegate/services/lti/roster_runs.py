@@ -274,14 +274,9 @@ def _execute(
         run.finished_at = run.updated_at = ctx.at
 
 
-def _context_for(ctx: Ctx, context_row_id: int) -> LtiContext:
-    """The linked course whose runs ``ctx``'s caller may see (``men``, as for a sync)."""
-    return roster_sync.linked_context(ctx, context_row_id)
-
-
 def read_run(ctx: Ctx, context_row_id: int, run_id: int) -> RunView:
     """One run of the course's roster sync, for those who may sync it."""
-    _context_for(ctx, context_row_id)
+    roster_sync.linked_context(ctx, context_row_id)  # refused unless they may (``men``)
     run = ctx.session.get(LtiRosterRun, run_id)
     if run is None or run.context_id != context_row_id:
         raise NotFound(f"there is no roster sync {run_id} of this LMS course", "run")
@@ -290,7 +285,7 @@ def read_run(ctx: Ctx, context_row_id: int, run_id: int) -> RunView:
 
 def recent_runs(ctx: Ctx, context_row_id: int, limit: int = 5) -> list[RunView]:
     """The course's latest runs, newest first, for those who may sync its roster."""
-    _context_for(ctx, context_row_id)
+    roster_sync.linked_context(ctx, context_row_id)  # refused unless they may (``men``)
     rows = ctx.session.scalars(
         select(LtiRosterRun)
         .where(LtiRosterRun.context_id == context_row_id)
